@@ -1,0 +1,120 @@
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import type { Server as HyperExpressServer } from 'hyper-express';
+import type { BoundListener, ExchangeHandler, HttpServer, ListenSpec } from '../../ports/http-server';
+import type { Logger } from '../../ports/logger';
+import { loadNativeUws } from './native-uws';
+import { remoteAddressOf } from './remote-address';
+import { HygieneVerdict, hostnameOf, inspectRequest, isVerdict } from './request-hygiene';
+import { statusLine } from './status-lines';
+import { UwsExchange } from './uws-exchange';
+
+/**
+ * HttpServer on hyper-express / µWebSockets.
+ *
+ * hyper-express owns the uWS app and its listen/close lifecycle; requests are taken straight
+ * from the uWS callback instead of through hyper-express's Request object, because prox needs
+ * the raw header list (duplicates included) to enforce HTTP framing rules, and needs to stream
+ * bodies with explicit flow control rather than through Node streams.
+ */
+export class HyperExpressHttpServer implements HttpServer {
+  private readonly servers: HyperExpressServer[] = [];
+
+  constructor(private readonly logger: Logger) {}
+
+  async listen(spec: ListenSpec, handler: ExchangeHandler): Promise<BoundListener> {
+    loadNativeUws();
+    // Loaded only after the native binary is proven, so its fallback never runs.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { Server } = require('hyper-express') as typeof import('hyper-express');
+    const server = new Server({ auto_close: false });
+    // prox routes every request itself; hyper-express must not add its catch-all 404.
+    (server.handlers as { on_not_found: unknown }).on_not_found = null;
+    server.uws_instance.any('/*', requestCallback(handler, spec, 'http', this.logger));
+    try {
+      await server.listen(spec.port, spec.host);
+    } catch (error) {
+      throw new Error(`cannot listen on ${formatAddress(spec.host, spec.port)}: address in use or not available (${String(error)})`);
+    }
+    this.servers.push(server);
+    return { host: spec.host, port: server.port, protocol: 'http/1.1' };
+  }
+
+  async stopAccepting(): Promise<void> {
+    for (const server of this.servers.splice(0)) server.close();
+  }
+}
+
+function formatAddress(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** Scratch list filled by `collectHeader`; avoids a closure per request. */
+let collected: string[] = [];
+let collectedBytes = 0;
+function collectHeader(name: string, value: string): void {
+  collected.push(name, value);
+  collectedBytes += name.length + value.length + 4;
+}
+
+function requestCallback(
+  handler: ExchangeHandler,
+  spec: ListenSpec,
+  scheme: 'http' | 'https',
+  logger: Logger,
+): (res: HttpResponse, req: HttpRequest) => void {
+  const limits = spec.limits;
+  return (res, req) => {
+    collected = [];
+    collectedBytes = 0;
+    req.forEach(collectHeader);
+    const headers = collected;
+    const framing = inspectRequest(headers, collectedBytes, limits);
+    if (isVerdict(framing)) return rejectAndClose(res, framing);
+
+    const exchange = new UwsExchange(
+      res,
+      req.getCaseSensitiveMethod(),
+      req.getUrl(),
+      req.getQuery() ?? '',
+      hostnameOf(framing.host),
+      framing.host,
+      headers,
+      remoteAddressOf(res),
+      scheme,
+      framing.chunked || framing.contentLength !== null,
+      limits.maxBodyBytes,
+      framing.connectionClose,
+    );
+    res.onAborted(exchange.handleAborted);
+    if (exchange.body !== null) res.onData(exchange.handleData);
+    try {
+      handler.handle(exchange);
+    } catch (error) {
+      logger.error('request handler failed', { error: String(error), path: exchange.path });
+      exchange.failInternally();
+    }
+    exchange.inRequestCallback = false;
+  };
+}
+
+/**
+ * Answers a request that breaks framing rules and closes the connection.
+ *
+ * The answer is written on the next turn, not here: uWS parses a pipelined request that follows
+ * in the same packet as soon as this callback returns, and it drops the connection when a new
+ * request arrives while one is unanswered. So a smuggled request is never served, and an honest
+ * client still reads the status. (A synchronous `close()` would discard the corked status.)
+ */
+function rejectAndClose(res: HttpResponse, verdict: HygieneVerdict): void {
+  let aborted = false;
+  res.onAborted(() => {
+    aborted = true;
+  });
+  const body = JSON.stringify({ error: verdict.code, status: verdict.status });
+  setImmediate(() => {
+    if (aborted) return;
+    res.cork(() => {
+      res.writeStatus(statusLine(verdict.status)).writeHeader('content-type', 'application/json').end(body, true);
+    });
+  });
+}

@@ -1,0 +1,336 @@
+import type { HttpResponse } from 'uWebSockets.js';
+import type { BodySink, BodySource } from '../../ports/body';
+import { BodyTooLargeError, ClientBodyAbortedError } from '../../ports/body-errors';
+import type { HttpExchange, InboundRequest } from '../../ports/http-server';
+import { writeHeaderList } from './header-writer';
+import { statusLine } from './status-lines';
+
+const enum BodyFraming {
+  /** Nothing is streamed (HEAD, 204, 304, or already ended). */
+  None,
+  /** Known length: framed by uWS `tryEnd`, which writes Content-Length itself. */
+  Length,
+  /** Unknown length: uWS `write`, which switches to chunked transfer coding. */
+  Chunked,
+}
+
+/** Request bodies are held this far before the client is paused while no consumer reads. */
+const UNCLAIMED_BODY_BUFFER_BYTES = 64 * 1024;
+
+/**
+ * One request/response on a µWebSockets connection, with both body directions flow-controlled.
+ *
+ * uWS rules this class encodes: the HttpResponse is unusable after `onAborted` or a completed
+ * end; writes outside the request callback must be corked; `tryEnd` frames by length but does
+ * not buffer what it could not send (the rest is re-sent from `onWritable`), while `write`
+ * buffers everything and frames as chunked.
+ */
+export class UwsExchange implements HttpExchange, BodySource, InboundRequest {
+  /** A response has been begun; a second one is ignored. */
+  private committed = false;
+  /** uWS considers the response over (ended, closed or aborted): `res` must not be touched. */
+  private done = false;
+  /** True while the uWS request callback is on the stack. */
+  inRequestCallback = true;
+  /** The response must close the connection (client asked, or the body could not be drained). */
+  closeConnection: boolean;
+
+  private clientGone = false;
+  private goneCallback: (() => void) | null = null;
+  private writableCallback: (() => void) | null = null;
+
+  private framing = BodyFraming.None;
+  private totalLength = 0;
+  private pendingChunk: Uint8Array | null = null;
+  private pendingOffset = 0;
+  private endAfterPending = false;
+  private chunkToWrite: Uint8Array | null = null;
+  private lastWriteOk = true;
+
+  private sink: BodySink | null = null;
+  private unclaimedChunks: Uint8Array[] | null = null;
+  private unclaimedBytes = 0;
+  private receivedBytes = 0;
+  private bodyComplete: boolean;
+  private bodyFailed = false;
+  private readingPaused = false;
+
+  readonly body: BodySource | null;
+
+  constructor(
+    private readonly res: HttpResponse,
+    readonly method: string,
+    readonly path: string,
+    readonly query: string,
+    readonly hostname: string,
+    readonly authority: string,
+    readonly headers: readonly string[],
+    readonly remoteAddress: string,
+    readonly scheme: 'http' | 'https',
+    hasBody: boolean,
+    private readonly maxBodyBytes: number | null,
+    connectionClose: boolean,
+  ) {
+    this.body = hasBody ? this : null;
+    this.bodyComplete = !hasBody;
+    this.closeConnection = connectionClose;
+  }
+
+  get request(): InboundRequest {
+    return this;
+  }
+
+  get finished(): boolean {
+    return this.done;
+  }
+
+  private get isHead(): boolean {
+    return this.method === 'HEAD';
+  }
+
+  // ---- uWS events -------------------------------------------------------------------------
+
+  readonly handleAborted = (): void => {
+    this.clientGone = true;
+    this.done = true;
+    if (!this.bodyComplete && !this.bodyFailed) {
+      this.bodyFailed = true;
+      this.sink?.onBodyError(new ClientBodyAbortedError());
+    }
+    const callback = this.goneCallback;
+    this.goneCallback = null;
+    callback?.();
+  };
+
+  readonly handleData = (data: ArrayBuffer, isLast: boolean): void => {
+    if (this.bodyFailed) return;
+    if (data.byteLength > 0) {
+      // uWS neuters the ArrayBuffer when this callback returns: copy it out.
+      const chunk = Buffer.from(data.slice(0));
+      this.receivedBytes += chunk.byteLength;
+      if (this.maxBodyBytes !== null && this.receivedBytes > this.maxBodyBytes) return this.failBodyTooLarge();
+      if (this.sink !== null) {
+        this.sink.onBodyChunk(chunk);
+      } else {
+        (this.unclaimedChunks ??= []).push(chunk);
+        this.unclaimedBytes += chunk.byteLength;
+        if (this.unclaimedBytes > UNCLAIMED_BODY_BUFFER_BYTES) this.pause();
+      }
+    }
+    if (isLast) {
+      this.bodyComplete = true;
+      this.sink?.onBodyEnd();
+    }
+  };
+
+  private failBodyTooLarge(): void {
+    this.bodyFailed = true;
+    this.unclaimedChunks = null;
+    // The rest of the body is still on the wire; the connection cannot be reused.
+    this.closeConnection = true;
+    this.sink?.onBodyError(new BodyTooLargeError(this.maxBodyBytes ?? 0));
+  }
+
+  // ---- BodySource -------------------------------------------------------------------------
+
+  start(sink: BodySink): void {
+    this.sink = sink;
+    const chunks = this.unclaimedChunks;
+    this.unclaimedChunks = null;
+    this.unclaimedBytes = 0;
+    if (this.bodyFailed) {
+      sink.onBodyError(this.clientGone ? new ClientBodyAbortedError() : new BodyTooLargeError(this.maxBodyBytes ?? 0));
+      return;
+    }
+    if (chunks !== null) for (const chunk of chunks) sink.onBodyChunk(chunk);
+    if (this.bodyComplete) sink.onBodyEnd();
+    else this.resume();
+  }
+
+  pause(): void {
+    if (this.readingPaused || this.bodyComplete || this.clientGone) return;
+    this.readingPaused = true;
+    this.res.pause();
+  }
+
+  resume(): void {
+    if (!this.readingPaused || this.clientGone) return;
+    this.readingPaused = false;
+    this.res.resume();
+  }
+
+  /** A response went out before anyone read the body: read and drop the rest. */
+  private discardUnreadBody(): void {
+    if (this.bodyComplete || this.sink !== null) return;
+    this.unclaimedChunks = null;
+    this.sink = DISCARDING_SINK;
+    this.resume();
+  }
+
+  // ---- HttpExchange -----------------------------------------------------------------------
+
+  onClientGone(callback: () => void): void {
+    if (this.clientGone) callback();
+    else this.goneCallback = callback;
+  }
+
+  onWritable(callback: () => void): void {
+    this.writableCallback = callback;
+  }
+
+  respond(status: number, headers: readonly string[], body: string | Uint8Array | null): void {
+    if (this.committed || this.done) return;
+    this.committed = true;
+    if (this.inRequestCallback && this.closeConnection) {
+      // A pipelined request after this one is parsed as soon as this callback returns. Deferring
+      // the answer makes uWS drop the connection if one is there, so it is never served.
+      setImmediate(() => this.writeWholeResponse(status, headers, body));
+      return;
+    }
+    this.writeWholeResponse(status, headers, body);
+  }
+
+  private writeWholeResponse(status: number, headers: readonly string[], body: string | Uint8Array | null): void {
+    if (this.done) return;
+    this.done = true;
+    this.discardUnreadBody();
+    this.res.cork(() => {
+      this.res.writeStatus(statusLine(status));
+      writeHeaderList(this.res, headers);
+      if (this.isHead || status === 204 || status === 304) {
+        if (this.isHead && body !== null && status !== 204 && status !== 304) {
+          this.res.writeHeader('content-length', String(byteLengthOf(body)));
+        }
+        this.endWithoutBody();
+      } else {
+        this.res.end(body ?? '', this.closeConnection);
+      }
+    });
+  }
+
+  startResponse(status: number, headers: readonly string[], contentLength: number | null): void {
+    if (this.committed || this.done) return;
+    this.committed = true;
+    this.discardUnreadBody();
+    const bodiless = this.isHead || status === 204 || status === 304;
+    this.res.cork(() => {
+      this.res.writeStatus(statusLine(status));
+      writeHeaderList(this.res, headers);
+      if (bodiless) {
+        if (this.isHead && contentLength !== null && status !== 204 && status !== 304) {
+          this.res.writeHeader('content-length', String(contentLength));
+        }
+        this.done = true;
+        this.endWithoutBody();
+      } else if (contentLength === 0) {
+        this.done = true;
+        this.res.end('', this.closeConnection);
+      } else if (contentLength !== null) {
+        this.framing = BodyFraming.Length;
+        this.totalLength = contentLength;
+        this.res.onWritable(this.handleWritable);
+      } else {
+        this.framing = BodyFraming.Chunked;
+        this.res.onWritable(this.handleWritable);
+      }
+    });
+  }
+
+  private endWithoutBody(): void {
+    // uWS 20.30's endWithoutBody() with any argument misbehaves (a length aborts the response,
+    // `undefined` becomes a garbage Content-Length), so the length is written as a header by the
+    // callers and the call takes no arguments.
+    if (this.closeConnection) this.res.writeHeader('connection', 'close');
+    this.res.endWithoutBody();
+  }
+
+  write(chunk: Uint8Array): boolean {
+    if (this.done || this.framing === BodyFraming.None) return true;
+    this.chunkToWrite = chunk;
+    this.res.cork(this.corkedWrite);
+    this.chunkToWrite = null;
+    return this.lastWriteOk;
+  }
+
+  private readonly corkedWrite = (): void => {
+    const chunk = this.chunkToWrite!;
+    if (this.framing === BodyFraming.Chunked) {
+      // uWS keeps what it could not send; false only asks us to stop producing.
+      this.lastWriteOk = this.res.write(chunk);
+      return;
+    }
+    const offsetBefore = this.res.getWriteOffset();
+    const [ok, done] = this.res.tryEnd(chunk, this.totalLength);
+    if (done) {
+      this.done = true;
+      this.lastWriteOk = true;
+    } else if (ok) {
+      this.lastWriteOk = true;
+    } else {
+      this.pendingChunk = chunk;
+      this.pendingOffset = offsetBefore;
+      this.lastWriteOk = false;
+    }
+  };
+
+  private readonly handleWritable = (offset: number): boolean => {
+    if (this.done) return true;
+    if (this.framing === BodyFraming.Length && this.pendingChunk !== null) {
+      const rest = this.pendingChunk.subarray(offset - this.pendingOffset);
+      const [ok, done] = this.res.tryEnd(rest, this.totalLength);
+      if (done) {
+        this.done = true;
+        this.pendingChunk = null;
+      } else if (ok) {
+        this.pendingChunk = null;
+      } else {
+        return false;
+      }
+    }
+    if (this.endAfterPending && this.pendingChunk === null && !this.done) {
+      // The upstream ended short of its Content-Length: never let that pass as complete.
+      this.abort();
+      return true;
+    }
+    const callback = this.writableCallback;
+    this.writableCallback = null;
+    callback?.();
+    return true;
+  };
+
+  end(): void {
+    if (this.done) return;
+    if (this.framing === BodyFraming.Chunked) {
+      this.done = true;
+      this.res.cork(() => this.res.end(undefined, this.closeConnection));
+    } else if (this.framing === BodyFraming.Length) {
+      // Fewer bytes than announced: tryEnd has not completed the response. If a chunk is still
+      // pending, completion happens in handleWritable; otherwise the response is short.
+      if (this.pendingChunk !== null) this.endAfterPending = true;
+      else this.abort();
+    }
+  }
+
+  /** A bug on our side: answer 500 if nothing was sent yet, else cut the connection. */
+  failInternally(): void {
+    this.closeConnection = true;
+    if (this.committed) this.abort();
+    else this.respond(500, ['content-type', 'application/json'], '{"error":"internal_error","status":500}');
+  }
+
+  abort(): void {
+    if (this.done) return;
+    this.done = true;
+    this.res.close();
+  }
+}
+
+const DISCARDING_SINK: BodySink = {
+  onBodyChunk: () => undefined,
+  onBodyEnd: () => undefined,
+  onBodyError: () => undefined,
+};
+
+function byteLengthOf(body: string | Uint8Array): number {
+  return typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+}

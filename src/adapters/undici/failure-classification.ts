@@ -1,0 +1,19 @@
+import { BodyTooLargeError, ClientBodyAbortedError } from '../../ports/body-errors';
+import type { UpstreamFailureKind } from '../../ports/upstream-client';
+
+const REFUSED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
+const RESET = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ECONNABORTED']);
+
+/** Maps an undici / socket error to the port's failure kinds, by stable error code. */
+export function classifyUpstreamError(error: Error & { code?: string }): UpstreamFailureKind {
+  if (error instanceof BodyTooLargeError) return 'request_too_large';
+  if (error instanceof ClientBodyAbortedError) return 'request_body';
+  const code = error.code ?? '';
+  if (REFUSED.has(code)) return 'connect_refused';
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return 'connect_timeout';
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return 'response_timeout';
+  if (RESET.has(code)) return 'reset';
+  if (code === 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH') return 'request_body';
+  if (code.startsWith('HPE_') || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || code === 'UND_ERR_INFO') return 'protocol';
+  return 'other';
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { runServe } from './serve-command';
+import { runValidate } from './validate-command';
+import { PROX_VERSION } from '../version';
+
+function buildProgram(): Command {
+  const program = new Command('prox')
+    .description('Edge reverse proxy and load balancer speaking the Prox YAML config')
+    .version(PROX_VERSION, '-v, --version');
+
+  program
+    .command('serve', { isDefault: true })
+    .description('run the proxy')
+    .option('-c, --config <file>', 'config file (default: $PROX_CONFIG, else ./config.yaml)')
+    .action(async (options: { config?: string }) => {
+      process.exitCode = await runServe(options, process.env);
+      if (process.exitCode !== undefined) process.exit(process.exitCode);
+    });
+
+  program
+    .command('validate')
+    .description('check a config file; exit 0 valid, 1 invalid, 2 unreadable')
+    .option('-c, --config <file>', 'config file (default: $PROX_CONFIG, else ./config.yaml)')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (options: { config?: string; format: 'text' | 'json' }) => {
+      process.exitCode = await runValidate(options, {
+        out: (s) => console.log(s),
+        err: (s) => console.error(s),
+        env: process.env,
+      });
+    });
+
+  return program;
+}
+
+void buildProgram().parseAsync(process.argv);

@@ -1,0 +1,49 @@
+import 'reflect-metadata';
+import { Container } from 'inversify';
+import { HyperExpressHttpServer } from '../adapters/hyper-express/hyper-express-http-server';
+import { PinoLogger } from '../adapters/logging/pino-logger';
+import { MathRandomSource } from '../adapters/system/math-random-source';
+import { trustPredicateFor } from '../adapters/system/proxy-addr-trust';
+import { SystemClock } from '../adapters/system/system-clock';
+import { UndiciUpstreamClient } from '../adapters/undici/undici-upstream-client';
+import { ProxServer } from '../app/prox-server';
+import { Clock } from '../ports/clock';
+import { HttpServer } from '../ports/http-server';
+import { Logger } from '../ports/logger';
+import { RandomSource } from '../ports/random';
+import { UpstreamClient } from '../ports/upstream-client';
+
+export const ProxServerToken = Symbol.for('prox.ProxServer');
+
+export interface CompositionOverrides {
+  readonly logger?: Logger;
+  readonly random?: RandomSource;
+  readonly clock?: Clock;
+}
+
+/**
+ * The one composition root: ports bound to their adapters, core objects built from ports.
+ * Core classes carry no decorators; factories with explicit dependency lists wire them.
+ */
+export function buildContainer(overrides: CompositionOverrides = {}): Container {
+  const container = new Container({ defaultScope: 'Singleton' });
+  container.bind<Clock>(Clock).toConstantValue(overrides.clock ?? new SystemClock());
+  container.bind<RandomSource>(RandomSource).toConstantValue(overrides.random ?? new MathRandomSource());
+  container.bind<Logger>(Logger).toConstantValue(overrides.logger ?? new PinoLogger());
+  container.bind<UpstreamClient>(UpstreamClient).toResolvedValue(() => new UndiciUpstreamClient());
+  container
+    .bind<HttpServer>(HttpServer)
+    .toResolvedValue((logger: Logger) => new HyperExpressHttpServer(logger), [Logger]);
+  container
+    .bind<ProxServer>(ProxServerToken)
+    .toResolvedValue(
+      (httpServer: HttpServer, upstreams: UpstreamClient, logger: Logger, random: RandomSource) =>
+        new ProxServer({ httpServer, upstreams, logger, random, trustPredicate: trustPredicateFor }),
+      [HttpServer, UpstreamClient, Logger, RandomSource],
+    );
+  return container;
+}
+
+export function createProxServer(overrides: CompositionOverrides = {}): ProxServer {
+  return buildContainer(overrides).get<ProxServer>(ProxServerToken);
+}

@@ -1,0 +1,36 @@
+import type { DiagnosticList } from './diagnostics';
+import { asRecord } from './raw-config';
+
+/** The release whose feature set the warnings describe. */
+export const FEATURE_LEVEL = 'prox 0.1';
+
+const TOP_LEVEL_FIELDS = ['tls', 'health_check', 'backend_health_paths', 'protocols'] as const;
+const ROUTE_FIELDS = ['rate_limit', 'request_headers', 'response_headers', 'request_body', 'response_body'] as const;
+
+/**
+ * Prox config that this version validates but does not act on yet. A file written for Prox must
+ * keep loading, yet silently ignoring e.g. a rate limit would be a nasty surprise, so each such
+ * field gets a warning at the line where it is set.
+ */
+export function reportInactiveFeatures(data: unknown, out: DiagnosticList): void {
+  const config = asRecord(data);
+  if (!config) return;
+  for (const field of TOP_LEVEL_FIELDS) {
+    if (field in config) out.warning([field], inactiveMessage(field), { anchor: 'key' });
+  }
+  const routes = asRecord(config['routes']) ?? {};
+  for (const [key, value] of Object.entries(routes)) {
+    const route = asRecord(value);
+    if (!route) continue;
+    if (route['type'] === 'static') {
+      out.warning(['routes', key, 'type'], `static routes are accepted but not active yet in ${FEATURE_LEVEL}: requests to "${key}" get 501 Not Implemented`);
+    }
+    for (const field of ROUTE_FIELDS) {
+      if (field in route) out.warning(['routes', key, field], inactiveMessage(field), { anchor: 'key' });
+    }
+  }
+}
+
+function inactiveMessage(field: string): string {
+  return `"${field}" is accepted but not active yet in ${FEATURE_LEVEL}: it has no effect`;
+}

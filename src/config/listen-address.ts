@@ -1,0 +1,53 @@
+import { isIP } from 'node:net';
+import type { ListenAddress } from './model';
+
+export interface ListenAddressProblem {
+  readonly message: string;
+  readonly hint: string;
+}
+
+const FORMAT_HINT = "Verify listen address format: IP:PORT, e.g. '127.0.0.1:3000', '0.0.0.0:8080' or '[::1]:3000'";
+
+/** `IP:PORT` or `[IPv6]:PORT`; names such as `localhost` are refused so the bind address is never ambiguous. */
+export function parseListenAddress(text: string): ListenAddress | ListenAddressProblem {
+  const bracketed = /^\[([^\]]*)\]:([^:]*)$/.exec(text);
+  let host: string;
+  let portText: string;
+  if (bracketed) {
+    host = bracketed[1]!;
+    portText = bracketed[2]!;
+    if (isIP(host) !== 6) return { message: `"${host}" is not an IPv6 address`, hint: FORMAT_HINT };
+  } else {
+    const colon = text.lastIndexOf(':');
+    if (colon === -1) return { message: `"${text}" has no port`, hint: FORMAT_HINT };
+    host = text.slice(0, colon);
+    portText = text.slice(colon + 1);
+    if (host.includes(':')) {
+      return {
+        message: `IPv6 address in "${text}" must be in brackets`,
+        hint: isIP(host) === 6 ? `write "[${host}]:${portText}"` : FORMAT_HINT,
+      };
+    }
+    if (isIP(host) !== 4) {
+      return /^[a-z0-9.-]+$/i.test(host) && /[a-z]/i.test(host)
+        ? {
+            message: `"${host}" is a host name; listen_addr needs an IP address`,
+            hint: host.toLowerCase() === 'localhost' ? `write "127.0.0.1:${portText}"` : FORMAT_HINT,
+          }
+        : { message: `"${host}" is not an IPv4 address`, hint: FORMAT_HINT };
+    }
+  }
+  const port = /^[0-9]{1,5}$/.test(portText) ? Number(portText) : NaN;
+  if (!(port >= 1 && port <= 65535)) {
+    return { message: `port "${portText}" is not a number from 1 to 65535`, hint: FORMAT_HINT };
+  }
+  return { host, port };
+}
+
+export function isListenAddressProblem(parsed: ListenAddress | ListenAddressProblem): parsed is ListenAddressProblem {
+  return 'message' in parsed;
+}
+
+export function formatListenAddress(address: ListenAddress): string {
+  return isIP(address.host) === 6 ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
+}

@@ -1,0 +1,77 @@
+import { readFile } from 'node:fs/promises';
+import { DiagnosticList } from './diagnostics';
+import { reportInactiveFeatures } from './inactive-features';
+import type { LoadResult } from './model';
+import { normaliseConfig } from './normalise';
+import type { RawConfig } from './raw-config';
+import { configValidator } from './schema';
+import { reportSchemaErrors } from './schema-errors';
+import { runSemanticChecks } from './semantic-checks';
+import { parseYamlSource } from './yaml-source';
+
+export const DEFAULT_CONFIG_FILE = 'config.yaml';
+
+/** `--config` wins over `PROX_CONFIG`, which wins over `./config.yaml`. Empty values count as unset. */
+export function resolveConfigPath(cliValue: string | undefined, env: NodeJS.ProcessEnv): string {
+  if (cliValue) return cliValue;
+  const fromEnv = env['PROX_CONFIG'];
+  return fromEnv ? fromEnv : DEFAULT_CONFIG_FILE;
+}
+
+export async function loadConfigFile(file: string): Promise<LoadResult> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const diagnostics = new DiagnosticList(file, null);
+    diagnostics.aboutFile('error', `cannot read config file: ${describeReadError(error)}`, readErrorHint(error));
+    return { ok: false, errors: diagnostics.errors, warnings: [], unreadable: true };
+  }
+  return loadConfigText(text, file);
+}
+
+/**
+ * Validates and normalises config text. Every stage after YAML parsing runs even when an earlier
+ * one failed, so a single run lists all problems; only a clean run yields a config.
+ */
+export function loadConfigText(text: string, file: string): LoadResult {
+  const source = parseYamlSource(text);
+  const diagnostics = new DiagnosticList(file, source.positions);
+  for (const problem of source.problems) {
+    diagnostics.atPosition(problem.severity, problem.position, problem.message, problem.hint);
+  }
+
+  if (source.data !== undefined) {
+    const validate = configValidator();
+    const schemaValid = validate(source.data);
+    if (!schemaValid) reportSchemaErrors(validate.errors ?? [], source.data, diagnostics);
+    runSemanticChecks(source.data, diagnostics);
+    reportInactiveFeatures(source.data, diagnostics);
+  }
+
+  if (source.data === undefined || diagnostics.hasErrors) {
+    return { ok: false, errors: diagnostics.errors, warnings: diagnostics.warnings, unreadable: false };
+  }
+  return { ok: true, config: normaliseConfig(source.data as RawConfig), warnings: diagnostics.warnings };
+}
+
+function describeReadError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'it is a directory';
+    default:
+      return (error as Error).message;
+  }
+}
+
+function readErrorHint(error: unknown): string {
+  return (error as NodeJS.ErrnoException).code === 'ENOENT'
+    ? `pass --config <file> or set PROX_CONFIG; without either, prox reads ./${DEFAULT_CONFIG_FILE}`
+    : 'check the path and its permissions';
+}

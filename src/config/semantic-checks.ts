@@ -1,0 +1,126 @@
+import proxyaddr from 'proxy-addr';
+import type { DiagnosticList } from './diagnostics';
+import { isListenAddressProblem, parseListenAddress } from './listen-address';
+import { asRecord, asString } from './raw-config';
+import { isRouteKeyProblem, parseRouteKey } from './route-key';
+import { backendUrlProblem, redirectTargetProblem } from './url-rules';
+
+/**
+ * Rules JSON Schema cannot express: values that must parse (URLs, addresses, CIDRs), fields that
+ * exclude each other, and routes that collide or can never match.
+ *
+ * Runs even when the schema found errors, so one pass reports everything; hence every access
+ * is guarded, because the data may have any shape.
+ */
+export function runSemanticChecks(data: unknown, out: DiagnosticList): void {
+  const config = asRecord(data);
+  if (!config) return;
+  checkListenAddress(config['listen_addr'], out);
+  checkRoutes(config['routes'], out);
+  checkTrustedProxies(config['trusted_proxies'], out);
+  checkTls(config['tls'], out);
+  checkBackendHealthPaths(config['backend_health_paths'], out);
+}
+
+function checkListenAddress(value: unknown, out: DiagnosticList): void {
+  const text = asString(value);
+  if (text === undefined) return;
+  const parsed = parseListenAddress(text);
+  if (isListenAddressProblem(parsed)) {
+    out.error(['listen_addr'], `invalid listen address: ${parsed.message}`, { hint: parsed.hint });
+  }
+}
+
+function checkRoutes(value: unknown, out: DiagnosticList): void {
+  const routes = asRecord(value);
+  if (!routes) return;
+  const firstKeyForMatch = new Map<string, string>();
+  for (const [key, route] of Object.entries(routes)) {
+    const parsed = parseRouteKey(key);
+    if (isRouteKeyProblem(parsed)) {
+      out.error(['routes', key], parsed.message, { anchor: 'key', hint: parsed.hint });
+    } else {
+      const match = `${parsed.host ?? ''}${parsed.pathPrefix}`;
+      const earlier = firstKeyForMatch.get(match);
+      if (earlier === undefined) {
+        firstKeyForMatch.set(match, key);
+      } else {
+        out.error(['routes', key], `route "${key}" duplicates route "${earlier}"`, {
+          anchor: 'key',
+          hint: 'a trailing / or different letter case in the host does not make a different route; merge the two',
+        });
+      }
+    }
+    const fields = asRecord(route);
+    if (fields) checkRouteFields(['routes', key], fields, out);
+  }
+}
+
+function checkRouteFields(at: readonly string[], route: Readonly<Record<string, unknown>>, out: DiagnosticList): void {
+  // Which URL rule applies depends on the type; with an unknown type the schema error says enough.
+  const type = route['type'];
+  const target = asString(route['target']);
+  if (target !== undefined && (type === 'proxy' || type === 'redirect')) {
+    const problem = type === 'redirect' ? redirectTargetProblem(target) : backendUrlProblem(target);
+    if (problem) out.error([...at, 'target'], problem.message, { hint: problem.hint });
+  }
+  if (type === 'load_balance' && Array.isArray(route['targets'])) {
+    route['targets'].forEach((entry, index) => {
+      const problem = typeof entry === 'string' ? backendUrlProblem(entry) : null;
+      if (problem) out.error([...at, 'targets', String(index)], problem.message, { hint: problem.hint });
+    });
+  }
+  if ('strip_prefix' in route && 'path_rewrite' in route) {
+    out.error([...at, 'strip_prefix'], '"strip_prefix" and "path_rewrite" cannot both be set', {
+      anchor: 'key',
+      hint: 'strip_prefix: true is the same as path_rewrite: "/"; keep only one of them',
+    });
+  }
+  for (const field of ['request_body', 'response_body']) {
+    const body = asRecord(route[field]);
+    if (body && 'set_text' in body && 'set_json' in body) {
+      out.error([...at, field, 'set_json'], '"set_text" and "set_json" cannot both be set', {
+        anchor: 'key',
+        hint: 'a body is replaced by one of them; keep only one',
+      });
+    }
+  }
+}
+
+function checkTrustedProxies(value: unknown, out: DiagnosticList): void {
+  if (!Array.isArray(value)) return;
+  value.forEach((entry, index) => {
+    if (typeof entry !== 'string' || entry === '') return;
+    try {
+      proxyaddr.compile(entry);
+    } catch (error) {
+      out.error(['trusted_proxies', String(index)], `"${entry}" is not a valid address or range: ${(error as Error).message}`, {
+        hint: 'use an IP address, a CIDR range such as 10.0.0.0/8, or loopback, linklocal, uniquelocal',
+      });
+    }
+  });
+}
+
+function checkTls(value: unknown, out: DiagnosticList): void {
+  const tls = asRecord(value);
+  if (!tls) return;
+  const hasFiles = 'cert_path' in tls || 'key_path' in tls;
+  const hasAcme = 'acme' in tls;
+  if (hasFiles && hasAcme) {
+    out.error(['tls', 'acme'], 'tls cannot use both certificate files and acme', {
+      anchor: 'key',
+      hint: 'keep either cert_path + key_path, or acme',
+    });
+  } else if (!hasFiles && !hasAcme) {
+    out.error(['tls'], 'tls needs either cert_path + key_path, or acme', { anchor: 'key', hint: null });
+  }
+}
+
+function checkBackendHealthPaths(value: unknown, out: DiagnosticList): void {
+  const paths = asRecord(value);
+  if (!paths) return;
+  for (const backend of Object.keys(paths)) {
+    const problem = backendUrlProblem(backend);
+    if (problem) out.error(['backend_health_paths', backend], problem.message, { anchor: 'key', hint: problem.hint });
+  }
+}

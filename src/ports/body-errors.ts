@@ -1,0 +1,15 @@
+/** The request body exceeded the configured limit while streaming. */
+export class BodyTooLargeError extends Error {
+  readonly code = 'PROX_BODY_TOO_LARGE';
+  constructor(readonly limitBytes: number) {
+    super(`request body exceeds ${limitBytes} bytes`);
+  }
+}
+
+/** The client disconnected before its request body was complete. */
+export class ClientBodyAbortedError extends Error {
+  readonly code = 'PROX_CLIENT_BODY_ABORTED';
+  constructor() {
+    super('client went away while sending the request body');
+  }
+}

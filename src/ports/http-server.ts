@@ -1,0 +1,80 @@
+import type { BodySource } from './body';
+
+/**
+ * The inbound side: accepts client connections and hands each request to the handler as an
+ * exchange. Protocol hygiene (framing, header limits, smuggling defences) is the adapter's job:
+ * the handler only ever sees well-formed requests.
+ */
+export interface HttpServer {
+  listen(spec: ListenSpec, handler: ExchangeHandler): Promise<BoundListener>;
+  /** Stop accepting connections; in-flight exchanges continue. */
+  stopAccepting(): Promise<void>;
+}
+
+export const HttpServer = Symbol.for('prox.HttpServer');
+
+export interface ListenSpec {
+  readonly host: string;
+  readonly port: number;
+  readonly limits: {
+    readonly maxHeaderBytes: number;
+    readonly maxHeaders: number;
+    readonly maxBodyBytes: number | null;
+  };
+}
+
+export interface BoundListener {
+  readonly host: string;
+  readonly port: number;
+  readonly protocol: string;
+}
+
+export interface ExchangeHandler {
+  handle(exchange: HttpExchange): void;
+}
+
+/** What the adapter knows about a request, fixed before the handler runs. */
+export interface InboundRequest {
+  /** Upper-case method as sent. */
+  readonly method: string;
+  /** Raw request path (no query), as sent: percent-encoding untouched. */
+  readonly path: string;
+  /** Raw query without the `?`; empty when absent. */
+  readonly query: string;
+  /** Lower-cased, port stripped; validated by the adapter. */
+  readonly hostname: string;
+  /** The Host header value as sent. */
+  readonly authority: string;
+  /** Flat `[name, value, ...]`, names lower-case, as received (duplicates kept). */
+  readonly headers: readonly string[];
+  readonly remoteAddress: string;
+  readonly scheme: 'http' | 'https';
+  /** `null` when the request has no body. */
+  readonly body: BodySource | null;
+}
+
+/**
+ * One request/response pair. Response methods may be called once in this order:
+ * either `respond`, or `startResponse` → `write`* → `end`; `abort` at any time.
+ */
+export interface HttpExchange {
+  readonly request: InboundRequest;
+  /** Complete, small response. `body` null means none. */
+  respond(status: number, headers: readonly string[], body: string | Uint8Array | null): void;
+  /**
+   * Begin a streamed response. With `contentLength` the adapter frames by length, otherwise
+   * chunked. For HEAD/204/304 the adapter sends no body whatever is written.
+   */
+  startResponse(status: number, headers: readonly string[], contentLength: number | null): void;
+  /** Returns false when the client is slow: stop writing until `onWritable` fires. */
+  write(chunk: Uint8Array): boolean;
+  end(): void;
+  /** Tear the connection down: the client must not mistake a partial response for a whole one. */
+  abort(): void;
+  /** Called once when the client side can take more after `write` returned false. */
+  onWritable(callback: () => void): void;
+  /** Called once if the client goes away before the response ended. */
+  onClientGone(callback: () => void): void;
+  /** Whether the response has been completed or aborted. */
+  readonly finished: boolean;
+}

@@ -1,0 +1,69 @@
+import type { BodySource } from './body';
+
+/**
+ * Sends one request to an upstream origin and streams the response back through callbacks.
+ *
+ * Contract: `dispatch` never throws; every failure is reported once through `onUpstreamError`,
+ * and after `onUpstreamEnd` or `onUpstreamError` no callback fires again. Implementations keep one
+ * connection pool per origin, reused across requests and config reloads.
+ */
+export interface UpstreamClient {
+  dispatch(request: UpstreamRequest, handler: UpstreamResponseHandler): UpstreamCall;
+  /** Close pools of origins not in `keep` once their in-flight requests end. */
+  retainOnly(keep: ReadonlySet<string>): void;
+  close(): Promise<void>;
+}
+
+export const UpstreamClient = Symbol.for('prox.UpstreamClient');
+
+export interface UpstreamRequest {
+  /** `scheme://host:port`, no path. */
+  readonly origin: string;
+  readonly method: string;
+  /** Path plus `?query`, already rewritten. */
+  readonly pathAndQuery: string;
+  /** Flat `[name, value, name, value, ...]`, names lower-case, hop-by-hop already removed. */
+  readonly headers: readonly string[];
+  readonly body: BodySource | null;
+  readonly connectTimeoutMs: number;
+  /** Time allowed for the response head, and for each gap between body chunks. */
+  readonly responseTimeoutMs: number;
+}
+
+export interface UpstreamCall {
+  /** Cancel the exchange (e.g. the client went away). No further callbacks fire. */
+  abort(): void;
+}
+
+/** Lets the response consumer throttle the upstream body. */
+export interface UpstreamFlow {
+  pause(): void;
+  resume(): void;
+}
+
+export type UpstreamFailureKind =
+  | 'connect_refused'
+  | 'connect_timeout'
+  | 'response_timeout'
+  | 'reset'
+  | 'protocol'
+  | 'request_body'
+  | 'request_too_large'
+  | 'other';
+
+export interface UpstreamFailure {
+  readonly kind: UpstreamFailureKind;
+  /** True once any byte of the request reached the upstream (matters for retries). */
+  readonly requestSent: boolean;
+  /** Detail for operators' logs; never sent to clients. */
+  readonly detail: string;
+}
+
+export interface UpstreamResponseHandler {
+  /** Headers flat `[name, value, ...]`, names lower-case, repeated headers kept as separate pairs. */
+  onUpstreamResponse(status: number, headers: string[], flow: UpstreamFlow): void;
+  /** Return false to ask for a pause; resume through the flow handle given with the response. */
+  onUpstreamData(chunk: Uint8Array): boolean;
+  onUpstreamEnd(): void;
+  onUpstreamError(failure: UpstreamFailure): void;
+}

@@ -1,0 +1,56 @@
+import { HEADER, load, yaml } from './support';
+
+describe('not-active-yet warnings', () => {
+  const text = yaml(
+    ...HEADER, //                                  1-2
+    '  /api:', //                                  3
+    '    type: proxy', //                          4
+    '    target: "http://a"', //                   5
+    '    rate_limit: {by: ip, requests: 1, period: 1s}', // 6
+    '    request_headers: {remove: [Cookie]}', //  7
+    '    response_headers: {add: {Server: p}}', // 8
+    '    request_body: {set_text: x}', //          9
+    '    response_body: {set_json: {a: 1}}', //    10
+    'tls: {cert_path: c.pem, key_path: k.pem}', // 11
+    'health_check: {enabled: false}', //           12
+    'backend_health_paths: {"http://a": /up}', //  13
+    'protocols: {http2_enabled: true}', //          14
+  );
+
+  it('keeps the config valid', () => {
+    expect(load(text).ok).toBe(true);
+  });
+
+  it('warns once per inactive field, at its line', () => {
+    const result = load(text);
+    const found = result.warnings.map((w) => [w.line, w.path]);
+    expect(found).toEqual([
+      [6, '/routes/~1api/rate_limit'],
+      [7, '/routes/~1api/request_headers'],
+      [8, '/routes/~1api/response_headers'],
+      [9, '/routes/~1api/request_body'],
+      [10, '/routes/~1api/response_body'],
+      [11, '/tls'],
+      [12, '/health_check'],
+      [13, '/backend_health_paths'],
+      [14, '/protocols'],
+    ]);
+    for (const warning of result.warnings) {
+      expect(warning.severity).toBe('warning');
+      expect(warning.message).toMatch(/is accepted but not active yet in prox 0\.1: it has no effect$/);
+    }
+    expect(result.warnings.find((w) => w.path === '/health_check')!.message).toBe(
+      '"health_check" is accepted but not active yet in prox 0.1: it has no effect',
+    );
+  });
+
+  it('does not warn about a plain config', () => {
+    expect(load(yaml(...HEADER, '  /: {type: proxy, target: "http://a"}')).warnings).toEqual([]);
+  });
+
+  it('still warns when the config also has errors', () => {
+    const result = load(yaml('listen_addr: nope', 'routes:', '  /: {type: proxy, target: "http://a"}', 'health_check: {}'));
+    expect(result.ok).toBe(false);
+    expect(result.warnings.map((w) => w.line)).toEqual([4]);
+  });
+});
