@@ -38,8 +38,9 @@ export function parseListenAddress(text: string): ListenAddress | ListenAddressP
     }
   }
   const port = /^[0-9]{1,5}$/.test(portText) ? Number(portText) : NaN;
-  if (!(port >= 1 && port <= 65535)) {
-    return { message: `port "${portText}" is not a number from 1 to 65535`, hint: FORMAT_HINT };
+  // Port 0 asks the OS for a free port (the bound port is logged): handy for tests and tooling.
+  if (!(port >= 0 && port <= 65535)) {
+    return { message: `port "${portText}" is not a number from 0 to 65535`, hint: FORMAT_HINT };
   }
   return { host, port };
 }

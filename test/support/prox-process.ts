@@ -1,0 +1,112 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+
+export const PROX_BIN = join(__dirname, '..', '..', 'dist', 'cli', 'main.js');
+
+export interface ProxProcess {
+  readonly child: ChildProcess;
+  readonly port: number;
+  readonly baseUrl: string;
+  readonly configFile: string;
+  /** Every JSON log line prox printed so far. */
+  readonly logs: Record<string, unknown>[];
+  /** Resolves with the next log line whose msg equals `msg`. */
+  nextLog(msg: string): Promise<Record<string, unknown>>;
+  /** SIGTERM and wait for exit; resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+export function writeTempConfig(yaml: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'prox-test-'));
+  const file = join(dir, 'config.yaml');
+  writeFileSync(file, yaml);
+  return file;
+}
+
+/**
+ * Runs the built `prox serve` as a real subprocess on the given config (listen port 0) and
+ * resolves once it logs `listening`, with the bound port.
+ */
+export async function startProx(yaml: string, env: NodeJS.ProcessEnv = {}): Promise<ProxProcess> {
+  const configFile = writeTempConfig(yaml);
+  const child = spawn(process.execPath, [PROX_BIN, 'serve', '--config', configFile], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: Record<string, unknown>[] = [];
+  const waiters: { msg: string; resolve: (line: Record<string, unknown>) => void }[] = [];
+  let stderr = '';
+  let buffered = '';
+  child.stdout!.setEncoding('utf8').on('data', (text: string) => {
+    buffered += text;
+    let newline: number;
+    while ((newline = buffered.indexOf('\n')) !== -1) {
+      const raw = buffered.slice(0, newline);
+      buffered = buffered.slice(newline + 1);
+      let line: Record<string, unknown>;
+      try {
+        line = JSON.parse(raw) as Record<string, unknown>;
+      } catch {
+        continue;
+      }
+      logs.push(line);
+      for (let i = waiters.length - 1; i >= 0; i--) {
+        if (waiters[i].msg === line.msg) waiters.splice(i, 1)[0].resolve(line);
+      }
+    }
+  });
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+  const exited = once(child, 'exit');
+
+  const nextLog = (msg: string): Promise<Record<string, unknown>> =>
+    new Promise((resolve) => waiters.push({ msg, resolve }));
+
+  const listening = await Promise.race([
+    nextLog('listening'),
+    exited.then(([code]) => {
+      throw new Error(`prox exited with ${String(code)} before listening:\n${stderr}\n${JSON.stringify(logs)}`);
+    }),
+  ]);
+  const address = String(listening.address);
+  const port = Number(address.slice(address.lastIndexOf(':') + 1));
+  return {
+    child,
+    port,
+    baseUrl: `http://127.0.0.1:${port}`,
+    configFile,
+    logs,
+    nextLog,
+    async stop() {
+      if (child.exitCode !== null) return child.exitCode;
+      child.kill('SIGTERM');
+      const [code] = await exited;
+      return code as number | null;
+    },
+  };
+}
+
+/** Runs the CLI to completion and captures its output. */
+export async function runProxCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [PROX_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
+  child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+  const [code] = await once(child, 'exit');
+  return { code: code as number | null, stdout, stderr };
+}
+
+/** Peak resident set size of a live process, from /proc (Linux), in bytes. */
+export function peakRssBytes(pid: number): number {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const status = (require('node:fs') as typeof import('node:fs')).readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = /VmHWM:\s+(\d+) kB/.exec(status);
+  if (match === null) throw new Error('no VmHWM in /proc status');
+  return Number(match[1]) * 1024;
+}
