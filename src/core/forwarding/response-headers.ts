@@ -15,11 +15,20 @@ export function buildClientResponseHead(upstreamHeaders: readonly string[]): Cli
   const nominated = connectionNominatedHeaders(upstreamHeaders);
   const headers: string[] = [];
   let contentLength: number | null = null;
+  let lengthLines = 0;
+  let chunked = false;
   for (let i = 0; i < upstreamHeaders.length; i += 2) {
     const name = upstreamHeaders[i];
     switch (name) {
-      case 'content-length':
-        contentLength = parseContentLength(upstreamHeaders[i + 1]);
+      case 'content-length': {
+        const parsed = parseContentLength(upstreamHeaders[i + 1]);
+        // Repeated lines must agree; otherwise the length is unknowable.
+        contentLength = lengthLines === 0 || parsed === contentLength ? parsed : null;
+        lengthLines++;
+        continue;
+      }
+      case 'transfer-encoding':
+        chunked = true;
         continue;
       case 'date':
         continue;
@@ -27,7 +36,8 @@ export function buildClientResponseHead(upstreamHeaders: readonly string[]): Cli
     if (isHopByHop(name) || (nominated !== null && nominated.has(name))) continue;
     headers.push(name, upstreamHeaders[i + 1]);
   }
-  return { headers, contentLength };
+  // Transfer-Encoding overrides Content-Length (RFC 9112 §6.3): the body is not that long.
+  return { headers, contentLength: chunked ? null : contentLength };
 }
 
 function parseContentLength(value: string): number | null {
