@@ -109,8 +109,9 @@ describe('RouteTable: hosts', () => {
     expect(keyOf(t, 'example.com', '/')).toBeNull();
     expect(keyOf(t, 'example.com', '/fallback/x')).toBe('/fallback');
     expect(keyOf(t, 'www.example.com', '/fallback/x')).toBe('*.example.com/');
-    // `.example.com` (empty label) is not a subdomain either
+    // neither a lookalike nor `.example.com` (empty label) is a subdomain
     expect(keyOf(t, 'xexample.com', '/')).toBeNull();
+    expect(keyOf(t, '.example.com', '/')).toBeNull();
   });
 
   test('wildcard specificity does not depend on declaration order', () => {

@@ -4,7 +4,7 @@ import type { BoundListener, ExchangeHandler, HttpServer, ListenSpec } from '../
 import type { Logger } from '../../ports/logger';
 import { loadNativeUws } from './native-uws';
 import { remoteAddressOf } from './remote-address';
-import { HygieneVerdict, hostnameOf, inspectRequest, isVerdict } from './request-hygiene';
+import { HygieneVerdict, hostnameOf, inspectRequest, isVerdict, withSingleContentLength } from './request-hygiene';
 import { statusLine } from './status-lines';
 import { UwsExchange } from './uws-exchange';
 
@@ -67,9 +67,9 @@ function requestCallback(
     collected = [];
     collectedBytes = 0;
     req.forEach(collectHeader);
-    const headers = collected;
-    const framing = inspectRequest(headers, collectedBytes, limits);
+    const framing = inspectRequest(collected, collectedBytes, limits);
     if (isVerdict(framing)) return rejectAndClose(res, framing);
+    const headers = framing.repeatedContentLength ? withSingleContentLength(collected) : collected;
 
     const exchange = new UwsExchange(
       res,

@@ -18,6 +18,11 @@ export interface RequestFraming {
   readonly chunked: boolean;
   readonly host: string;
   readonly connectionClose: boolean;
+  /**
+   * Content-Length was sent more than once with the same value. RFC 9110 §8.6 lets a recipient
+   * fold those into one; the adapter must, because undici refuses to forward a duplicate.
+   */
+  readonly repeatedContentLength: boolean;
 }
 
 const HOST_PATTERN = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~%!$&'()*+,;=]+)(?::\d{1,5})?$/;
@@ -42,6 +47,7 @@ export function inspectRequest(
   let host: string | null = null;
   let hostCount = 0;
   let contentLength: string | null = null;
+  let contentLengthCount = 0;
   let transferEncoding: string | null = null;
   let transferEncodingCount = 0;
   let connectionClose = false;
@@ -59,6 +65,7 @@ export function inspectRequest(
           return verdict(400, 'bad_request', 'conflicting Content-Length headers');
         }
         contentLength = value;
+        contentLengthCount++;
         break;
       case 'transfer-encoding':
         transferEncodingCount++;
@@ -85,7 +92,13 @@ export function inspectRequest(
   if (declared !== null && limits.maxBodyBytes !== null && declared > limits.maxBodyBytes) {
     return verdict(413, 'payload_too_large', `body over ${limits.maxBodyBytes} bytes`);
   }
-  return { contentLength: declared === 0 ? null : declared, chunked, host, connectionClose };
+  return {
+    contentLength: declared === 0 ? null : declared,
+    chunked,
+    host,
+    connectionClose,
+    repeatedContentLength: contentLengthCount > 1,
+  };
 }
 
 const KNOWN_CODINGS = new Set(['chunked', 'gzip', 'x-gzip', 'deflate', 'compress', 'x-compress', 'identity']);
@@ -98,6 +111,20 @@ function inspectTransferCodings(value: string): HygieneVerdict | null {
   if (codings.some((coding) => !KNOWN_CODINGS.has(coding))) return verdict(501, 'not_implemented', 'unknown transfer coding');
   if (codings[codings.length - 1] !== 'chunked') return verdict(400, 'bad_request', 'chunked is not the final transfer coding');
   return verdict(501, 'not_implemented', 'transfer codings other than chunked are not supported');
+}
+
+/** The header list with every Content-Length after the first removed (all carry one value). */
+export function withSingleContentLength(headers: readonly string[]): string[] {
+  const out: string[] = [];
+  let seen = false;
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i] === 'content-length') {
+      if (seen) continue;
+      seen = true;
+    }
+    out.push(headers[i], headers[i + 1]);
+  }
+  return out;
 }
 
 export function isVerdict(result: RequestFraming | HygieneVerdict): result is HygieneVerdict {

@@ -51,6 +51,8 @@ export class ForwardedExchange implements UpstreamResponseHandler {
 
   start(client: UpstreamClient): void {
     this.exchange.onClientGone(() => this.onClientGone());
+    // The client may already be gone (the callback then ran at once): send nothing upstream.
+    if (this.settled) return;
     this.call = client.dispatch(this.request, this);
   }
 
@@ -90,8 +92,8 @@ export class ForwardedExchange implements UpstreamResponseHandler {
 
   private onClientGone(): void {
     if (this.settled) return;
-    this.call?.abort();
     this.settle();
+    this.call?.abort();
   }
 
   private settle(): void {

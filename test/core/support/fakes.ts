@@ -24,6 +24,7 @@ export class FakeExchange implements HttpExchange {
   private writableCallbacks: (() => void)[] = [];
   private goneCallbacks: (() => void)[] = [];
   private done = false;
+  private gone = false;
 
   constructor(readonly request: InboundRequest) {}
 
@@ -60,7 +61,9 @@ export class FakeExchange implements HttpExchange {
   }
 
   onClientGone(callback: () => void): void {
-    this.goneCallbacks.push(callback);
+    // Like the uWS adapter: a listener added after the client left is called at once.
+    if (this.gone) callback();
+    else this.goneCallbacks.push(callback);
   }
 
   get clientGoneListeners(): number {
@@ -76,6 +79,7 @@ export class FakeExchange implements HttpExchange {
 
   /** The client went away: fire (once) the callbacks registered so far. */
   goAway(): void {
+    this.gone = true;
     const callbacks = this.goneCallbacks;
     this.goneCallbacks = [];
     for (const callback of callbacks) callback();

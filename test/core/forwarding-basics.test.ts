@@ -1,0 +1,96 @@
+import { compileConfig } from '../../src/core/compiled-route';
+import { errorBody, respondWithError } from '../../src/core/error-responses';
+import { connectionNominatedHeaders, isHopByHop } from '../../src/core/forwarding/hop-by-hop';
+import { parseUpstreamTarget } from '../../src/core/forwarding/upstream-target';
+import { FakeExchange, inboundRequest } from './support/fakes';
+import { SeededRandom } from './support/seeded-random';
+
+describe('parseUpstreamTarget', () => {
+  test.each<[string, string, string, string]>([
+    // url, origin, authority, basePath
+    ['http://h:1', 'http://h:1', 'h:1', ''],
+    ['http://h:1/', 'http://h:1', 'h:1', ''],
+    ['http://h:1/base', 'http://h:1', 'h:1', '/base'],
+    ['http://h:1/base/', 'http://h:1', 'h:1', '/base'],
+    ['http://h:1/a/b', 'http://h:1', 'h:1', '/a/b'],
+    ['https://api.example.com', 'https://api.example.com', 'api.example.com', ''],
+    ['http://Backend.Internal:8080/X', 'http://backend.internal:8080', 'backend.internal:8080', '/X'],
+    ['http://127.0.0.1:9000', 'http://127.0.0.1:9000', '127.0.0.1:9000', ''],
+    ['http://[::1]:9000/p', 'http://[::1]:9000', '[::1]:9000', '/p'],
+    // default ports are implied
+    ['http://h:80/', 'http://h', 'h', ''],
+    ['https://h:443/s', 'https://h', 'h', '/s'],
+  ])('%s', (url, origin, authority, basePath) => {
+    expect(parseUpstreamTarget(url)).toEqual({ url, origin, authority, basePath });
+  });
+});
+
+describe('hop-by-hop', () => {
+  test.each(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'])('%s is hop-by-hop', (name) => {
+    expect(isHopByHop(name)).toBe(true);
+  });
+
+  test.each(['content-length', 'content-type', 'cookie', 'set-cookie', 'host', 'trailers', 'x-connection', 'expect'])(
+    '%s is end-to-end',
+    (name) => {
+      expect(isHopByHop(name)).toBe(false);
+    },
+  );
+
+  test.each<[string[], string[] | null]>([
+    [[], null],
+    [['accept', 'x-foo'], null],
+    [['connection', 'close'], null],
+    [['connection', 'keep-alive'], null],
+    [['connection', 'Keep-Alive, Close'], null],
+    [['connection', 'close, X-Foo'], ['x-foo']],
+    [['connection', ' X-A ,x-b,, '], ['x-a', 'x-b']],
+    [['connection', 'x-a', 'accept', 'x', 'connection', 'X-B, close'], ['x-a', 'x-b']],
+  ])('connectionNominatedHeaders(%j) = %j', (headers, expected) => {
+    const result = connectionNominatedHeaders(headers);
+    expect(result === null ? null : [...result].sort()).toEqual(expected);
+  });
+});
+
+describe('error responses', () => {
+  test.each<[Parameters<typeof errorBody>[0], number]>([
+    ['no_route', 404],
+    ['bad_gateway', 502],
+    ['gateway_timeout', 504],
+    ['payload_too_large', 413],
+  ])('%s %i', (code, status) => {
+    expect(errorBody(code, status)).toBe(`{"error":"${code}","status":${status}}`);
+    // cached bodies are the same for repeated calls and never mixed between statuses
+    expect(errorBody(code, status)).toBe(errorBody(code, status));
+    expect(errorBody(code, status + 1)).toBe(`{"error":"${code}","status":${status + 1}}`);
+  });
+
+  test('respondWithError sends one complete JSON response', () => {
+    const exchange = new FakeExchange(inboundRequest());
+    respondWithError(exchange, 404, 'no_route');
+    expect(exchange.events).toEqual([
+      { type: 'respond', status: 404, headers: ['content-type', 'application/json'], body: '{"error":"no_route","status":404}' },
+    ]);
+  });
+});
+
+describe('compileConfig', () => {
+  test('collects every forwarding origin, and only those', () => {
+    const base = { pathRewrite: null, preserveHost: false, timeoutSecs: 1, connectTimeoutSecs: 1 };
+    const compiled = compileConfig(
+      {
+        listenAddr: { host: '127.0.0.1', port: 0 },
+        shutdownTimeoutSecs: 1,
+        trustedProxies: [],
+        limits: { maxHeaderBytes: 1, maxHeaders: 1, maxBodyBytes: null },
+        routes: [
+          { type: 'proxy', key: '/a', host: null, pathPrefix: '/a', target: 'http://a:1/base', ...base },
+          { type: 'load_balance', key: '/b', host: null, pathPrefix: '/b', targets: ['http://b:1', 'https://c'], strategy: 'random', ...base },
+          { type: 'redirect', key: '/r', host: null, pathPrefix: '/r', target: 'http://not-an-origin:1/', statusCode: 302 },
+        ],
+      },
+      { random: new SeededRandom(1), isTrustedPeer: () => false },
+    );
+    expect([...compiled.origins].sort()).toEqual(['http://a:1', 'http://b:1', 'https://c']);
+  });
+});
