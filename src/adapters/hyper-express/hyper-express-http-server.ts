@@ -86,14 +86,54 @@ function requestCallback(
       framing.connectionClose,
     );
     res.onAborted(exchange.handleAborted);
-    if (exchange.body !== null) res.onData(exchange.handleData);
+    if (exchange.body !== null) res.onData(bodyDataHandler(exchange));
     try {
       handler.handle(exchange);
     } catch (error) {
       logger.error('request handler failed', { error: String(error), path: exchange.path });
       exchange.failInternally();
     }
+    leaveUwsCallback(exchange);
+  };
+}
+
+/**
+ * Ends the window in which a closing response must be deferred (`inRequestCallback`).
+ *
+ * uWS.js drains process.nextTick and microtasks after each JS callback while its parser is still
+ * working through the same read: a response ended with `closeConnection` in that drain is only
+ * corked, the close waits for the end of the read, and meanwhile the parser takes the next
+ * pipelined request as a new, legitimate one (the previous response is no longer pending) and
+ * serves it. So when the response will close the connection, the window stays open until the
+ * next turn, when uWS has finished the read: a response in it is written on that turn, and a
+ * pipelined request parsed before it makes uWS drop the connection instead.
+ */
+function leaveUwsCallback(exchange: UwsExchange): void {
+  if (exchange.closeConnection && !exchange.finished) {
+    setImmediate(() => {
+      exchange.inRequestCallback = false;
+    });
+  } else {
     exchange.inRequestCallback = false;
+  }
+}
+
+/**
+ * Body chunks arrive from inside the uWS parser too. A body over `max_body_bytes` makes the
+ * exchange close the connection, and its 413 can be written from the drain that follows this
+ * callback; without the window the rest of the read (a request pipelined after the body) would
+ * be served on a connection the 413 said was closing.
+ */
+function bodyDataHandler(exchange: UwsExchange): (data: ArrayBuffer, isLast: boolean) => void {
+  return (data, isLast) => {
+    if (exchange.inRequestCallback) {
+      // A window from an earlier callback of this read is still open and closes next turn.
+      exchange.handleData(data, isLast);
+      return;
+    }
+    exchange.inRequestCallback = true;
+    exchange.handleData(data, isLast);
+    leaveUwsCallback(exchange);
   };
 }
 

@@ -34,6 +34,8 @@ export class UwsExchange implements HttpExchange, BodySource, InboundRequest {
   inRequestCallback = true;
   /** The response must close the connection (client asked, or the body could not be drained). */
   closeConnection: boolean;
+  /** The client sent Connection: close; uWS then closes after the response but we still say so. */
+  private readonly clientAskedClose: boolean;
 
   private clientGone = false;
   private goneCallback: (() => void) | null = null;
@@ -74,6 +76,7 @@ export class UwsExchange implements HttpExchange, BodySource, InboundRequest {
     this.body = hasBody ? this : null;
     this.bodyComplete = !hasBody;
     this.closeConnection = connectionClose;
+    this.clientAskedClose = connectionClose;
   }
 
   get request(): InboundRequest {
@@ -139,7 +142,10 @@ export class UwsExchange implements HttpExchange, BodySource, InboundRequest {
     this.unclaimedChunks = null;
     this.unclaimedBytes = 0;
     if (this.bodyFailed) {
-      sink.onBodyError(this.clientGone ? new ClientBodyAbortedError() : new BodyTooLargeError(this.maxBodyBytes ?? 0));
+      const error = this.clientGone ? new ClientBodyAbortedError() : new BodyTooLargeError(this.maxBodyBytes ?? 0);
+      // The consumer is still setting itself up inside start(): report on the next tick, as a
+      // failure found while streaming would be.
+      process.nextTick(() => sink.onBodyError(error));
       return;
     }
     if (chunks !== null) for (const chunk of chunks) sink.onBodyChunk(chunk);
@@ -197,6 +203,7 @@ export class UwsExchange implements HttpExchange, BodySource, InboundRequest {
     this.res.cork(() => {
       this.res.writeStatus(statusLine(status));
       writeHeaderList(this.res, headers);
+      if (this.clientAskedClose) this.res.writeHeader('connection', 'close');
       if (this.isHead || status === 204 || status === 304) {
         if (this.isHead && body !== null && status !== 204 && status !== 304) {
           this.res.writeHeader('content-length', String(byteLengthOf(body)));
@@ -216,6 +223,7 @@ export class UwsExchange implements HttpExchange, BodySource, InboundRequest {
     this.res.cork(() => {
       this.res.writeStatus(statusLine(status));
       writeHeaderList(this.res, headers);
+      if (this.clientAskedClose) this.res.writeHeader('connection', 'close');
       if (bodiless) {
         if (this.isHead && contentLength !== null && status !== 204 && status !== 304) {
           this.res.writeHeader('content-length', String(contentLength));
@@ -240,7 +248,7 @@ export class UwsExchange implements HttpExchange, BodySource, InboundRequest {
     // uWS 20.30's endWithoutBody() with any argument misbehaves (a length aborts the response,
     // `undefined` becomes a garbage Content-Length), so the length is written as a header by the
     // callers and the call takes no arguments.
-    if (this.closeConnection) this.res.writeHeader('connection', 'close');
+    if (this.closeConnection && !this.clientAskedClose) this.res.writeHeader('connection', 'close');
     this.res.endWithoutBody();
   }
 
