@@ -13,7 +13,8 @@ function buildProgram(): Command {
     .command('serve', { isDefault: true })
     .description('run the proxy')
     .option('-c, --config <file>', 'config file (default: $PROX_CONFIG, else ./config.yaml)')
-    .action(async (options: { config?: string }) => {
+    .option('--no-watch', 'do not reload when the config file changes (SIGHUP still reloads)')
+    .action(async (options: { config?: string; watch: boolean }) => {
       process.exitCode = await runServe(options, process.env);
       if (process.exitCode !== undefined) process.exit(process.exitCode);
     });

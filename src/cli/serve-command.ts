@@ -1,6 +1,7 @@
 import { loadConfigFile, resolveConfigPath } from '../config/loader';
 import type { Diagnostic, ProxConfig } from '../config/model';
 import { createProxServer } from '../composition/container';
+import { ConfigFileWatcher } from '../adapters/fs/config-file-watcher';
 import { PinoLogger } from '../adapters/logging/pino-logger';
 import type { Logger } from '../ports/logger';
 import type { ProxServer } from '../app/prox-server';
@@ -8,7 +9,12 @@ import { formatDiagnostic } from './validate-command';
 
 export interface ServeOptions {
   readonly config?: string;
+  /** Reload when the config file changes (default true). */
+  readonly watch?: boolean;
 }
+
+/** Editors write a file in several steps; wait this long after the last event. */
+const WATCH_DEBOUNCE_MS = 150;
 
 export interface RunningProx {
   readonly server: ProxServer;
@@ -38,43 +44,80 @@ export async function runServe(options: ServeOptions, env: NodeJS.ProcessEnv): P
     return 1;
   }
   keepRunningOnStrayErrors(logger);
+  const reloader = new Reloader(server, configFile, loaded.config, logger);
+  const watcher =
+    options.watch === false
+      ? null
+      : new ConfigFileWatcher(configFile, WATCH_DEBOUNCE_MS, () => reloader.request('file changed'), (error) =>
+          logger.warn('config file watch failed; SIGHUP still reloads', { error: error.message }),
+        );
+  watcher?.start();
   return new Promise<number>((resolve) => {
-    let current = loaded.config;
     const stop = (signal: string): void => {
       process.removeAllListeners('SIGTERM');
       process.removeAllListeners('SIGINT');
+      process.removeAllListeners('SIGHUP');
+      watcher?.close();
       // A second signal means "now".
       process.once('SIGTERM', () => process.exit(1));
       process.once('SIGINT', () => process.exit(1));
       logger.info('shutting down', { signal, inFlight: server.inFlight });
-      void server.shutdown(current.shutdownTimeoutSecs * 1000).then((drained) => {
+      void server.shutdown(reloader.current.shutdownTimeoutSecs * 1000).then((drained) => {
         logger.info('stopped', { drained });
         resolve(0);
       });
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
-    process.on('SIGHUP', () => {
-      void reload(server, configFile, current, logger).then((next) => {
-        current = next;
-      });
-    });
+    process.on('SIGHUP', () => reloader.request('SIGHUP'));
   });
 }
 
-async function reload(server: ProxServer, file: string, current: ProxConfig, logger: Logger): Promise<ProxConfig> {
-  const loaded = await loadConfigFile(file);
-  if (!loaded.ok) {
-    for (const error of loaded.errors) logger.error('config reload rejected', diagnosticFields(error));
-    return current;
+/**
+ * Reloads one at a time; a request that arrives while one runs is folded into a single
+ * follow-up, so a burst of changes ends with the newest file applied, never an older one.
+ */
+class Reloader {
+  private running = false;
+  private pending: string | null = null;
+
+  constructor(
+    private readonly server: ProxServer,
+    private readonly file: string,
+    public current: ProxConfig,
+    private readonly logger: Logger,
+  ) {}
+
+  request(trigger: string): void {
+    if (this.running) {
+      this.pending = trigger;
+      return;
+    }
+    this.running = true;
+    void this.reload(trigger).finally(() => {
+      this.running = false;
+      const next = this.pending;
+      this.pending = null;
+      if (next !== null) this.request(next);
+    });
   }
-  const { host, port } = loaded.config.listenAddr;
-  if (host !== current.listenAddr.host || port !== current.listenAddr.port) {
-    logger.warn('listen_addr changes need a restart; keeping the current listener', { host, port });
+
+  private async reload(trigger: string): Promise<void> {
+    const loaded = await loadConfigFile(this.file);
+    if (!loaded.ok) {
+      for (const error of loaded.errors) this.logger.error('config reload rejected', diagnosticFields(error));
+      this.logger.error('config reload rejected; the running config stays', { file: this.file, trigger, errors: loaded.errors.length });
+      return;
+    }
+    for (const warning of loaded.warnings) this.logger.warn('config warning', diagnosticFields(warning));
+    const result = await this.server.replaceConfig(loaded.config);
+    if (!result.applied) {
+      this.logger.error('config reload failed; the running config stays', { file: this.file, trigger, reason: result.reason });
+      return;
+    }
+    this.current = loaded.config;
+    this.logger.info('config reloaded', { file: this.file, trigger, routes: loaded.config.routes.length, rebound: result.rebound });
   }
-  server.replaceConfig(loaded.config);
-  logger.info('config reloaded', { file, routes: loaded.config.routes.length });
-  return loaded.config;
 }
 
 /**

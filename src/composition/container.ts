@@ -5,9 +5,11 @@ import { PinoLogger } from '../adapters/logging/pino-logger';
 import { MathRandomSource } from '../adapters/system/math-random-source';
 import { trustPredicateFor } from '../adapters/system/proxy-addr-trust';
 import { SystemClock } from '../adapters/system/system-clock';
+import { UndiciHealthProbe } from '../adapters/undici/undici-health-probe';
 import { UndiciUpstreamClient } from '../adapters/undici/undici-upstream-client';
 import { ProxServer } from '../app/prox-server';
 import { Clock } from '../ports/clock';
+import { HealthProbe } from '../ports/health-probe';
 import { HttpServer } from '../ports/http-server';
 import { Logger } from '../ports/logger';
 import { RandomSource } from '../ports/random';
@@ -31,15 +33,16 @@ export function buildContainer(overrides: CompositionOverrides = {}): Container 
   container.bind<RandomSource>(RandomSource).toConstantValue(overrides.random ?? new MathRandomSource());
   container.bind<Logger>(Logger).toConstantValue(overrides.logger ?? new PinoLogger());
   container.bind<UpstreamClient>(UpstreamClient).toResolvedValue(() => new UndiciUpstreamClient());
+  container.bind<HealthProbe>(HealthProbe).toResolvedValue(() => new UndiciHealthProbe());
   container
     .bind<HttpServer>(HttpServer)
     .toResolvedValue((logger: Logger) => new HyperExpressHttpServer(logger), [Logger]);
   container
     .bind<ProxServer>(ProxServerToken)
     .toResolvedValue(
-      (httpServer: HttpServer, upstreams: UpstreamClient, logger: Logger, random: RandomSource) =>
-        new ProxServer({ httpServer, upstreams, logger, random, trustPredicate: trustPredicateFor }),
-      [HttpServer, UpstreamClient, Logger, RandomSource],
+      (httpServer: HttpServer, upstreams: UpstreamClient, healthProbe: HealthProbe, logger: Logger, clock: Clock, random: RandomSource) =>
+        new ProxServer({ httpServer, upstreams, healthProbe, logger, clock, random, trustPredicate: trustPredicateFor }),
+      [HttpServer, UpstreamClient, HealthProbe, Logger, Clock, RandomSource],
     );
   return container;
 }

@@ -1,6 +1,11 @@
+import type { RetryCondition } from './model';
+
 /**
  * Values used when a field is omitted. `config.schema.json` repeats them as `default`
  * annotations for editors and docs; a test keeps the two in step.
+ *
+ * Values are in their YAML form where that differs from the model (`expectedStatus` is the
+ * string the normaliser parses), so they can be compared with the schema directly.
  */
 export const DEFAULTS = {
   shutdownTimeoutSecs: 30,
@@ -9,8 +14,46 @@ export const DEFAULTS = {
   maxHeaders: 100,
   maxBodyBytes: null as number | null,
   strategy: 'round_robin',
+  targetWeight: 1,
+  hashKeyBy: 'ip',
   redirectStatus: 307,
   preserveHost: false,
   timeoutSecs: 60,
   connectTimeoutSecs: 5,
+  /** Applies when a `health_check` block (top-level or route) is present; no block, no probes. */
+  healthCheck: {
+    enabled: true,
+    intervalSecs: 10,
+    timeoutSecs: 2,
+    path: '/health',
+    method: 'GET',
+    unhealthyThreshold: 3,
+    healthyThreshold: 2,
+    expectedStatus: '200-399',
+    expectedBody: null as string | null,
+    jitter: 0.1,
+  },
+  backendHealthPaths: {} as Readonly<Record<string, string>>,
+  /** On for every proxy and load_balance route, block or not. */
+  passiveHealth: {
+    enabled: true,
+    consecutiveFailures: 5,
+    ejectionSecs: 30,
+    maxEjectionSecs: 300,
+    count5xx: false,
+  },
+  /** Applies when a route has a `circuit_breaker` block; no block, no breaker. */
+  circuitBreaker: {
+    enabled: true,
+    maxFailures: 5,
+    timeoutSecs: 30,
+    halfOpenSuccesses: 2,
+  },
+  retries: {
+    attempts: 1,
+    on: ['connect_error'] as readonly RetryCondition[],
+    backoffMs: 0,
+  },
+  retryBufferBytes: 65536,
+  minHealthyPercent: 0,
 } as const;

@@ -4,7 +4,7 @@ import { asRecord } from './raw-config';
 /** The release whose feature set the warnings describe. */
 export const FEATURE_LEVEL = 'prox 0.1';
 
-const TOP_LEVEL_FIELDS = ['tls', 'health_check', 'backend_health_paths', 'protocols'] as const;
+const TOP_LEVEL_FIELDS = ['tls', 'protocols'] as const;
 const ROUTE_FIELDS = ['rate_limit', 'request_headers', 'response_headers', 'request_body', 'response_body'] as const;
 
 /**

@@ -20,7 +20,14 @@ export interface RequestLimits {
   readonly maxBodyBytes: number | null;
 }
 
-export type BalanceStrategy = 'round_robin' | 'random';
+export type BalanceStrategy =
+  | 'round_robin'
+  | 'weighted_round_robin'
+  | 'least_connections'
+  | 'random'
+  | 'power_of_two'
+  | 'ip_hash'
+  | 'consistent_hash';
 export type RedirectStatus = 301 | 302 | 307 | 308;
 
 export interface RouteKey {
@@ -32,23 +39,104 @@ export interface RouteKey {
   readonly pathPrefix: string;
 }
 
+/** One backend of a route. */
+export interface BackendTarget {
+  /** As written, minus a trailing `/` (so it matches `backend_health_paths` keys the same way). */
+  readonly url: string;
+  /** Share of traffic for weighted strategies, 1..1000; 1 when written as a plain string. */
+  readonly weight: number;
+  /** Path probed by active health checks: `backend_health_paths[url]`, else the check's `path`. */
+  readonly healthPath: string;
+}
+
+/** Inclusive range of HTTP status codes, e.g. 200-399. */
+export interface StatusRange {
+  readonly from: number;
+  readonly to: number;
+}
+
+/** Active health checking, after merging the global block with a route's override. */
+export interface HealthCheckSpec {
+  readonly intervalSecs: number;
+  readonly timeoutSecs: number;
+  /** Default probe path; each BackendTarget carries the path actually used for it. */
+  readonly path: string;
+  readonly method: 'GET' | 'HEAD';
+  readonly unhealthyThreshold: number;
+  readonly healthyThreshold: number;
+  /** A probe passes when its status is in any range. Default 200-399. */
+  readonly expectedStatus: readonly StatusRange[];
+  /** Substring the probe's body must contain; `null` = not checked. */
+  readonly expectedBody: string | null;
+  /** Fraction 0..1 of the interval by which each wait is randomly shortened, so probes spread. */
+  readonly jitter: number;
+}
+
+/** Ejection of a backend after consecutive failures on live traffic (outlier detection). */
+export interface PassiveHealthSpec {
+  readonly enabled: boolean;
+  readonly consecutiveFailures: number;
+  /** First ejection length; doubles on each repeat ejection up to `maxEjectionSecs`. */
+  readonly ejectionSecs: number;
+  readonly maxEjectionSecs: number;
+  /** Whether 5xx responses count as failures (connect errors, resets and timeouts always do). */
+  readonly count5xx: boolean;
+}
+
+export interface CircuitBreakerSpec {
+  readonly maxFailures: number;
+  readonly timeoutSecs: number;
+  /** Successful trial requests in half-open state needed to close; also how many may run at once. */
+  readonly halfOpenSuccesses: number;
+}
+
+export type RetryCondition = 'connect_error' | 'reset' | 502 | 503 | 504;
+
+export interface RetrySpec {
+  /** Retries after the first attempt (0 = never retry). */
+  readonly attempts: number;
+  readonly on: readonly RetryCondition[];
+  /** Wait before each retry. */
+  readonly backoffMs: number;
+  /** A request body up to this size is kept so it can be replayed; larger ones are never retried once sent. */
+  readonly bufferBytes: number;
+}
+
+export interface HashKeySpec {
+  readonly by: 'ip' | 'header' | 'cookie';
+  /** Header name (lower-cased) or cookie name; `null` for `ip`. */
+  readonly name: string | null;
+}
+
 export interface UpstreamOptions {
   /** Replacement for the matched prefix; `null` keeps the path unchanged. */
   readonly pathRewrite: string | null;
   readonly preserveHost: boolean;
+  /** Overall time to the response head, retries included; also the longest gap between body chunks. */
   readonly timeoutSecs: number;
   readonly connectTimeoutSecs: number;
+  /** `null` when active health checks are off for this route. */
+  readonly healthCheck: HealthCheckSpec | null;
+  readonly passiveHealth: PassiveHealthSpec;
+  /** `null` when the route has no circuit breaker. */
+  readonly circuitBreaker: CircuitBreakerSpec | null;
+  readonly retries: RetrySpec;
+  /** Panic threshold 0..100: below this share of available backends, all are used. 0 = off. */
+  readonly minHealthyPercent: number;
 }
 
 export interface ProxyRoute extends RouteKey, UpstreamOptions {
   readonly type: 'proxy';
-  readonly target: string;
+  /** Exactly one. */
+  readonly targets: readonly BackendTarget[];
 }
 
 export interface LoadBalanceRoute extends RouteKey, UpstreamOptions {
   readonly type: 'load_balance';
-  readonly targets: readonly string[];
+  readonly targets: readonly BackendTarget[];
   readonly strategy: BalanceStrategy;
+  /** Key source for ip_hash (always ip) and consistent_hash. */
+  readonly hashKey: HashKeySpec;
 }
 
 export interface RedirectRoute extends RouteKey {

@@ -1,8 +1,25 @@
 import { DEFAULTS } from './defaults';
+import { mergedHealthCheckFields } from './health-check-merge';
 import { isListenAddressProblem, parseListenAddress } from './listen-address';
-import type { ListenAddress, ProxConfig, RouteConfig, RouteKey, UpstreamOptions } from './model';
-import type { RawConfig, RawRoute } from './raw-config';
+import type {
+  BackendTarget,
+  CircuitBreakerSpec,
+  HashKeySpec,
+  HealthCheckSpec,
+  ListenAddress,
+  PassiveHealthSpec,
+  ProxConfig,
+  RetryCondition,
+  RetrySpec,
+  RouteConfig,
+  RouteKey,
+  StatusRange,
+  UpstreamOptions,
+} from './model';
+import type { RawConfig, RawHealthCheck, RawRoute, RawTarget } from './raw-config';
 import { isRouteKeyProblem, normalisePathPrefix, parseRouteKey } from './route-key';
+import { isStatusRangeProblem, parseStatusRanges } from './status-ranges';
+import { backendUrlKey } from './url-rules';
 
 /**
  * Builds the runtime config from YAML that has passed every check: camelCase names, defaults
@@ -20,7 +37,7 @@ export function normaliseConfig(raw: RawConfig): ProxConfig {
       // `null` is a meaningful value (unlimited), so only a missing field takes the default.
       maxBodyBytes: raw.limits?.max_body_bytes === undefined ? DEFAULTS.maxBodyBytes : raw.limits.max_body_bytes,
     },
-    routes: Object.entries(raw.routes).map(([key, route]) => normaliseRoute(key, route)),
+    routes: Object.entries(raw.routes).map(([key, route]) => normaliseRoute(key, route, raw)),
   };
 }
 
@@ -36,7 +53,8 @@ function routeKey(key: string): RouteKey {
   return { key, host: parsed.host, pathPrefix: parsed.pathPrefix };
 }
 
-function upstreamOptions(route: RawRoute): UpstreamOptions {
+/** Everything a proxy or load_balance route needs besides its targets. */
+function upstreamOptions(route: RawRoute, raw: RawConfig): UpstreamOptions {
   let pathRewrite: string | null = null;
   if (route.path_rewrite !== undefined) pathRewrite = normalisePathPrefix(route.path_rewrite);
   else if (route.strip_prefix === true) pathRewrite = '/';
@@ -45,21 +63,141 @@ function upstreamOptions(route: RawRoute): UpstreamOptions {
     preserveHost: route.preserve_host ?? DEFAULTS.preserveHost,
     timeoutSecs: route.timeout_secs ?? DEFAULTS.timeoutSecs,
     connectTimeoutSecs: route.connect_timeout_secs ?? DEFAULTS.connectTimeoutSecs,
+    healthCheck: healthCheck(raw.health_check, route.health_check).spec,
+    passiveHealth: passiveHealth(route),
+    circuitBreaker: circuitBreaker(route),
+    retries: retries(route),
+    minHealthyPercent: route.min_healthy_percent ?? DEFAULTS.minHealthyPercent,
   };
 }
 
-function normaliseRoute(key: string, route: RawRoute): RouteConfig {
+/**
+ * The route's active health check after merging, plus the default probe path, which targets
+ * use even when checks are off so the path a target would be probed on is always known.
+ */
+function healthCheck(global: RawHealthCheck | undefined, route: RawHealthCheck | undefined): { spec: HealthCheckSpec | null; path: string } {
+  const fields = mergedHealthCheckFields(global, route) as RawHealthCheck | null;
+  const defaults = DEFAULTS.healthCheck;
+  const path = fields?.path ?? defaults.path;
+  if (fields === null || !(fields.enabled ?? defaults.enabled)) return { spec: null, path };
+  return {
+    path,
+    spec: {
+      intervalSecs: fields.interval_secs ?? defaults.intervalSecs,
+      timeoutSecs: fields.timeout_secs ?? defaults.timeoutSecs,
+      path,
+      method: fields.method ?? defaults.method,
+      unhealthyThreshold: fields.unhealthy_threshold ?? defaults.unhealthyThreshold,
+      healthyThreshold: fields.healthy_threshold ?? defaults.healthyThreshold,
+      expectedStatus: statusRanges(fields.expected_status ?? defaults.expectedStatus),
+      // `null` is meaningful (clears a top-level expected_body), so only a missing field defaults.
+      expectedBody: fields.expected_body === undefined ? defaults.expectedBody : fields.expected_body,
+      jitter: fields.jitter ?? defaults.jitter,
+    },
+  };
+}
+
+function statusRanges(value: number | string): StatusRange[] {
+  const parsed = parseStatusRanges(value);
+  if (isStatusRangeProblem(parsed)) throw new Error(`unvalidated expected_status reached normalise: ${parsed.message}`);
+  return parsed;
+}
+
+function backendTargets(written: readonly RawTarget[], route: RawRoute, raw: RawConfig): BackendTarget[] {
+  const defaultPath = healthCheck(raw.health_check, route.health_check).path;
+  const pathFor = new Map<string, string>();
+  for (const [backend, path] of Object.entries(raw.backend_health_paths ?? DEFAULTS.backendHealthPaths)) {
+    pathFor.set(backendUrlKey(backend), path);
+  }
+  return written.map((entry) => {
+    const url = backendUrlKey(typeof entry === 'string' ? entry : entry.url);
+    const weight = typeof entry === 'string' ? DEFAULTS.targetWeight : (entry.weight ?? DEFAULTS.targetWeight);
+    return { url, weight, healthPath: pathFor.get(url) ?? defaultPath };
+  });
+}
+
+function passiveHealth(route: RawRoute): PassiveHealthSpec {
+  const block = route.passive ?? {};
+  const defaults = DEFAULTS.passiveHealth;
+  return {
+    enabled: block.enabled ?? defaults.enabled,
+    consecutiveFailures: block.consecutive_failures ?? defaults.consecutiveFailures,
+    ejectionSecs: block.ejection_secs ?? defaults.ejectionSecs,
+    maxEjectionSecs: block.max_ejection_secs ?? defaults.maxEjectionSecs,
+    count5xx: block.count_5xx ?? defaults.count5xx,
+  };
+}
+
+function circuitBreaker(route: RawRoute): CircuitBreakerSpec | null {
+  const block = route.circuit_breaker;
+  const defaults = DEFAULTS.circuitBreaker;
+  if (block === undefined || !(block.enabled ?? defaults.enabled)) return null;
+  return {
+    maxFailures: block.max_failures ?? defaults.maxFailures,
+    timeoutSecs: block.timeout_secs ?? defaults.timeoutSecs,
+    halfOpenSuccesses: block.half_open_successes ?? defaults.halfOpenSuccesses,
+  };
+}
+
+function retries(route: RawRoute): RetrySpec {
+  const block = route.retries ?? {};
+  const defaults = DEFAULTS.retries;
+  const on: RetryCondition[] = [];
+  for (const written of block.on ?? defaults.on) {
+    const condition = retryCondition(written);
+    if (!on.includes(condition)) on.push(condition);
+  }
+  return {
+    attempts: block.attempts ?? defaults.attempts,
+    on,
+    backoffMs: block.backoff_ms ?? defaults.backoffMs,
+    bufferBytes: route.retry_buffer_bytes ?? DEFAULTS.retryBufferBytes,
+  };
+}
+
+/** Status codes may be written as `502` or `"502"`; the model has numbers. */
+function retryCondition(written: string | number): RetryCondition {
+  switch (String(written)) {
+    case 'connect_error':
+      return 'connect_error';
+    case 'reset':
+      return 'reset';
+    case '502':
+      return 502;
+    case '503':
+      return 503;
+    case '504':
+      return 504;
+    default:
+      throw new Error(`unvalidated retry condition reached normalise: ${String(written)}`);
+  }
+}
+
+function hashKey(key: string, route: RawRoute): HashKeySpec {
+  const by = route.hash_key?.by ?? DEFAULTS.hashKeyBy;
+  if (by === 'ip') return { by, name: null };
+  const name = required(route.hash_key?.name, key, 'hash_key.name');
+  return { by, name: by === 'header' ? name.toLowerCase() : name };
+}
+
+function normaliseRoute(key: string, route: RawRoute, raw: RawConfig): RouteConfig {
   const base = routeKey(key);
   switch (route.type) {
     case 'proxy':
-      return { type: 'proxy', ...base, target: required(route.target, key, 'target'), ...upstreamOptions(route) };
+      return {
+        type: 'proxy',
+        ...base,
+        targets: backendTargets([required(route.target, key, 'target')], route, raw),
+        ...upstreamOptions(route, raw),
+      };
     case 'load_balance':
       return {
         type: 'load_balance',
         ...base,
-        targets: [...required(route.targets, key, 'targets')],
+        targets: backendTargets(required(route.targets, key, 'targets'), route, raw),
         strategy: route.strategy ?? DEFAULTS.strategy,
-        ...upstreamOptions(route),
+        hashKey: hashKey(key, route),
+        ...upstreamOptions(route, raw),
       };
     case 'redirect':
       return {

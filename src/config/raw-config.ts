@@ -4,11 +4,70 @@
  * these types; checks that run on possibly-invalid input treat the data as `unknown`.
  */
 
+export interface RawWeightedTarget {
+  readonly url: string;
+  readonly weight?: number;
+}
+
+/** A backend as written: a URL, or `{url, weight}`. */
+export type RawTarget = string | RawWeightedTarget;
+
+export interface RawHealthCheck {
+  readonly enabled?: boolean;
+  readonly interval_secs?: number;
+  readonly timeout_secs?: number;
+  readonly path?: string;
+  readonly method?: 'GET' | 'HEAD';
+  readonly unhealthy_threshold?: number;
+  readonly healthy_threshold?: number;
+  /** A single code, or codes and ranges such as `"200,204,300-399"`. */
+  readonly expected_status?: number | string;
+  readonly expected_body?: string | null;
+  readonly jitter?: number;
+}
+
+export interface RawHashKey {
+  readonly by?: 'ip' | 'header' | 'cookie';
+  readonly name?: string;
+}
+
+export interface RawPassiveHealth {
+  readonly enabled?: boolean;
+  readonly consecutive_failures?: number;
+  readonly ejection_secs?: number;
+  readonly max_ejection_secs?: number;
+  readonly count_5xx?: boolean;
+}
+
+export interface RawCircuitBreaker {
+  readonly enabled?: boolean;
+  readonly max_failures?: number;
+  readonly timeout_secs?: number;
+  readonly half_open_successes?: number;
+}
+
+export interface RawRetries {
+  readonly attempts?: number;
+  /** Status codes may be written as numbers or strings (`502`, `"502"`). */
+  readonly on?: readonly (string | number)[];
+  readonly backoff_ms?: number;
+}
+
+export type RawStrategy =
+  | 'round_robin'
+  | 'weighted_round_robin'
+  | 'least_connections'
+  | 'random'
+  | 'power_of_two'
+  | 'ip_hash'
+  | 'consistent_hash';
+
 export interface RawRoute {
   readonly type: 'proxy' | 'load_balance' | 'redirect' | 'static';
   readonly target?: string;
-  readonly targets?: readonly string[];
-  readonly strategy?: 'round_robin' | 'random';
+  readonly targets?: readonly RawTarget[];
+  readonly strategy?: RawStrategy;
+  readonly hash_key?: RawHashKey;
   readonly status_code?: 301 | 302 | 307 | 308;
   readonly root?: string;
   readonly path_rewrite?: string;
@@ -16,6 +75,12 @@ export interface RawRoute {
   readonly preserve_host?: boolean;
   readonly timeout_secs?: number;
   readonly connect_timeout_secs?: number;
+  readonly health_check?: RawHealthCheck;
+  readonly passive?: RawPassiveHealth;
+  readonly circuit_breaker?: RawCircuitBreaker;
+  readonly retries?: RawRetries;
+  readonly retry_buffer_bytes?: number;
+  readonly min_healthy_percent?: number;
   /** Inactive features are validated by the schema but never read, so their shape is left open. */
   readonly rate_limit?: unknown;
   readonly request_headers?: unknown;
@@ -37,8 +102,8 @@ export interface RawConfig {
   readonly trusted_proxies?: readonly string[];
   readonly limits?: RawLimits;
   readonly tls?: unknown;
-  readonly health_check?: unknown;
-  readonly backend_health_paths?: unknown;
+  readonly health_check?: RawHealthCheck;
+  readonly backend_health_paths?: Readonly<Record<string, string>>;
   readonly protocols?: unknown;
 }
 

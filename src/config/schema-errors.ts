@@ -68,6 +68,19 @@ function fieldName(at: ConfigPath): string {
   return at[at.length - 1] ?? '(document)';
 }
 
+const LIST_INDEX = /^[0-9]+$/;
+
+/** `rate_limit`, or `targets[0]` for a list item, whose own name is just its index. */
+function fieldLabel(at: ConfigPath): string {
+  const name = fieldName(at);
+  return LIST_INDEX.test(name) && at.length > 1 ? `${at[at.length - 2]}[${name}]` : name;
+}
+
+/** How the fix is written in YAML: `field: value`, or just the value for a list item. */
+function writtenAs(at: ConfigPath, value: string): string {
+  return LIST_INDEX.test(fieldName(at)) ? value : `${fieldName(at)}: ${value}`;
+}
+
 function quote(value: unknown): string {
   return JSON.stringify(value) ?? String(value);
 }
@@ -99,7 +112,7 @@ function reportMissingField(error: ErrorObject, at: ConfigPath, data: unknown, o
   const routeType = isRoutePath(at) ? routeTypeAt(data, at) : null;
   const message = routeType
     ? `"${routeType}" routes need "${missing}"`
-    : `missing required field "${missing}"${at.length > 0 ? ` in ${fieldName(at)}` : ''}`;
+    : `missing required field "${missing}"${at.length > 0 ? ` in ${fieldLabel(at)}` : ''}`;
   out.error(at, message, { anchor: 'key', hint: describeField([...at, missing]) });
 }
 
@@ -129,12 +142,12 @@ function reportWrongType(error: ErrorObject, at: ConfigPath, out: DiagnosticList
   let hint = describeField(at);
   if (typeof error.data === 'string') {
     const wantsNumber = expected.includes('integer') || expected.includes('number');
-    if (wantsNumber && NUMERIC_TEXT.test(error.data)) hint = `remove the quotes: ${fieldName(at)}: ${error.data.trim()}`;
+    if (wantsNumber && NUMERIC_TEXT.test(error.data)) hint = `remove the quotes: ${writtenAs(at, error.data.trim())}`;
     if (expected.includes('boolean') && /^(true|false)$/i.test(error.data.trim())) {
-      hint = `remove the quotes: ${fieldName(at)}: ${error.data.trim().toLowerCase()}`;
+      hint = `remove the quotes: ${writtenAs(at, error.data.trim().toLowerCase())}`;
     }
   } else if (expected.includes('string') && (typeof error.data === 'number' || typeof error.data === 'boolean')) {
-    hint = `quote the value: ${fieldName(at)}: "${String(error.data)}"`;
+    hint = `quote the value: ${writtenAs(at, `"${String(error.data)}"`)}`;
   }
   out.error(at, `expected ${expectedText}, got ${actual}`, { hint });
 }
@@ -163,7 +176,8 @@ function describeJsonType(value: unknown): string {
 }
 
 function reportNotInEnum(error: ErrorObject, at: ConfigPath, out: DiagnosticList): void {
-  const allowed = (error.params['allowedValues'] as unknown[]).map(String);
+  // Values accepted in two spellings (502 and "502") are listed once.
+  const allowed = [...new Set((error.params['allowedValues'] as unknown[]).map(String))];
   const suggestion = typeof error.data === 'string' ? closestMatch(error.data, allowed) : null;
   out.error(at, `${quote(error.data)} is not one of ${allowed.join(', ')}`, {
     hint: suggestion ? `did you mean "${suggestion}"?` : describeField(at),
@@ -182,7 +196,7 @@ function reportOtherValueError(error: ErrorObject, at: ConfigPath, out: Diagnost
           hint: 'header names are letters, digits and - (no spaces or colons)',
         });
       } else {
-        out.error(at, `${quote(error.data)} is not a valid ${fieldName(at)}`, { hint: description });
+        out.error(at, `${quote(error.data)} is not a valid ${fieldLabel(at)}`, { hint: description });
       }
       return;
     case 'format':

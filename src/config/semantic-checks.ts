@@ -3,11 +3,13 @@ import type { DiagnosticList } from './diagnostics';
 import { isListenAddressProblem, parseListenAddress } from './listen-address';
 import { asRecord, asString } from './raw-config';
 import { isRouteKeyProblem, parseRouteKey } from './route-key';
+import { checkUpstreamSettings } from './upstream-checks';
 import { backendUrlProblem, redirectTargetProblem } from './url-rules';
 
 /**
  * Rules JSON Schema cannot express: values that must parse (URLs, addresses, CIDRs), fields that
- * exclude each other, and routes that collide or can never match.
+ * exclude each other, and routes that collide or can never match; backend settings in
+ * `upstream-checks.ts`.
  *
  * Runs even when the schema found errors, so one pass reports everything; hence every access
  * is guarded, because the data may have any shape.
@@ -20,6 +22,7 @@ export function runSemanticChecks(data: unknown, out: DiagnosticList): void {
   checkTrustedProxies(config['trusted_proxies'], out);
   checkTls(config['tls'], out);
   checkBackendHealthPaths(config['backend_health_paths'], out);
+  checkUpstreamSettings(config, out);
 }
 
 function checkListenAddress(value: unknown, out: DiagnosticList): void {
@@ -65,9 +68,12 @@ function checkRouteFields(at: readonly string[], route: Readonly<Record<string, 
     if (problem) out.error([...at, 'target'], problem.message, { hint: problem.hint });
   }
   if (type === 'load_balance' && Array.isArray(route['targets'])) {
-    route['targets'].forEach((entry, index) => {
-      const problem = typeof entry === 'string' ? backendUrlProblem(entry) : null;
-      if (problem) out.error([...at, 'targets', String(index)], problem.message, { hint: problem.hint });
+    route['targets'].forEach((entry: unknown, index) => {
+      // A target is a URL, or {url, weight}; other shapes are the schema's to report.
+      const path = [...at, 'targets', String(index)];
+      const url = typeof entry === 'string' ? entry : asString(asRecord(entry)?.['url']);
+      const problem = url ? backendUrlProblem(url) : null;
+      if (problem) out.error(typeof entry === 'string' ? path : [...path, 'url'], problem.message, { hint: problem.hint });
     });
   }
   if ('strip_prefix' in route && 'path_rewrite' in route) {

@@ -45,3 +45,11 @@ export function redirectTargetProblem(value: string): UrlProblem | null {
   const problem = backendUrlProblem(value);
   return problem ? { message: problem.message, hint: 'use an absolute http(s):// URL or a path starting with /' } : null;
 }
+
+/**
+ * The form backend URLs are compared and stored in: one trailing `/` removed, so a
+ * `backend_health_paths` key and a route target match whether or not either ends in `/`.
+ */
+export function backendUrlKey(url: string): string {
+  return url.endsWith('/') ? url.slice(0, -1) : url;
+}

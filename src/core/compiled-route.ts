@@ -1,8 +1,10 @@
-import type { ProxConfig, RouteConfig } from '../config/model';
-import type { RandomSource } from '../ports/random';
-import { BackendSelector, RandomSelector, RoundRobinSelector, SoleBackendSelector } from './balancing/backend-selector';
+import type { BalanceStrategy, HashKeySpec, ProxConfig, RetrySpec, RouteConfig } from '../config/model';
+import type { BackendGeneration } from './backends/backend-registry';
+import type { BackendEvents } from './backends/backend-events';
+import { PoolMember } from './backends/pool-member';
+import { RoutePool } from './backends/route-pool';
 import type { ForwardingPolicy } from './forwarding/request-headers';
-import { parseUpstreamTarget, UpstreamTarget } from './forwarding/upstream-target';
+import { parseUpstreamTarget } from './forwarding/upstream-target';
 import { RouteTable } from './routing/route-table';
 
 /**
@@ -19,13 +21,17 @@ interface CompiledRouteBase {
 
 export interface ForwardRoute extends CompiledRouteBase {
   readonly kind: 'forward';
-  readonly targets: readonly UpstreamTarget[];
-  readonly selector: BackendSelector;
+  readonly pool: RoutePool;
+  readonly strategy: BalanceStrategy;
+  /** Where hash strategies take their key from; null for the others. */
+  readonly hashKey: HashKeySpec | null;
   /** Replacement for the matched prefix; null keeps the path. */
   readonly pathRewrite: string | null;
   readonly policy: ForwardingPolicy;
   readonly connectTimeoutMs: number;
-  readonly responseTimeoutMs: number;
+  /** Overall budget to the response head (retries included) and the longest body gap. */
+  readonly timeoutMs: number;
+  readonly retries: RetrySpec;
 }
 
 export interface RedirectRoute extends CompiledRouteBase {
@@ -48,15 +54,17 @@ export interface CompiledConfig {
 }
 
 export interface CompileDependencies {
-  readonly random: RandomSource;
   readonly isTrustedPeer: (address: string) => boolean;
+  /** Where backend state comes from: reused from the running config when unchanged. */
+  readonly backends: BackendGeneration;
+  readonly events: BackendEvents;
 }
 
 export function compileConfig(config: ProxConfig, deps: CompileDependencies): CompiledConfig {
   const compiled = config.routes.map((route) => compileRoute(route, deps));
   const origins = new Set<string>();
   for (const route of compiled) {
-    if (route.kind === 'forward') for (const target of route.targets) origins.add(target.origin);
+    if (route.kind === 'forward') for (const member of route.pool.members) origins.add(member.target.origin);
   }
   return { config, routes: new RouteTable(compiled), origins };
 }
@@ -66,17 +74,37 @@ function compileRoute(route: RouteConfig, deps: CompileDependencies): CompiledRo
   switch (route.type) {
     case 'proxy':
     case 'load_balance': {
-      const urls = route.type === 'proxy' ? [route.target] : route.targets;
-      const targets = urls.map(parseUpstreamTarget);
+      const strategy: BalanceStrategy = route.type === 'load_balance' ? route.strategy : 'round_robin';
+      const generation = deps.backends;
+      const members = route.targets.map((backend) => {
+        const target = parseUpstreamTarget(backend.url);
+        const health = route.healthCheck;
+        return new PoolMember(
+          target,
+          backend.weight,
+          generation.load(target),
+          health === null ? null : generation.monitor(target, target.basePath + backend.healthPath, health),
+          route.passiveHealth.enabled ? generation.passive(route.key, target, route.passiveHealth) : null,
+          route.circuitBreaker === null ? null : generation.breaker(route.key, target, route.circuitBreaker),
+        );
+      });
+      const balancer = generation.balancer(
+        route.key,
+        strategy,
+        route.targets.map((backend) => ({ id: backend.url, weight: backend.weight })),
+      );
+      const usesHashKey = strategy === 'ip_hash' || strategy === 'consistent_hash';
       return {
         ...base,
         kind: 'forward',
-        targets,
-        selector: selectorFor(route.type === 'load_balance' ? route.strategy : 'round_robin', targets.length, deps.random),
+        pool: new RoutePool(route.key, members, balancer, route.minHealthyPercent, deps.events),
+        strategy,
+        hashKey: usesHashKey && route.type === 'load_balance' ? route.hashKey : null,
         pathRewrite: route.pathRewrite,
         policy: { preserveHost: route.preserveHost, isTrustedPeer: deps.isTrustedPeer },
         connectTimeoutMs: route.connectTimeoutSecs * 1000,
-        responseTimeoutMs: route.timeoutSecs * 1000,
+        timeoutMs: route.timeoutSecs * 1000,
+        retries: route.retries,
       };
     }
     case 'redirect':
@@ -89,9 +117,4 @@ function compileRoute(route: RouteConfig, deps: CompileDependencies): CompiledRo
     case 'static':
       return { ...base, kind: 'pending', feature: 'static' };
   }
-}
-
-function selectorFor(strategy: 'round_robin' | 'random', size: number, random: RandomSource): BackendSelector {
-  if (size === 1) return new SoleBackendSelector();
-  return strategy === 'random' ? new RandomSelector(size, random) : new RoundRobinSelector(size);
 }

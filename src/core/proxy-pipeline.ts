@@ -1,27 +1,33 @@
+import type { Clock } from '../ports/clock';
 import type { ExchangeHandler, HttpExchange } from '../ports/http-server';
 import type { Logger } from '../ports/logger';
 import type { UpstreamClient, UpstreamFailure, UpstreamRequest } from '../ports/upstream-client';
+import { hashKeyOf } from './balancing/hash-key';
 import type { CompiledConfig, ForwardRoute, RedirectRoute } from './compiled-route';
 import { DrainTracker } from './drain-tracker';
 import { respondWithError } from './error-responses';
-import { ExchangeCompletion, ForwardedExchange } from './forwarding/forwarded-exchange';
-import { buildUpstreamRequestHeaders } from './forwarding/request-headers';
+import { ExchangeCompletion, ForwardingContext, ProxiedRequest } from './forwarding/proxied-request';
 import { removeDotSegments, replacePrefix } from './routing/path';
 
 /**
  * The request pipeline: match route → rewrite path → pick backend → forward → stream back.
  *
  * The compiled config is swapped as one reference on reload, and each request reads it once,
- * so a request sees either the old or the new route table, never a mix.
+ * so a request sees either the old or the new route table, never a mix; a request keeps the
+ * route (and so the backends) it started with until it ends.
  */
 export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion {
   readonly drain = new DrainTracker();
+  private readonly forwarding: ForwardingContext;
 
   constructor(
     private compiled: CompiledConfig,
-    private readonly upstreams: UpstreamClient,
+    upstreams: UpstreamClient,
+    clock: Clock,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.forwarding = { upstreams, clock, completion: this };
+  }
 
   get current(): CompiledConfig {
     return this.compiled;
@@ -48,33 +54,25 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion {
 
   private forward(exchange: HttpExchange, route: ForwardRoute, path: string): void {
     const request = exchange.request;
-    const target = route.targets[route.selector.pick()];
     const rewritten = route.pathRewrite === null ? path : replacePrefix(path, route.pathPrefix, route.pathRewrite);
-    const upstreamPath = target.basePath + rewritten;
-    const upstreamRequest: UpstreamRequest = {
-      origin: target.origin,
-      method: request.method,
-      pathAndQuery: request.query.length === 0 ? upstreamPath : upstreamPath + '?' + request.query,
-      headers: buildUpstreamRequestHeaders(request, target.authority, route.policy),
-      body: request.body,
-      connectTimeoutMs: route.connectTimeoutMs,
-      responseTimeoutMs: route.responseTimeoutMs,
-    };
+    const pathAndQuery = request.query.length === 0 ? rewritten : rewritten + '?' + request.query;
+    const hashKey = route.hashKey === null ? null : hashKeyOf(route.hashKey, route.strategy, request);
     this.drain.begin();
-    new ForwardedExchange(exchange, upstreamRequest, this).start(this.upstreams);
+    new ProxiedRequest(exchange, route, pathAndQuery, hashKey, this.forwarding).start();
   }
 
   exchangeFinished(): void {
     this.drain.end();
   }
 
-  upstreamFailed(failure: UpstreamFailure, request: UpstreamRequest): void {
+  upstreamFailed(failure: UpstreamFailure, request: UpstreamRequest, willRetry: boolean): void {
     this.logger.warn('upstream request failed', {
       origin: request.origin,
       method: request.method,
       path: request.pathAndQuery,
       kind: failure.kind,
       detail: failure.detail,
+      retrying: willRetry,
     });
   }
 }

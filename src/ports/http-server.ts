@@ -7,7 +7,7 @@ import type { BodySource } from './body';
  */
 export interface HttpServer {
   listen(spec: ListenSpec, handler: ExchangeHandler): Promise<BoundListener>;
-  /** Stop accepting connections; in-flight exchanges continue. */
+  /** Stop accepting on every listener; in-flight exchanges continue. */
   stopAccepting(): Promise<void>;
 }
 
@@ -27,6 +27,8 @@ export interface BoundListener {
   readonly host: string;
   readonly port: number;
   readonly protocol: string;
+  /** Stop accepting on this listener only; its open connections finish their exchanges. */
+  stopAccepting(): Promise<void>;
 }
 
 export interface ExchangeHandler {

@@ -25,9 +25,12 @@ export interface UpstreamRequest {
   /** Flat `[name, value, name, value, ...]`, names lower-case, hop-by-hop already removed. */
   readonly headers: readonly string[];
   readonly body: BodySource | null;
+  /** Part of the pool's identity: keep it fixed per route so pools are not multiplied. */
   readonly connectTimeoutMs: number;
-  /** Time allowed for the response head, and for each gap between body chunks. */
-  readonly responseTimeoutMs: number;
+  /** Time allowed for the response head once the request is sent. */
+  readonly headersTimeoutMs: number;
+  /** Longest gap allowed between two response body chunks. */
+  readonly bodyTimeoutMs: number;
 }
 
 export interface UpstreamCall {

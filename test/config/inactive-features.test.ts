@@ -12,8 +12,8 @@ describe('not-active-yet warnings', () => {
     '    request_body: {set_text: x}', //          9
     '    response_body: {set_json: {a: 1}}', //    10
     'tls: {cert_path: c.pem, key_path: k.pem}', // 11
-    'health_check: {enabled: false}', //           12
-    'backend_health_paths: {"http://a": /up}', //  13
+    'health_check: {enabled: false}', //           12 active now: no warning
+    'backend_health_paths: {"http://a": /up}', //  13 active now: no warning
     'protocols: {http2_enabled: true}', //          14
   );
 
@@ -31,16 +31,14 @@ describe('not-active-yet warnings', () => {
       [9, '/routes/~1api/request_body'],
       [10, '/routes/~1api/response_body'],
       [11, '/tls'],
-      [12, '/health_check'],
-      [13, '/backend_health_paths'],
       [14, '/protocols'],
     ]);
     for (const warning of result.warnings) {
       expect(warning.severity).toBe('warning');
       expect(warning.message).toMatch(/is accepted but not active yet in prox 0\.1: it has no effect$/);
     }
-    expect(result.warnings.find((w) => w.path === '/health_check')!.message).toBe(
-      '"health_check" is accepted but not active yet in prox 0.1: it has no effect',
+    expect(result.warnings.find((w) => w.path === '/tls')!.message).toBe(
+      '"tls" is accepted but not active yet in prox 0.1: it has no effect',
     );
   });
 
@@ -49,8 +47,16 @@ describe('not-active-yet warnings', () => {
   });
 
   it('still warns when the config also has errors', () => {
-    const result = load(yaml('listen_addr: nope', 'routes:', '  /: {type: proxy, target: "http://a"}', 'health_check: {}'));
+    const result = load(yaml('listen_addr: nope', 'routes:', '  /: {type: proxy, target: "http://a"}', 'protocols: {}'));
     expect(result.ok).toBe(false);
     expect(result.warnings.map((w) => w.line)).toEqual([4]);
+  });
+
+  it('no longer warns about health_check and backend_health_paths, which are active', () => {
+    const result = load(
+      yaml(...HEADER, '  /: {type: proxy, target: "http://a"}', 'health_check: {}', 'backend_health_paths: {"http://a": /up}'),
+    );
+    expect(result.ok).toBe(true);
+    expect(result.warnings).toEqual([]);
   });
 });

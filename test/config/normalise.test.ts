@@ -15,11 +15,16 @@ describe('normalised config', () => {
           key: '/api',
           host: null,
           pathPrefix: '/api',
-          target: 'http://backend:8080',
+          targets: [{ url: 'http://backend:8080', weight: 1, healthPath: '/health' }],
           pathRewrite: null,
           preserveHost: false,
           timeoutSecs: 60,
           connectTimeoutSecs: 5,
+          healthCheck: null,
+          passiveHealth: { enabled: true, consecutiveFailures: 5, ejectionSecs: 30, maxEjectionSecs: 300, count5xx: false },
+          circuitBreaker: null,
+          retries: { attempts: 1, on: ['connect_error'], backoffMs: 0, bufferBytes: 65536 },
+          minHealthyPercent: 0,
         },
       ],
     });
@@ -111,8 +116,12 @@ describe('normalised config', () => {
     const route = config.routes[0] as LoadBalanceRoute;
     expect(route).toMatchObject({
       type: 'load_balance',
-      targets: ['http://a:1', 'https://b:2'],
+      targets: [
+        { url: 'http://a:1', weight: 1, healthPath: '/health' },
+        { url: 'https://b:2', weight: 1, healthPath: '/health' },
+      ],
       strategy: 'random',
+      hashKey: { by: 'ip', name: null },
       preserveHost: true,
       timeoutSecs: 2.5,
       connectTimeoutSecs: 1,

@@ -5,15 +5,13 @@ import type { LoadBalanceRoute, ProxyRoute, RedirectRoute } from '../../src/conf
 const FIXTURE = path.join(__dirname, '..', 'fixtures', 'config', 'prox-readme-example.yaml');
 
 describe('the Prox README example config', () => {
-  it('is valid, with a not-active warning for each Prox-only feature', async () => {
+  it('is valid, with a not-active warning for each Prox feature not implemented yet', async () => {
     const result = await loadConfigFile(FIXTURE);
     if (!result.ok) throw new Error(result.errors.map((e) => `${e.line}: ${e.message}`).join('\n'));
 
     const warned = result.warnings.map((w) => w.path);
     expect(warned).toEqual([
       '/tls',
-      '/health_check',
-      '/backend_health_paths',
       '/routes/~1static/type',
       '/routes/~1proxy/rate_limit',
       '/routes/~1proxy/request_headers',
@@ -40,12 +38,40 @@ describe('the Prox README example config', () => {
       ['/balance', 'load_balance'],
     ]);
     expect(config.routes[0] as RedirectRoute).toMatchObject({ target: '/static', statusCode: 302 });
-    expect(config.routes[3] as ProxyRoute).toMatchObject({ target: 'https://httpbin.org', pathRewrite: '/anything' });
-    expect(config.routes[4] as ProxyRoute).toMatchObject({ target: 'http://internal-service', pathRewrite: '/' });
+    expect(config.routes[3] as ProxyRoute).toMatchObject({
+      targets: [{ url: 'https://httpbin.org', weight: 1, healthPath: '/get' }],
+      pathRewrite: '/anything',
+    });
+    expect(config.routes[4] as ProxyRoute).toMatchObject({
+      targets: [{ url: 'http://internal-service', weight: 1, healthPath: '/health' }],
+      pathRewrite: '/',
+    });
     expect(config.routes[5] as LoadBalanceRoute).toMatchObject({
-      targets: ['https://httpbin.org', 'https://postman-echo.com'],
+      targets: [
+        { url: 'https://httpbin.org', weight: 1, healthPath: '/get' },
+        { url: 'https://postman-echo.com', weight: 1, healthPath: '/get' },
+      ],
       strategy: 'round_robin',
       pathRewrite: '/anything',
     });
+  });
+
+  it('applies its health_check block to the proxy and load_balance routes', async () => {
+    const result = await loadConfigFile(FIXTURE);
+    if (!result.ok) throw new Error('expected valid');
+    const expected = {
+      intervalSecs: 10,
+      timeoutSecs: 5,
+      path: '/health',
+      method: 'GET',
+      unhealthyThreshold: 3,
+      healthyThreshold: 2,
+      expectedStatus: [{ from: 200, to: 399 }],
+      expectedBody: null,
+      jitter: 0.1,
+    };
+    for (const index of [3, 4, 5]) {
+      expect((result.config.routes[index] as ProxyRoute | LoadBalanceRoute).healthCheck).toEqual(expected);
+    }
   });
 });

@@ -178,7 +178,7 @@ const cases: RuleCase[] = [
     line: 6,
     col: 15,
     path: '/routes/~1lb/strategy',
-    message: /not one of round_robin, random/,
+    message: /not one of round_robin, weighted_round_robin, least_connections, random, power_of_two, ip_hash, consistent_hash$/,
     hint: /did you mean "round_robin"\?/,
   },
   {

@@ -1,9 +1,8 @@
-import { compileConfig } from '../../src/core/compiled-route';
 import { errorBody, respondWithError } from '../../src/core/error-responses';
 import { connectionNominatedHeaders, isHopByHop } from '../../src/core/forwarding/hop-by-hop';
 import { parseUpstreamTarget } from '../../src/core/forwarding/upstream-target';
 import { FakeExchange, inboundRequest } from './support/fakes';
-import { SeededRandom } from './support/seeded-random';
+import { compileHarness, config, loadBalance, proxy, redirectRoute } from './support/route-builders';
 
 describe('parseUpstreamTarget', () => {
   test.each<[string, string, string, string]>([
@@ -76,20 +75,12 @@ describe('error responses', () => {
 
 describe('compileConfig', () => {
   test('collects every forwarding origin, and only those', () => {
-    const base = { pathRewrite: null, preserveHost: false, timeoutSecs: 1, connectTimeoutSecs: 1 };
-    const compiled = compileConfig(
-      {
-        listenAddr: { host: '127.0.0.1', port: 0 },
-        shutdownTimeoutSecs: 1,
-        trustedProxies: [],
-        limits: { maxHeaderBytes: 1, maxHeaders: 1, maxBodyBytes: null },
-        routes: [
-          { type: 'proxy', key: '/a', host: null, pathPrefix: '/a', target: 'http://a:1/base', ...base },
-          { type: 'load_balance', key: '/b', host: null, pathPrefix: '/b', targets: ['http://b:1', 'https://c'], strategy: 'random', ...base },
-          { type: 'redirect', key: '/r', host: null, pathPrefix: '/r', target: 'http://not-an-origin:1/', statusCode: 302 },
-        ],
-      },
-      { random: new SeededRandom(1), isTrustedPeer: () => false },
+    const compiled = compileHarness().compile(
+      config([
+        proxy('/a', 'http://a:1/base'),
+        loadBalance('/b', ['http://b:1', 'https://c'], { strategy: 'random' }),
+        redirectRoute('/r', 'http://not-an-origin:1/', 302),
+      ]),
     );
     expect([...compiled.origins].sort()).toEqual(['http://a:1', 'http://b:1', 'https://c']);
   });

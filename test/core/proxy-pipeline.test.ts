@@ -1,52 +1,10 @@
-import type {
-  LoadBalanceRoute,
-  ProxConfig,
-  ProxyRoute,
-  RedirectRoute,
-  RouteConfig,
-  StaticRoute,
-} from '../../src/config/model';
-import { compileConfig } from '../../src/core/compiled-route';
+import type { RedirectRoute, RouteConfig } from '../../src/config/model';
 import { ProxyPipeline } from '../../src/core/proxy-pipeline';
 import type { InboundRequest } from '../../src/ports/http-server';
 import type { UpstreamFailureKind } from '../../src/ports/upstream-client';
 import { FakeExchange, FakeUpstreamClient, inboundRequest, inertBody, RecordingLogger } from './support/fakes';
+import { compileHarness, config, loadBalance, proxy, redirectRoute, staticRoute } from './support/route-builders';
 import { SeededRandom } from './support/seeded-random';
-
-// ---- hand-written config -------------------------------------------------------------------
-
-const UPSTREAM_DEFAULTS = { pathRewrite: null, preserveHost: false, timeoutSecs: 60, connectTimeoutSecs: 5 } as const;
-
-function keyParts(key: string): { key: string; host: string | null; pathPrefix: string } {
-  const slash = key.indexOf('/');
-  return { key, host: slash === 0 ? null : key.slice(0, slash), pathPrefix: key.slice(slash) };
-}
-
-function proxy(key: string, target: string, options: Partial<ProxyRoute> = {}): ProxyRoute {
-  return { type: 'proxy', ...keyParts(key), target, ...UPSTREAM_DEFAULTS, ...options };
-}
-
-function loadBalance(key: string, targets: string[], options: Partial<LoadBalanceRoute> = {}): LoadBalanceRoute {
-  return { type: 'load_balance', ...keyParts(key), targets, strategy: 'round_robin', ...UPSTREAM_DEFAULTS, ...options };
-}
-
-function redirectRoute(key: string, target: string, statusCode: RedirectRoute['statusCode']): RedirectRoute {
-  return { type: 'redirect', ...keyParts(key), target, statusCode };
-}
-
-function staticRoute(key: string): StaticRoute {
-  return { type: 'static', ...keyParts(key), root: '/srv/www' };
-}
-
-function config(routes: RouteConfig[], trustedProxies: string[] = []): ProxConfig {
-  return {
-    listenAddr: { host: '127.0.0.1', port: 3000 },
-    shutdownTimeoutSecs: 30,
-    trustedProxies,
-    limits: { maxHeaderBytes: 16384, maxHeaders: 100, maxBodyBytes: null },
-    routes,
-  };
-}
 
 // ---- harness ---------------------------------------------------------------------------------
 
@@ -54,17 +12,15 @@ function setup(routes: RouteConfig[], options: { seed?: number; trusted?: string
   const upstream = new FakeUpstreamClient();
   const logger = new RecordingLogger();
   const trusted = new Set(options.trusted ?? []);
-  const compiled = compileConfig(config(routes, [...trusted]), {
-    random: new SeededRandom(options.seed ?? 42),
-    isTrustedPeer: (address) => trusted.has(address),
-  });
-  const pipeline = new ProxyPipeline(compiled, upstream, logger);
+  const harness = compileHarness(new SeededRandom(options.seed ?? 42));
+  const compiled = harness.compile(config(routes, [...trusted]), (address) => trusted.has(address));
+  const pipeline = new ProxyPipeline(compiled, upstream, harness.clock, logger);
   const send = (request: Partial<InboundRequest> = {}): FakeExchange => {
     const exchange = new FakeExchange(inboundRequest(request));
     pipeline.handle(exchange);
     return exchange;
   };
-  return { upstream, logger, pipeline, send };
+  return { upstream, logger, pipeline, send, harness };
 }
 
 function headerValues(flat: readonly string[], name: string): string[] {
@@ -145,7 +101,8 @@ describe('ProxyPipeline: the upstream request', () => {
       ],
       body,
       connectTimeoutMs: 2000,
-      responseTimeoutMs: 30000,
+      headersTimeoutMs: 30000,
+      bodyTimeoutMs: 30000,
     });
     expect(request.body).toBe(body);
   });
@@ -241,9 +198,9 @@ describe('ProxyPipeline: the upstream request', () => {
   });
 
   test('a reloaded config applies to the next request', () => {
-    const { send, upstream, pipeline } = setup([proxy('/', 'http://old:1')]);
+    const { send, upstream, pipeline, harness } = setup([proxy('/', 'http://old:1')]);
     send();
-    const next = compileConfig(config([proxy('/', 'http://new:1')]), { random: new SeededRandom(1), isTrustedPeer: () => false });
+    const next = harness.compile(config([proxy('/', 'http://new:1')]));
     pipeline.replaceConfig(next);
     expect(pipeline.current).toBe(next);
     send();
@@ -336,7 +293,7 @@ describe('ProxyPipeline: upstream failures', () => {
       {
         level: 'warn',
         message: 'upstream request failed',
-        fields: { origin: 'http://h:1', method: 'GET', path: '/api/x?k=v', kind, detail: 'boom' },
+        fields: { origin: 'http://h:1', method: 'GET', path: '/api/x?k=v', kind, detail: 'boom', retrying: false },
       },
     ]);
   });

@@ -36,7 +36,13 @@ export class HyperExpressHttpServer implements HttpServer {
       throw new Error(`cannot listen on ${formatAddress(spec.host, spec.port)}: address in use or not available (${String(error)})`);
     }
     this.servers.push(server);
-    return { host: spec.host, port: server.port, protocol: 'http/1.1' };
+    const stopAccepting = async (): Promise<void> => {
+      const index = this.servers.indexOf(server);
+      if (index < 0) return;
+      this.servers.splice(index, 1);
+      server.close();
+    };
+    return { host: spec.host, port: server.port, protocol: 'http/1.1', stopAccepting };
   }
 
   async stopAccepting(): Promise<void> {

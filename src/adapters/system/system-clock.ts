@@ -1,4 +1,4 @@
-import type { Clock } from '../../ports/clock';
+import type { Clock, Timer } from '../../ports/clock';
 
 export class SystemClock implements Clock {
   nowMs(): number {
@@ -7,5 +7,11 @@ export class SystemClock implements Clock {
 
   monotonicMs(): number {
     return performance.now();
+  }
+
+  setTimer(delayMs: number, callback: () => void, keepsProcessAlive = false): Timer {
+    const handle = setTimeout(callback, Math.max(0, delayMs));
+    if (!keepsProcessAlive) handle.unref();
+    return { cancel: () => clearTimeout(handle) };
   }
 }

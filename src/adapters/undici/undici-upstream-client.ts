@@ -36,8 +36,8 @@ export class UndiciUpstreamClient implements UpstreamClient {
         method: request.method,
         headers: request.headers as string[],
         body: request.body === null ? null : new BodySourceReadable(request.body),
-        headersTimeout: request.responseTimeoutMs,
-        bodyTimeout: request.responseTimeoutMs,
+        headersTimeout: request.headersTimeoutMs,
+        bodyTimeout: request.bodyTimeoutMs,
       },
       call,
     );

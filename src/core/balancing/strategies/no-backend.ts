@@ -1,0 +1,8 @@
+import type { Balancer } from '../balancer';
+
+/** A route without backends: nothing is ever available. */
+export class NoBackendBalancer implements Balancer {
+  pick(): number {
+    return -1;
+  }
+}

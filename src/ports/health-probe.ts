@@ -1,0 +1,27 @@
+/** Sends one active health-check request to a backend. */
+export interface HealthProbe {
+  /**
+   * Never rejects: every failure (refused, reset, timeout) is a `failed` result. The
+   * implementation enforces `timeoutMs` for the whole probe, body included.
+   */
+  probe(request: ProbeRequest): Promise<ProbeResult>;
+}
+
+export const HealthProbe = Symbol.for('prox.HealthProbe');
+
+export interface ProbeRequest {
+  /** `scheme://host:port`. */
+  readonly origin: string;
+  /** Absolute path, already joined with the target's base path. */
+  readonly path: string;
+  readonly method: 'GET' | 'HEAD';
+  /** Host header to send. */
+  readonly authority: string;
+  readonly timeoutMs: number;
+  /** Read at most this many bytes of the body (0: do not read it). */
+  readonly maxBodyBytes: number;
+}
+
+export type ProbeResult =
+  | { readonly kind: 'response'; readonly status: number; readonly body: string }
+  | { readonly kind: 'failed'; readonly detail: string };
