@@ -36,15 +36,11 @@ export async function runServe(options: ServeOptions, env: NodeJS.ProcessEnv): P
     for (const error of loaded.errors) process.stderr.write(formatDiagnostic(error) + '\n');
     return loaded.unreadable ? 2 : 1;
   }
-  const server = createProxServer({ logger });
-  try {
-    await server.start(loaded.config);
-  } catch (error) {
-    logger.error('cannot start', { error: error instanceof Error ? error.message : String(error) });
-    return 1;
-  }
   keepRunningOnStrayErrors(logger);
+  const server = createProxServer({ logger });
   const reloader = new Reloader(server, configFile, loaded.config, logger);
+  // Watching starts before the listener reports ready, so no change after that report is missed;
+  // a change seen during startup is applied right after it.
   const watcher =
     options.watch === false
       ? null
@@ -52,6 +48,15 @@ export async function runServe(options: ServeOptions, env: NodeJS.ProcessEnv): P
           logger.warn('config file watch failed; SIGHUP still reloads', { error: error.message }),
         );
   watcher?.start();
+  process.on('SIGHUP', () => reloader.request('SIGHUP'));
+  try {
+    await server.start(loaded.config);
+  } catch (error) {
+    watcher?.close();
+    logger.error('cannot start', { error: error instanceof Error ? error.message : String(error) });
+    return 1;
+  }
+  reloader.activate();
   return new Promise<number>((resolve) => {
     const stop = (signal: string): void => {
       process.removeAllListeners('SIGTERM');
@@ -69,7 +74,6 @@ export async function runServe(options: ServeOptions, env: NodeJS.ProcessEnv): P
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
-    process.on('SIGHUP', () => reloader.request('SIGHUP'));
   });
 }
 
@@ -78,7 +82,8 @@ export async function runServe(options: ServeOptions, env: NodeJS.ProcessEnv): P
  * follow-up, so a burst of changes ends with the newest file applied, never an older one.
  */
 class Reloader {
-  private running = false;
+  /** Until the server has started, requests only wait (as pending). */
+  private running = true;
   private pending: string | null = null;
 
   constructor(
@@ -87,6 +92,13 @@ class Reloader {
     public current: ProxConfig,
     private readonly logger: Logger,
   ) {}
+
+  activate(): void {
+    this.running = false;
+    const next = this.pending;
+    this.pending = null;
+    if (next !== null) this.request(next);
+  }
 
   request(trigger: string): void {
     if (this.running) {

@@ -11,6 +11,19 @@ type Fields = Readonly<Record<string, unknown>>;
 
 /** Strategies that pick by weight; the others treat every backend alike. */
 const WEIGHTED_STRATEGIES = ['weighted_round_robin', 'random', 'ip_hash', 'consistent_hash'];
+const UNWEIGHTED_STRATEGIES = ['round_robin', 'least_connections', 'power_of_two'];
+
+/** The route's strategy, or null when it is not a valid one (the schema reports that). */
+function strategyOf(route: Fields): string | null {
+  const strategy = route['strategy'] ?? DEFAULTS.strategy;
+  return typeof strategy === 'string' && (WEIGHTED_STRATEGIES.includes(strategy) || UNWEIGHTED_STRATEGIES.includes(strategy))
+    ? strategy
+    : null;
+}
+
+function isPositive(value: unknown): value is number {
+  return typeof value === 'number' && value > 0;
+}
 
 /**
  * Rules for the backend settings of proxy and load_balance routes (targets, balancing, health,
@@ -43,8 +56,10 @@ export function checkUpstreamSettings(config: Fields, out: DiagnosticList): void
     if (routeHealth) {
       const path = [...at, 'health_check'];
       checkExpectedStatus(path, routeHealth, out);
-      // Only where the route itself sets the timing; otherwise the top-level check reported it.
-      if ('interval_secs' in routeHealth || 'timeout_secs' in routeHealth) {
+      // Only where the top-level check did not already report it: the route sets the timing,
+      // or turns on checks the top-level block turns off.
+      const setsTiming = 'interval_secs' in routeHealth || 'timeout_secs' in routeHealth;
+      if (setsTiming || (routeHealth['enabled'] === true && global?.['enabled'] === false)) {
         checkProbeTimeout(path, routeHealth, mergedHealthCheckFields(globalHealth, routeHealth), out);
       }
     }
@@ -91,15 +106,14 @@ function checkDuplicateTargets(at: ConfigPath, targets: readonly WrittenTarget[]
 function checkWeights(at: ConfigPath, route: Fields, out: DiagnosticList): void {
   const targets = route['targets'];
   if (!Array.isArray(targets)) return;
-  const written = route['strategy'];
-  const strategy = typeof written === 'string' ? written : DEFAULTS.strategy;
-  if (WEIGHTED_STRATEGIES.includes(strategy) || (written !== undefined && typeof written !== 'string')) return;
+  const strategy = strategyOf(route);
+  if (strategy === null || WEIGHTED_STRATEGIES.includes(strategy)) return;
   const index = targets.findIndex((entry: unknown) => {
     const weight = asRecord(entry)?.['weight'];
     return typeof weight === 'number' && weight !== 1;
   });
   if (index === -1) return;
-  const which = written === undefined ? `${strategy} (the default)` : strategy;
+  const which = route['strategy'] === undefined ? `${strategy} (the default)` : strategy;
   out.warning([...at, 'targets', String(index), 'weight'], `weights have no effect with strategy ${which}`, {
     anchor: 'key',
     hint: `weights are used by ${WEIGHTED_STRATEGIES.join(', ')}; change the strategy or remove the weights`,
@@ -116,8 +130,8 @@ function checkHashKey(at: ConfigPath, route: Fields, out: DiagnosticList): void 
       hint: 'remove name, or set by: header or by: cookie to hash by that header or cookie',
     });
   }
-  const strategy = route['strategy'] ?? DEFAULTS.strategy;
-  if (strategy === 'consistent_hash' || typeof strategy !== 'string') return;
+  const strategy = strategyOf(route);
+  if (strategy === null || strategy === 'consistent_hash') return;
   const message =
     strategy === 'ip_hash'
       ? '"hash_key" has no effect with strategy ip_hash, which always hashes the client address'
@@ -137,9 +151,9 @@ function checkProbeTimeout(at: ConfigPath, written: Fields, merged: Fields | nul
   if (!merged || merged['enabled'] === false) return;
   const interval = merged['interval_secs'] ?? DEFAULTS.healthCheck.intervalSecs;
   const timeout = merged['timeout_secs'] ?? DEFAULTS.healthCheck.timeoutSecs;
-  if (typeof interval !== 'number' || typeof timeout !== 'number' || timeout < interval) return;
-  const field = 'timeout_secs' in written ? 'timeout_secs' : 'interval_secs';
-  out.warning([...at, field], `health check timeout_secs (${timeout}) is not below interval_secs (${interval})`, {
+  if (!isPositive(interval) || !isPositive(timeout) || timeout < interval) return;
+  const field = ['timeout_secs', 'interval_secs'].find((name) => name in written);
+  out.warning(field ? [...at, field] : at, `health check timeout_secs (${timeout}) is not below interval_secs (${interval})`, {
     anchor: 'key',
     hint: 'a probe that runs into its timeout delays the next one; make timeout_secs smaller than interval_secs',
   });
@@ -148,7 +162,7 @@ function checkProbeTimeout(at: ConfigPath, written: Fields, merged: Fields | nul
 function checkEjectionTimes(at: ConfigPath, passive: Fields, out: DiagnosticList): void {
   const base = passive['ejection_secs'] ?? DEFAULTS.passiveHealth.ejectionSecs;
   const max = passive['max_ejection_secs'] ?? DEFAULTS.passiveHealth.maxEjectionSecs;
-  if (typeof base !== 'number' || typeof max !== 'number' || max >= base) return;
+  if (!isPositive(base) || !isPositive(max) || max >= base) return;
   const maxText = 'max_ejection_secs' in passive ? `${max}` : `${max}, the default`;
   const baseText = 'ejection_secs' in passive ? `${base}` : `${base}, the default`;
   const field = 'max_ejection_secs' in passive ? 'max_ejection_secs' : 'ejection_secs';

@@ -3,7 +3,7 @@ import { displayPath, fromPointer, toPointer } from '../../src/config/config-pat
 import { closestMatch, editDistance } from '../../src/config/did-you-mean';
 import { formatListenAddress, isListenAddressProblem, parseListenAddress } from '../../src/config/listen-address';
 import { isRouteKeyProblem, parseRouteKey } from '../../src/config/route-key';
-import { backendUrlProblem, redirectTargetProblem } from '../../src/config/url-rules';
+import { backendUrlKey, backendUrlProblem, redirectTargetProblem } from '../../src/config/url-rules';
 import { YamlPositions } from '../../src/config/yaml-positions';
 
 describe('config paths', () => {
@@ -87,6 +87,13 @@ describe('URL rules', () => {
     expect(backendUrlProblem('ws://a')?.message).toMatch(/only http and https/);
     expect(backendUrlProblem('localhost:8080')?.message).toMatch(/not an absolute URL/);
     expect(backendUrlProblem('http://')?.message).toMatch(/not a valid URL/);
+  });
+
+  it('compares backend URLs without one trailing /', () => {
+    expect(backendUrlKey('http://a:8080/')).toBe('http://a:8080');
+    expect(backendUrlKey('http://a:8080')).toBe('http://a:8080');
+    expect(backendUrlKey('http://a/base/')).toBe('http://a/base');
+    expect(backendUrlKey('http://a//')).toBe('http://a/');
   });
 
   it('lets redirects go to paths or absolute URLs', () => {

@@ -19,5 +19,15 @@ describe('docs/configuration.md', () => {
   it.each(completeExamples().map((text, i) => [i, text] as const))('complete example %i is valid', (_i, text) => {
     const result = loadConfigText(text, 'docs example');
     expect(result.ok ? [] : result.errors.map((e) => `${e.line}:${e.col} ${e.message}`)).toEqual([]);
+    // An example should not show settings that have no effect.
+    const pointless = result.warnings.filter((w) => !/not active yet/.test(w.message));
+    expect(pointless.map((w) => `${w.line}:${w.col} ${w.message}`)).toEqual([]);
+  });
+
+  it('has an example using weights, health checks, passive, circuit breaker and retries together', () => {
+    const together = completeExamples().filter((text) =>
+      ['weight:', 'health_check:', 'passive:', 'circuit_breaker:', 'retries:'].every((field) => text.includes(field)),
+    );
+    expect(together.length).toBeGreaterThanOrEqual(1);
   });
 });

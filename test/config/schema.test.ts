@@ -45,6 +45,44 @@ describe('config.schema.json', () => {
     expect(schemaAt([...route, 'preserve_host'])?.default).toBe(DEFAULTS.preserveHost);
     expect(schemaAt([...route, 'timeout_secs'])?.default).toBe(DEFAULTS.timeoutSecs);
     expect(schemaAt([...route, 'connect_timeout_secs'])?.default).toBe(DEFAULTS.connectTimeoutSecs);
+    expect(schemaAt([...route, 'targets', '0', 'weight'])?.default).toBe(DEFAULTS.targetWeight);
+    expect(schemaAt([...route, 'hash_key', 'by'])?.default).toBe(DEFAULTS.hashKeyBy);
+    expect(schemaAt([...route, 'retry_buffer_bytes'])?.default).toBe(DEFAULTS.retryBufferBytes);
+    expect(schemaAt([...route, 'min_healthy_percent'])?.default).toBe(DEFAULTS.minHealthyPercent);
+    expect(schemaAt(['backend_health_paths'])?.default).toEqual(DEFAULTS.backendHealthPaths);
+  });
+
+  const health = DEFAULTS.healthCheck;
+  const blocks: [string[], string, unknown][] = [
+    // The top-level block and a route's override share one definition.
+    ...[['health_check'], ['routes', '/any', 'health_check']].flatMap((at) => [
+      [at, 'enabled', health.enabled],
+      [at, 'interval_secs', health.intervalSecs],
+      [at, 'timeout_secs', health.timeoutSecs],
+      [at, 'path', health.path],
+      [at, 'method', health.method],
+      [at, 'unhealthy_threshold', health.unhealthyThreshold],
+      [at, 'healthy_threshold', health.healthyThreshold],
+      [at, 'expected_status', health.expectedStatus],
+      [at, 'expected_body', health.expectedBody],
+      [at, 'jitter', health.jitter],
+    ] as [string[], string, unknown][]),
+    [['routes', '/any', 'passive'], 'enabled', DEFAULTS.passiveHealth.enabled],
+    [['routes', '/any', 'passive'], 'consecutive_failures', DEFAULTS.passiveHealth.consecutiveFailures],
+    [['routes', '/any', 'passive'], 'ejection_secs', DEFAULTS.passiveHealth.ejectionSecs],
+    [['routes', '/any', 'passive'], 'max_ejection_secs', DEFAULTS.passiveHealth.maxEjectionSecs],
+    [['routes', '/any', 'passive'], 'count_5xx', DEFAULTS.passiveHealth.count5xx],
+    [['routes', '/any', 'circuit_breaker'], 'enabled', DEFAULTS.circuitBreaker.enabled],
+    [['routes', '/any', 'circuit_breaker'], 'max_failures', DEFAULTS.circuitBreaker.maxFailures],
+    [['routes', '/any', 'circuit_breaker'], 'timeout_secs', DEFAULTS.circuitBreaker.timeoutSecs],
+    [['routes', '/any', 'circuit_breaker'], 'half_open_successes', DEFAULTS.circuitBreaker.halfOpenSuccesses],
+    [['routes', '/any', 'retries'], 'attempts', DEFAULTS.retries.attempts],
+    [['routes', '/any', 'retries'], 'on', DEFAULTS.retries.on],
+    [['routes', '/any', 'retries'], 'backoff_ms', DEFAULTS.retries.backoffMs],
+  ];
+
+  it.each(blocks)('announces the default of %j . %s', (at, field, expected) => {
+    expect(schemaAt([...at, field])?.default).toEqual(expected);
   });
 
   it('compiles the validator once and reuses it', () => {
@@ -55,6 +93,11 @@ describe('config.schema.json', () => {
     expect(routeTypesAccepting('status_code')).toEqual(['redirect']);
     expect(routeTypesAccepting('path_rewrite')).toEqual(['proxy', 'load_balance']);
     expect(routeTypesAccepting('rate_limit')).toEqual(['proxy', 'load_balance', 'redirect', 'static']);
+    expect(routeTypesAccepting('strategy')).toEqual(['load_balance']);
+    expect(routeTypesAccepting('hash_key')).toEqual(['load_balance']);
+    for (const field of ['health_check', 'passive', 'circuit_breaker', 'retries', 'retry_buffer_bytes', 'min_healthy_percent']) {
+      expect(routeTypesAccepting(field)).toEqual(['proxy', 'load_balance']);
+    }
   });
 
   it('accepts x- prefixed top-level keys as homes for YAML anchors, but nothing else unknown', () => {
@@ -77,5 +120,16 @@ describe('config.schema.json', () => {
     expect(validate({ ...base, protocols })).toBe(true);
     expect(validate({ ...base, protocols: { http2_enabled: 'yes please' } })).toBe(false);
     expect(validate({ ...base, protocols: { nested: { deep: 1 } } })).toBe(false);
+  });
+
+  it('accepts targets as URLs or {url, weight}, and nothing else', () => {
+    const validate = configValidator();
+    const lb = (targets: unknown) => ({ listen_addr: '127.0.0.1:1', routes: { '/': { type: 'load_balance', targets } } });
+    expect(validate(lb(['http://a', { url: 'http://b' }, { url: 'http://c', weight: 7 }]))).toBe(true);
+    expect(validate(lb([{ url: 'http://a', weight: 0 }]))).toBe(false);
+    expect(validate(lb([{ url: 'http://a', extra: 1 }]))).toBe(false);
+    expect(validate(lb([{ weight: 2 }]))).toBe(false);
+    expect(validate(lb([['http://a']]))).toBe(false);
+    expect(validate(lb(['']))).toBe(false);
   });
 });

@@ -19,7 +19,7 @@ export class UndiciHealthProbe implements HealthProbe {
         headersTimeout: probe.timeoutMs,
         bodyTimeout: probe.timeoutMs,
       });
-      const body = await readPrefix(response.body, probe.maxBodyBytes);
+      const body = await readPrefix(response.body as unknown as ProbeBody, probe.maxBodyBytes);
       return { kind: 'response', status: response.statusCode, body };
     } catch (error) {
       const failure = error as Error & { code?: string };
@@ -33,10 +33,14 @@ export class UndiciHealthProbe implements HealthProbe {
   }
 }
 
-/** Reads up to `limit` bytes as UTF-8 and discards the rest without buffering it. */
-async function readPrefix(body: AsyncIterable<Buffer> & { destroy(): void }, limit: number): Promise<string> {
+type ProbeBody = AsyncIterable<Buffer> & { dump(options?: { limit: number }): Promise<void>; on(event: 'error', listener: () => void): unknown };
+
+/** Reads up to `limit` bytes as UTF-8; the rest is discarded, never buffered. */
+async function readPrefix(body: ProbeBody, limit: number): Promise<string> {
+  // A probe's body errors are the probe's result, never the process's problem.
+  body.on('error', () => undefined);
   if (limit === 0) {
-    body.destroy();
+    await body.dump({ limit: 64 * 1024 });
     return '';
   }
   const chunks: Buffer[] = [];
@@ -44,10 +48,8 @@ async function readPrefix(body: AsyncIterable<Buffer> & { destroy(): void }, lim
   for await (const chunk of body) {
     chunks.push(chunk);
     size += chunk.byteLength;
-    if (size >= limit) {
-      body.destroy();
-      break;
-    }
+    // Leaving the loop early closes the body quietly.
+    if (size >= limit) break;
   }
   return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
 }

@@ -122,6 +122,8 @@ export class ProxiedRequest implements UpstreamResponseHandler {
     this.timer = null;
     const clock = this.context.clock;
     const now = clock.monotonicMs();
+    // The body may have outgrown the replay buffer during the back-off: never send part of it.
+    if (this.tried !== null && this.replayable !== null && this.replayable.truncated) return this.failWithoutBackend(now);
     const pool = this.route.pool;
     const index = pool.select(this.hashKey, now, this.tried);
     if (index < 0) return this.failWithoutBackend(now);
@@ -142,8 +144,9 @@ export class ProxiedRequest implements UpstreamResponseHandler {
       bodyTimeoutMs: this.route.timeoutMs,
     };
     this.currentRequest = request;
-    // The first attempt's connect is bounded by connect_timeout_secs; a retry's by what is left.
-    if (this.tried !== null) this.timer = clock.setTimer(remainingMs, () => this.onDeadline(), true);
+    // Every attempt's head is bounded by what is left of the budget here: the upstream client's
+    // own head timeout is coarse (undici's runs on a timer of about 1 s resolution).
+    this.timer = clock.setTimer(remainingMs, () => this.onDeadline(), true);
     this.call = this.context.upstreams.dispatch(request, this);
   }
 
@@ -156,6 +159,7 @@ export class ProxiedRequest implements UpstreamResponseHandler {
     if (this.settled) return;
     this.headOutcome = status >= 500 ? AttemptOutcome.ServerError : AttemptOutcome.Success;
     if (status >= 502 && status <= 504 && this.mayRetry(status as RetryCondition, true)) {
+      this.cancelTimer();
       this.finishAttempt(this.headOutcome);
       this.call?.abort();
       this.lastFailure = null;
@@ -222,6 +226,7 @@ export class ProxiedRequest implements UpstreamResponseHandler {
     this.retriesLeft--;
     (this.tried ??= []).push(this.member);
     this.call = null;
+    this.replayable?.endAttempt();
     const backoff = this.route.retries.backoffMs;
     // Never re-enter the upstream client from inside its own callback.
     this.timer = this.context.clock.setTimer(backoff, () => this.attempt(), true);
@@ -248,6 +253,8 @@ export class ProxiedRequest implements UpstreamResponseHandler {
     this.call?.abort();
     this.finishAttempt(AttemptOutcome.TransportFailure);
     this.settle();
+    const failure: UpstreamFailure = { kind: 'response_timeout', requestSent: true, detail: `no response head within ${this.route.timeoutMs} ms` };
+    this.context.completion.upstreamFailed(failure, this.currentRequest!, false);
     respondWithError(this.exchange, 504, 'gateway_timeout');
   }
 

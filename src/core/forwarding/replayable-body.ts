@@ -27,15 +27,24 @@ export class ReplayableBody implements BodySink {
     return !this.overflowed && this.failure === null;
   }
 
+  /** Whether the copy was dropped: a further attempt would send only part of the body. */
+  get truncated(): boolean {
+    return this.overflowed;
+  }
+
   /** A fresh view for the next attempt; the previous attempt's view goes quiet. */
   nextAttempt(): BodySource {
-    if (this.current !== null) {
-      this.current.detached = true;
-      // Nobody reads until the next attempt starts; keep the client from filling memory.
-      if (this.sourceStarted && !this.ended) this.source.pause();
-    }
+    this.endAttempt();
     this.current = new AttemptBody(this);
     return this.current;
+  }
+
+  /** The current attempt is over: its view goes quiet until `nextAttempt` (e.g. during a back-off). */
+  endAttempt(): void {
+    if (this.current === null || this.current.detached) return;
+    this.current.detached = true;
+    // Nobody reads until the next attempt starts; keep the client from filling memory.
+    if (this.sourceStarted && !this.ended) this.source.pause();
   }
 
   /** @internal called by AttemptBody.start */
@@ -49,7 +58,8 @@ export class ReplayableBody implements BodySink {
     if (!this.sourceStarted) {
       this.sourceStarted = true;
       this.source.start(this);
-    } else {
+    } else if (!view.paused) {
+      // The reader may have asked for a pause while the recorded chunks were replayed.
       this.source.resume();
     }
   }
@@ -91,6 +101,8 @@ export class ReplayableBody implements BodySink {
 
 class AttemptBody implements BodySource {
   detached = false;
+  /** The reader asked for a pause and has not resumed since. */
+  paused = false;
   private sink: BodySink | null = null;
 
   constructor(private readonly owner: ReplayableBody) {}
@@ -102,11 +114,15 @@ class AttemptBody implements BodySource {
   }
 
   pause(): void {
-    if (!this.detached) this.owner.pauseFor(this);
+    if (this.detached) return;
+    this.paused = true;
+    this.owner.pauseFor(this);
   }
 
   resume(): void {
-    if (!this.detached) this.owner.resumeFor(this);
+    if (this.detached) return;
+    this.paused = false;
+    this.owner.resumeFor(this);
   }
 
   deliverChunk(chunk: Uint8Array): void {

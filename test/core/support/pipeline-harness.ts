@@ -1,0 +1,35 @@
+import type { RouteConfig } from '../../../src/config/model';
+import { ProxyPipeline } from '../../../src/core/proxy-pipeline';
+import type { InboundRequest } from '../../../src/ports/http-server';
+import type { RandomSource } from '../../../src/ports/random';
+import { ExchangeEvent, FakeExchange, FakeUpstreamClient, inboundRequest, RecordingLogger } from './fakes';
+import { compileHarness, config } from './route-builders';
+import { SeededRandom } from './seeded-random';
+
+/** A ProxyPipeline over FakeUpstreamClient and FakeClock, compiled like ProxServer does. */
+export function pipelineHarness(routes: RouteConfig[], random: RandomSource = new SeededRandom(42)) {
+  const upstream = new FakeUpstreamClient();
+  const logger = new RecordingLogger();
+  const harness = compileHarness(random);
+  const pipeline = new ProxyPipeline(harness.compile(config(routes)), upstream, harness.clock, logger);
+  const send = (request: Partial<InboundRequest> = {}): FakeExchange => {
+    const exchange = new FakeExchange(inboundRequest(request));
+    pipeline.handle(exchange);
+    return exchange;
+  };
+  return { upstream, logger, pipeline, send, clock: harness.clock, probe: harness.probe, events: harness.events, harness };
+}
+
+/** The one complete response the exchange got (fails the test otherwise). */
+export function onlyResponse(exchange: FakeExchange): Extract<ExchangeEvent, { type: 'respond' }> {
+  expect(exchange.eventTypes()).toEqual(['respond']);
+  const event = exchange.events[0];
+  if (event.type !== 'respond') throw new Error('unreachable');
+  return event;
+}
+
+/** `[status, error code]` of a JSON error response. */
+export function errorOf(exchange: FakeExchange): [number, string] {
+  const event = onlyResponse(exchange);
+  return [event.status, (JSON.parse(String(event.body)) as { error: string }).error];
+}
