@@ -146,7 +146,8 @@ export class ProxServer {
       if (!drained) this.parts.logger.warn('shutdown timeout reached', { inFlight: pipeline.drain.count });
     }
     this.backends.stopAll();
-    await this.parts.upstreams.close();
+    // Past the timeout, requests still running are cut: their clients see a closed connection.
+    await this.parts.upstreams.close(!drained);
     await this.parts.healthProbe.close?.();
     return drained;
   }

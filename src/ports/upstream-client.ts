@@ -11,7 +11,8 @@ export interface UpstreamClient {
   dispatch(request: UpstreamRequest, handler: UpstreamResponseHandler): UpstreamCall;
   /** Close pools of origins not in `keep` once their in-flight requests end. */
   retainOnly(keep: ReadonlySet<string>): void;
-  close(): Promise<void>;
+  /** Close every pool: let in-flight requests finish, or cut them when `abortInFlight`. */
+  close(abortInFlight?: boolean): Promise<void>;
 }
 
 export const UpstreamClient = Symbol.for('prox.UpstreamClient');

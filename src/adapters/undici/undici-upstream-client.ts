@@ -53,8 +53,10 @@ export class UndiciUpstreamClient implements UpstreamClient {
     }
   }
 
-  async close(): Promise<void> {
-    const closing = [...this.pools.values()].map((entry) => entry.pool.close().catch(() => undefined));
+  async close(abortInFlight = false): Promise<void> {
+    const closing = [...this.pools.values()].map((entry) =>
+      (abortInFlight ? entry.pool.destroy() : entry.pool.close()).catch(() => undefined),
+    );
     this.pools.clear();
     await Promise.all(closing);
   }
