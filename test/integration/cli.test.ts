@@ -71,3 +71,32 @@ describe('prox CLI', () => {
     }
   });
 });
+
+describe('prox serve with a broken log pipe', () => {
+  it('keeps serving and still exits 0 on SIGTERM after the log reader went away', async () => {
+    const { spawn } = await import('node:child_process');
+    const { PROX_BIN } = await import('../support/prox-process');
+    const { send } = await import('../support/http-client');
+    const file = writeTempConfig(VALID);
+    const child = spawn(process.execPath, [PROX_BIN, 'serve', '--config', file], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      let text = '';
+      child.stdout!.setEncoding('utf8');
+      while (!text.includes('"msg":"listening"')) {
+        const [chunk] = (await once(child.stdout!, 'data')) as [string];
+        text += chunk;
+      }
+      const port = Number(/"address":"127\.0\.0\.1:(\d+)"/.exec(text)![1]);
+      // The reader goes away: every later log write fails with EPIPE.
+      child.stdout!.destroy();
+      // Each of these logs an upstream failure into the broken pipe.
+      for (let i = 0; i < 5; i++) expect((await send(`http://127.0.0.1:${port}/x${i}`)).status).toBe(502);
+      const exit = once(child, 'exit');
+      child.kill('SIGTERM');
+      const [code] = await exit;
+      expect(code).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+});
