@@ -23,7 +23,7 @@ function configFor(backends: Map<string, TestBackend>, version: Version, listen 
   const targets = version.names.map((name) => `      - "${backends.get(name)!.url}"`).join('\n');
   return [
     `listen_addr: "${listen}"`,
-    'health_check: { enabled: true, interval_secs: 0.2, timeout_secs: 0.1, path: /health }',
+    'health_check: { enabled: true, interval_secs: 1, timeout_secs: 0.5, path: /health }',
     'routes:',
     '  "/":',
     '    type: load_balance',
