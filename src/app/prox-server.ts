@@ -1,4 +1,10 @@
+import { createHash } from 'node:crypto';
 import type { ProxConfig } from '../config/model';
+import { adminHandler, AdminState } from './admin-endpoints';
+import type { AdminServer } from '../ports/admin-server';
+import type { AccessLogSink, BackendStateReason, BackendStateTarget, ProxMetrics } from '../ports/metrics';
+import type { RequestObserver, RequestRecord, UpstreamOutcome } from '../ports/request-observer';
+import { RequestIdGenerator } from '../core/request-id';
 import type { BackendEvents } from '../core/backends/backend-events';
 import { BackendGeneration, BackendRegistry } from '../core/backends/backend-registry';
 import { CompiledConfig, compileConfig } from '../core/compiled-route';
@@ -22,6 +28,11 @@ export interface ProxServerParts {
   readonly clock: Clock;
   readonly random: RandomSource;
   readonly trustPredicate: TrustPredicateFactory;
+  readonly adminServer: AdminServer;
+  readonly metrics: ProxMetrics;
+  readonly accessLog: AccessLogSink;
+  /** Established client connections on a local port (null where unknown). */
+  readonly connectionCounter: (port: number) => number | null;
 }
 
 export type ReloadResult = { readonly applied: true; readonly rebound: boolean } | { readonly applied: false; readonly reason: string };
@@ -35,13 +46,18 @@ export class ProxServer {
   private listener: BoundListener | null = null;
   private config: ProxConfig | null = null;
   private draining = false;
+  private adminListener: BoundListener | null = null;
+  private configHash = '';
+  private readonly lastBackendEvents = new Map<string, { at: string; to: string; reason: string }>();
+  private observer: RequestObserver;
   private readonly backends: BackendRegistry;
   private readonly backendEvents: BackendEvents;
   /** Reloads run one at a time, in the order they were asked for. */
   private reloads: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly parts: ProxServerParts) {
-    this.backendEvents = new LoggedBackendEvents(parts.logger);
+    this.backendEvents = new ObservedBackendEvents(parts.logger, (route, backend, to, reason) => this.backendTransition(route, backend, to, reason), () => this.pipeline?.current ?? null);
+    this.observer = fanOut(parts.metrics, parts.accessLog);
     this.backends = new BackendRegistry({
       probe: parts.healthProbe,
       clock: parts.clock,
@@ -55,9 +71,16 @@ export class ProxServer {
     return this.listener;
   }
 
-  /** Listening and not shutting down. */
+  /** Listening, first health round done (it runs before listening), and not shutting down. */
   get ready(): boolean {
-    return this.listener !== null && !this.draining;
+    return this.readinessProblems().length === 0;
+  }
+
+  readinessProblems(): string[] {
+    const problems: string[] = [];
+    if (this.listener === null) problems.push('not listening yet (first health round still running)');
+    if (this.draining) problems.push('shutting down');
+    return problems;
   }
 
   get inFlight(): number {
@@ -66,17 +89,36 @@ export class ProxServer {
 
   /** Runs the first round of health probes, then listens. */
   async start(config: ProxConfig): Promise<BoundListener> {
+    this.parts.metrics.setStateSource({
+      inFlightRequests: () => this.inFlight,
+      activeConnections: () => (this.listener === null ? 0 : this.parts.connectionCounter(this.listener.port)),
+      backends: () => this.backendHealthView(),
+    });
+    this.parts.accessLog.configure(config.accessLog);
+    // Nobody can read metrics without the admin endpoints: then they are not collected at all.
+    const metricsReadable = config.admin.enabled || config.admin.publicPathPrefix !== null;
+    this.observer = metricsReadable ? fanOut(this.parts.metrics, this.parts.accessLog) : this.parts.accessLog;
+    if (config.admin.enabled) await this.startAdmin(config);
     const { compiled, generation } = await this.prepare(config);
-    const pipeline = new ProxyPipeline(compiled, this.parts.upstreams, this.parts.clock, this.parts.logger);
+    const pipeline = new ProxyPipeline(compiled, {
+      upstreams: this.parts.upstreams,
+      clock: this.parts.clock,
+      logger: this.parts.logger,
+      observer: this.observer,
+      requestIds: new RequestIdGenerator(this.parts.random),
+    });
+    pipeline.mountAdmin(this.publicAdminMount());
+    this.pipeline = pipeline;
     try {
       this.listener = await this.parts.httpServer.listen(listenSpecOf(config), pipeline);
     } catch (error) {
       this.backends.abandon(generation);
+      this.pipeline = null;
       throw error;
     }
     this.backends.commit(generation);
-    this.pipeline = pipeline;
     this.config = config;
+    this.noteConfig(config);
     this.parts.logger.info('listening', {
       address: formatAddress(this.listener.host, this.listener.port),
       protocol: this.listener.protocol,
@@ -94,7 +136,15 @@ export class ProxServer {
   replaceConfig(config: ProxConfig): Promise<ReloadResult> {
     const run = this.reloads.then(() => this.apply(config));
     this.reloads = run.catch(() => undefined);
-    return run;
+    return run.then((result) => {
+      this.parts.metrics.configReloaded(result.applied ? 'success' : 'failed');
+      return result;
+    });
+  }
+
+  /** A reload was refused by validation (counted; the running config stays). */
+  reloadRejected(): void {
+    this.parts.metrics.configReloaded('invalid');
   }
 
   private async apply(config: ProxConfig): Promise<ReloadResult> {
@@ -126,7 +176,12 @@ export class ProxServer {
     pipeline.replaceConfig(compiled);
     this.backends.commit(generation);
     this.parts.upstreams.retainOnly(compiled.origins);
+    this.parts.accessLog.configure(config.accessLog);
     this.config = config;
+    this.noteConfig(config);
+    if (!sameAdmin(previous, config)) {
+      this.parts.logger.warn('admin settings changes apply after a restart', {});
+    }
     return { applied: true, rebound };
   }
 
@@ -149,6 +204,8 @@ export class ProxServer {
     // Past the timeout, requests still running are cut: their clients see a closed connection.
     await this.parts.upstreams.close(!drained);
     await this.parts.healthProbe.close?.();
+    this.parts.accessLog.close();
+    await this.adminListener?.stopAccepting();
     return drained;
   }
 
@@ -163,28 +220,125 @@ export class ProxServer {
     return { compiled, generation };
   }
 
+  private async startAdmin(config: ProxConfig): Promise<void> {
+    const { host, port } = config.admin.listenAddr;
+    this.adminListener = await this.parts.adminServer.listen(host, port, this.adminEndpoints);
+    this.parts.logger.info('admin listening', { address: formatAddress(this.adminListener.host, this.adminListener.port) });
+  }
+
+  private readonly adminEndpoints = adminHandler({
+    state: () => this.adminState(),
+    metrics: async () => ({ contentType: this.parts.metrics.contentType, body: await this.parts.metrics.exposition() }),
+  });
+
+  /** `admin.public_path` on the public listener: same endpoints, answered through the exchange. */
+  private publicAdminMount() {
+    return (exchange: import('../ports/http-server').HttpExchange, subPath: string): void => {
+      void this.adminEndpoints(exchange.request.method, subPath).then(
+        (answer) => {
+          if (!exchange.finished) exchange.respond(answer.status, ['content-type', answer.contentType, 'cache-control', 'no-store'], answer.body);
+        },
+        () => {
+          if (!exchange.finished) exchange.respond(500, ['content-type', 'application/json'], '{"error":"internal_error","status":500}');
+        },
+      );
+    };
+  }
+
+  private adminState(): AdminState {
+    return {
+      ready: this.ready,
+      readinessProblems: this.readinessProblems(),
+      compiled: this.pipeline?.current ?? null,
+      configHash: this.configHash,
+      nowMonotonicMs: this.parts.clock.monotonicMs(),
+      lastBackendEvent: (route, backend) => this.lastBackendEvents.get(route + '\n' + backend) ?? null,
+    };
+  }
+
+  private *backendHealthView(): Iterable<{ route: string; backend: string; healthy: boolean; breaker: 'closed' | 'open' | 'half_open' | null }> {
+    const compiled = this.pipeline?.current;
+    if (compiled === undefined) return;
+    const now = this.parts.clock.monotonicMs();
+    for (const route of compiled.routes.all()) {
+      if (route.kind !== 'forward') continue;
+      for (const member of route.pool.members) {
+        yield { route: route.key, backend: member.target.url, healthy: member.isHealthy(now), breaker: member.breaker === null ? null : member.breaker.state(now) };
+      }
+    }
+  }
+
+  private backendTransition(route: string, backend: string, to: BackendStateTarget, reason: BackendStateReason): void {
+    this.parts.metrics.backendTransition(route, backend, to, reason);
+    this.lastBackendEvents.set(route + '\n' + backend, { at: new Date(this.parts.clock.nowMs()).toISOString(), to, reason });
+  }
+
+  private noteConfig(config: ProxConfig): void {
+    this.configHash = createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 16);
+    this.parts.metrics.configApplied(this.configHash, config.routes.map((route) => route.key));
+  }
+
   private requirePipeline(): ProxyPipeline {
     if (this.pipeline === null) throw new Error('prox has not started');
     return this.pipeline;
   }
 }
 
-/** Backend state changes go to the log, one line each, so operators can follow an incident. */
-class LoggedBackendEvents implements BackendEvents {
-  constructor(private readonly logger: Logger) {}
+type TransitionSink = (route: string, backend: string, to: BackendStateTarget, reason: BackendStateReason) => void;
+
+/**
+ * Backend state changes go to the log (one line each, so operators can follow an incident)
+ * and to metrics. Health belongs to a backend, metrics are per route: a health change counts
+ * once for every route that uses the backend.
+ */
+class ObservedBackendEvents implements BackendEvents {
+  constructor(
+    private readonly logger: Logger,
+    private readonly transition: TransitionSink,
+    private readonly current: () => CompiledConfig | null,
+  ) {}
 
   healthChanged(target: UpstreamTarget, healthy: boolean, reason: string): void {
     if (healthy) this.logger.info('backend healthy', { backend: target.url, reason });
     else this.logger.warn('backend unhealthy', { backend: target.url, reason });
+    const compiled = this.current();
+    if (compiled === null) return;
+    for (const route of compiled.routes.all()) {
+      if (route.kind !== 'forward') continue;
+      if (route.pool.members.some((member) => member.target.url === target.url && member.monitor !== null)) {
+        this.transition(route.key, target.url, healthy ? 'healthy' : 'unhealthy', 'active_check');
+      }
+    }
   }
 
   ejected(routeKey: string, target: UpstreamTarget, durationMs: number): void {
     this.logger.warn('backend ejected', { route: routeKey, backend: target.url, durationMs });
+    this.transition(routeKey, target.url, 'ejected', 'passive_ejection');
   }
 
   breakerChanged(routeKey: string, target: UpstreamTarget, state: BreakerState): void {
     this.logger.warn('circuit breaker ' + state, { route: routeKey, backend: target.url });
+    if (state !== 'half_open') this.transition(routeKey, target.url, state === 'open' ? 'breaker_open' : 'breaker_closed', 'circuit_breaker');
   }
+}
+
+/** One observer that tells several (metrics, access log). */
+function fanOut(...observers: RequestObserver[]): RequestObserver {
+  return {
+    requestCompleted(record: RequestRecord) {
+      for (const observer of observers) observer.requestCompleted(record);
+    },
+    upstreamAttempted(route: string, backend: string, outcome: UpstreamOutcome, durationMs: number) {
+      for (const observer of observers) observer.upstreamAttempted(route, backend, outcome, durationMs);
+    },
+    retried(route: string) {
+      for (const observer of observers) observer.retried(route);
+    },
+  };
+}
+
+function sameAdmin(a: ProxConfig, b: ProxConfig): boolean {
+  return JSON.stringify(a.admin) === JSON.stringify(b.admin);
 }
 
 function listenSpecOf(config: ProxConfig): ListenSpec {

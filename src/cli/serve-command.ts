@@ -119,6 +119,7 @@ class Reloader {
     if (!loaded.ok) {
       for (const error of loaded.errors) this.logger.error('config reload rejected', diagnosticFields(error));
       this.logger.error('config reload rejected; the running config stays', { file: this.file, trigger, errors: loaded.errors.length });
+      this.server.reloadRejected();
       return;
     }
     for (const warning of loaded.warnings) this.logger.warn('config warning', diagnosticFields(warning));

@@ -5,6 +5,13 @@ import { PinoLogger } from '../adapters/logging/pino-logger';
 import { MathRandomSource } from '../adapters/system/math-random-source';
 import { trustPredicateFor } from '../adapters/system/proxy-addr-trust';
 import { SystemClock } from '../adapters/system/system-clock';
+import { NodeAdminServer } from '../adapters/admin/node-admin-server';
+import { AccessLog } from '../adapters/logging/access-log';
+import { PrometheusMetrics } from '../adapters/prometheus/prometheus-metrics';
+import { countEstablishedConnections } from '../adapters/system/proc-connection-counter';
+import { PROX_VERSION } from '../version';
+import { AdminServer } from '../ports/admin-server';
+import { AccessLogSink, ProxMetrics } from '../ports/metrics';
 import { UndiciHealthProbe } from '../adapters/undici/undici-health-probe';
 import { UndiciUpstreamClient } from '../adapters/undici/undici-upstream-client';
 import { ProxServer } from '../app/prox-server';
@@ -34,15 +41,42 @@ export function buildContainer(overrides: CompositionOverrides = {}): Container 
   container.bind<Logger>(Logger).toConstantValue(overrides.logger ?? new PinoLogger());
   container.bind<UpstreamClient>(UpstreamClient).toResolvedValue(() => new UndiciUpstreamClient());
   container.bind<HealthProbe>(HealthProbe).toResolvedValue(() => new UndiciHealthProbe());
+  container.bind<AdminServer>(AdminServer).toResolvedValue(() => new NodeAdminServer());
+  container
+    .bind<ProxMetrics>(ProxMetrics)
+    .toResolvedValue(() => new PrometheusMetrics({ version: PROX_VERSION, node: process.versions.node }));
+  container.bind<AccessLogSink>(AccessLogSink).toResolvedValue(() => new AccessLog());
   container
     .bind<HttpServer>(HttpServer)
     .toResolvedValue((logger: Logger) => new HyperExpressHttpServer(logger), [Logger]);
   container
     .bind<ProxServer>(ProxServerToken)
     .toResolvedValue(
-      (httpServer: HttpServer, upstreams: UpstreamClient, healthProbe: HealthProbe, logger: Logger, clock: Clock, random: RandomSource) =>
-        new ProxServer({ httpServer, upstreams, healthProbe, logger, clock, random, trustPredicate: trustPredicateFor }),
-      [HttpServer, UpstreamClient, HealthProbe, Logger, Clock, RandomSource],
+      (
+        httpServer: HttpServer,
+        upstreams: UpstreamClient,
+        healthProbe: HealthProbe,
+        logger: Logger,
+        clock: Clock,
+        random: RandomSource,
+        adminServer: AdminServer,
+        metrics: ProxMetrics,
+        accessLog: AccessLogSink,
+      ) =>
+        new ProxServer({
+          httpServer,
+          upstreams,
+          healthProbe,
+          logger,
+          clock,
+          random,
+          trustPredicate: trustPredicateFor,
+          adminServer,
+          metrics,
+          accessLog,
+          connectionCounter: countEstablishedConnections,
+        }),
+      [HttpServer, UpstreamClient, HealthProbe, Logger, Clock, RandomSource, AdminServer, ProxMetrics, AccessLogSink],
     );
   return container;
 }

@@ -56,4 +56,20 @@ export const DEFAULTS = {
   },
   retryBufferBytes: 65536,
   minHealthyPercent: 0,
+  /** The admin listener; `listenAddr` in its YAML form. */
+  admin: {
+    enabled: true,
+    listenAddr: '127.0.0.1:9901',
+    /** `null`: the admin endpoints are not served on the public listener. */
+    publicPath: null as string | null,
+  },
+  accessLog: {
+    enabled: true,
+    format: 'json',
+    /** `null`: stdout. */
+    path: null as string | null,
+  },
+  requestIdHeader: 'x-request-id',
+  /** A route's `access_log` when it does not set one. */
+  routeAccessLog: true,
 } as const;

@@ -52,3 +52,15 @@ export function isListenAddressProblem(parsed: ListenAddress | ListenAddressProb
 export function formatListenAddress(address: ListenAddress): string {
   return isIP(address.host) === 6 ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
 }
+
+/**
+ * Whether two addresses are the same socket: same port (other than 0, which always gets a free
+ * one) and same IP, IPv6 compared in its canonical form so `::1` and `0:0::1` are equal.
+ */
+export function sameListenAddress(a: ListenAddress, b: ListenAddress): boolean {
+  return a.port !== 0 && a.port === b.port && canonicalHost(a.host) === canonicalHost(b.host);
+}
+
+function canonicalHost(host: string): string {
+  return isIP(host) === 6 ? new URL(`http://[${host}]/`).hostname : host;
+}

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
 import { DiagnosticList } from './diagnostics';
 import { reportInactiveFeatures } from './inactive-features';
 import type { LoadResult } from './model';
@@ -33,6 +34,10 @@ export async function loadConfigFile(file: string): Promise<LoadResult> {
 /**
  * Validates and normalises config text. Every stage after YAML parsing runs even when an earlier
  * one failed, so a single run lists all problems; only a clean run yields a config.
+ *
+ * `file` names the text in diagnostics and anchors the relative paths in it (access_log.path):
+ * they resolve against its directory, itself relative to the working directory when `file` is,
+ * just as reading the file was.
  */
 export function loadConfigText(text: string, file: string): LoadResult {
   const source = parseYamlSource(text);
@@ -52,7 +57,8 @@ export function loadConfigText(text: string, file: string): LoadResult {
   if (source.data === undefined || diagnostics.hasErrors) {
     return { ok: false, errors: diagnostics.errors, warnings: diagnostics.warnings, unreadable: false };
   }
-  return { ok: true, config: normaliseConfig(source.data as RawConfig), warnings: diagnostics.warnings };
+  const config = normaliseConfig(source.data as RawConfig, { configDir: path.dirname(path.resolve(file)) });
+  return { ok: true, config, warnings: diagnostics.warnings };
 }
 
 function describeReadError(error: unknown): string {

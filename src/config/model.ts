@@ -126,12 +126,16 @@ export interface UpstreamOptions {
 }
 
 export interface ProxyRoute extends RouteKey, UpstreamOptions {
+  /** Whether requests on this route are access-logged (when the access log is on). */
+  readonly accessLog: boolean;
   readonly type: 'proxy';
   /** Exactly one. */
   readonly targets: readonly BackendTarget[];
 }
 
 export interface LoadBalanceRoute extends RouteKey, UpstreamOptions {
+  /** Whether requests on this route are access-logged (when the access log is on). */
+  readonly accessLog: boolean;
   readonly type: 'load_balance';
   readonly targets: readonly BackendTarget[];
   readonly strategy: BalanceStrategy;
@@ -140,6 +144,8 @@ export interface LoadBalanceRoute extends RouteKey, UpstreamOptions {
 }
 
 export interface RedirectRoute extends RouteKey {
+  /** Whether requests on this route are access-logged (when the access log is on). */
+  readonly accessLog: boolean;
   readonly type: 'redirect';
   readonly target: string;
   readonly statusCode: RedirectStatus;
@@ -147,14 +153,39 @@ export interface RedirectRoute extends RouteKey {
 
 /** Accepted and validated, served once static files land; answers 501 until then. */
 export interface StaticRoute extends RouteKey {
+  /** Whether requests on this route are access-logged (when the access log is on). */
+  readonly accessLog: boolean;
   readonly type: 'static';
   readonly root: string;
 }
 
 export type RouteConfig = ProxyRoute | LoadBalanceRoute | RedirectRoute | StaticRoute;
 
+/** The operator's listener: metrics, health, readiness and state pages. */
+export interface AdminConfig {
+  readonly enabled: boolean;
+  /** Default 127.0.0.1:9901 (loopback only). */
+  readonly listenAddr: ListenAddress;
+  /**
+   * Also serve the admin endpoints on the public listener under this path prefix (e.g. `/_prox`).
+   * `null` (default) keeps them off the public listener entirely.
+   */
+  readonly publicPathPrefix: string | null;
+}
+
+export interface AccessLogConfig {
+  readonly enabled: boolean;
+  readonly format: 'json' | 'combined';
+  /** File to append to; `null` writes to stdout. */
+  readonly path: string | null;
+}
+
 export interface ProxConfig {
   readonly listenAddr: ListenAddress;
+  readonly admin: AdminConfig;
+  readonly accessLog: AccessLogConfig;
+  /** Lower-cased name of the request id header kept from the client or generated (default `x-request-id`). */
+  readonly requestIdHeader: string;
   readonly shutdownTimeoutSecs: number;
   /** CIDRs / addresses whose X-Forwarded-* headers are believed. */
   readonly trustedProxies: readonly string[];

@@ -1,7 +1,10 @@
+import * as path from 'node:path';
 import { DEFAULTS } from './defaults';
 import { mergedHealthCheckFields } from './health-check-merge';
 import { isListenAddressProblem, parseListenAddress } from './listen-address';
 import type {
+  AccessLogConfig,
+  AdminConfig,
   BackendTarget,
   CircuitBreakerSpec,
   HashKeySpec,
@@ -16,19 +19,27 @@ import type {
   StatusRange,
   UpstreamOptions,
 } from './model';
-import type { RawConfig, RawHealthCheck, RawRoute, RawTarget } from './raw-config';
+import type { RawAccessLog, RawAdmin, RawConfig, RawHealthCheck, RawRoute, RawTarget } from './raw-config';
 import { isRouteKeyProblem, normalisePathPrefix, parseRouteKey } from './route-key';
 import { isStatusRangeProblem, parseStatusRanges } from './status-ranges';
 import { backendUrlKey } from './url-rules';
+
+export interface NormaliseOptions {
+  /** Absolute directory of the config file: relative file paths in it (access_log.path) are resolved against it. */
+  readonly configDir: string;
+}
 
 /**
  * Builds the runtime config from YAML that has passed every check: camelCase names, defaults
  * filled in, route keys split into host and path prefix. Throws only on input that the checks
  * should already have rejected, i.e. on a bug.
  */
-export function normaliseConfig(raw: RawConfig): ProxConfig {
+export function normaliseConfig(raw: RawConfig, options: NormaliseOptions): ProxConfig {
   return {
     listenAddr: listenAddress(raw.listen_addr),
+    admin: admin(raw.admin ?? {}),
+    accessLog: accessLog(raw.access_log ?? {}, options.configDir),
+    requestIdHeader: (raw.request_id_header ?? DEFAULTS.requestIdHeader).toLowerCase(),
     shutdownTimeoutSecs: raw.shutdown_timeout_secs ?? DEFAULTS.shutdownTimeoutSecs,
     trustedProxies: [...(raw.trusted_proxies ?? DEFAULTS.trustedProxies)],
     limits: {
@@ -38,6 +49,28 @@ export function normaliseConfig(raw: RawConfig): ProxConfig {
       maxBodyBytes: raw.limits?.max_body_bytes === undefined ? DEFAULTS.maxBodyBytes : raw.limits.max_body_bytes,
     },
     routes: Object.entries(raw.routes).map(([key, route]) => normaliseRoute(key, route, raw)),
+  };
+}
+
+function admin(block: RawAdmin): AdminConfig {
+  const defaults = DEFAULTS.admin;
+  const publicPath = block.public_path === undefined ? defaults.publicPath : block.public_path;
+  return {
+    enabled: block.enabled ?? defaults.enabled,
+    listenAddr: listenAddress(block.listen_addr ?? defaults.listenAddr),
+    // Without a trailing `/`, so `path === prefix || path.startsWith(prefix + '/')` is the whole match.
+    publicPathPrefix: publicPath === null ? null : normalisePathPrefix(publicPath),
+  };
+}
+
+function accessLog(block: RawAccessLog, configDir: string): AccessLogConfig {
+  const defaults = DEFAULTS.accessLog;
+  const file = block.path === undefined ? defaults.path : block.path;
+  return {
+    enabled: block.enabled ?? defaults.enabled,
+    format: block.format ?? defaults.format,
+    // Relative to the config file, not to wherever prox happened to be started from.
+    path: file === null ? null : path.resolve(configDir, file),
   };
 }
 
@@ -181,7 +214,7 @@ function hashKey(key: string, route: RawRoute): HashKeySpec {
 }
 
 function normaliseRoute(key: string, route: RawRoute, raw: RawConfig): RouteConfig {
-  const base = routeKey(key);
+  const base = { ...routeKey(key), accessLog: route.access_log ?? DEFAULTS.routeAccessLog };
   switch (route.type) {
     case 'proxy':
       return {

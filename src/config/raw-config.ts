@@ -81,6 +81,7 @@ export interface RawRoute {
   readonly retries?: RawRetries;
   readonly retry_buffer_bytes?: number;
   readonly min_healthy_percent?: number;
+  readonly access_log?: boolean;
   /** Inactive features are validated by the schema but never read, so their shape is left open. */
   readonly rate_limit?: unknown;
   readonly request_headers?: unknown;
@@ -95,9 +96,24 @@ export interface RawLimits {
   readonly max_body_bytes?: number | null;
 }
 
+export interface RawAdmin {
+  readonly enabled?: boolean;
+  readonly listen_addr?: string;
+  readonly public_path?: string | null;
+}
+
+export interface RawAccessLog {
+  readonly enabled?: boolean;
+  readonly format?: 'json' | 'combined';
+  readonly path?: string | null;
+}
+
 export interface RawConfig {
   readonly listen_addr: string;
   readonly routes: Readonly<Record<string, RawRoute>>;
+  readonly admin?: RawAdmin;
+  readonly access_log?: RawAccessLog;
+  readonly request_id_header?: string;
   readonly shutdown_timeout_secs?: number;
   readonly trusted_proxies?: readonly string[];
   readonly limits?: RawLimits;

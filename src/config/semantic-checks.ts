@@ -1,6 +1,7 @@
 import proxyaddr from 'proxy-addr';
 import type { DiagnosticList } from './diagnostics';
 import { isListenAddressProblem, parseListenAddress } from './listen-address';
+import { checkOperationsSettings } from './operations-checks';
 import { asRecord, asString } from './raw-config';
 import { isRouteKeyProblem, parseRouteKey } from './route-key';
 import { checkUpstreamSettings } from './upstream-checks';
@@ -9,7 +10,7 @@ import { backendUrlProblem, redirectTargetProblem } from './url-rules';
 /**
  * Rules JSON Schema cannot express: values that must parse (URLs, addresses, CIDRs), fields that
  * exclude each other, and routes that collide or can never match; backend settings in
- * `upstream-checks.ts`.
+ * `upstream-checks.ts`, admin and request id settings in `operations-checks.ts`.
  *
  * Runs even when the schema found errors, so one pass reports everything; hence every access
  * is guarded, because the data may have any shape.
@@ -23,6 +24,7 @@ export function runSemanticChecks(data: unknown, out: DiagnosticList): void {
   checkTls(config['tls'], out);
   checkBackendHealthPaths(config['backend_health_paths'], out);
   checkUpstreamSettings(config, out);
+  checkOperationsSettings(config, out);
 }
 
 function checkListenAddress(value: unknown, out: DiagnosticList): void {

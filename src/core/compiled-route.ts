@@ -17,6 +17,8 @@ interface CompiledRouteBase {
   readonly key: string;
   readonly host: string | null;
   readonly pathPrefix: string;
+  /** Requests on this route go to the access log. */
+  readonly accessLog: boolean;
 }
 
 export interface ForwardRoute extends CompiledRouteBase {
@@ -70,7 +72,7 @@ export function compileConfig(config: ProxConfig, deps: CompileDependencies): Co
 }
 
 function compileRoute(route: RouteConfig, deps: CompileDependencies): CompiledRoute {
-  const base = { key: route.key, host: route.host, pathPrefix: route.pathPrefix };
+  const base = { key: route.key, host: route.host, pathPrefix: route.pathPrefix, accessLog: route.accessLog };
   switch (route.type) {
     case 'proxy':
     case 'load_balance': {

@@ -25,6 +25,12 @@ export function errorBody(code: ErrorCode, status: number): string {
   return body;
 }
 
-export function respondWithError(exchange: HttpExchange, status: number, code: ErrorCode): void {
-  exchange.respond(status, JSON_HEADERS, errorBody(code, status));
+export function respondWithError(
+  exchange: HttpExchange,
+  status: number,
+  code: ErrorCode,
+  extraHeaders: readonly string[] | null = null,
+): void {
+  const headers = extraHeaders === null ? JSON_HEADERS : [...JSON_HEADERS, ...extraHeaders];
+  exchange.respond(status, headers, errorBody(code, status));
 }

@@ -1,16 +1,33 @@
 import type { Clock } from '../ports/clock';
 import type { ExchangeHandler, HttpExchange } from '../ports/http-server';
 import type { Logger } from '../ports/logger';
+import type { RequestObserver, RequestRecord } from '../ports/request-observer';
 import type { UpstreamClient, UpstreamFailure, UpstreamRequest } from '../ports/upstream-client';
 import { hashKeyOf } from './balancing/hash-key';
 import type { CompiledConfig, ForwardRoute, RedirectRoute } from './compiled-route';
 import { DrainTracker } from './drain-tracker';
 import { respondWithError } from './error-responses';
 import { ExchangeCompletion, ForwardingContext, ProxiedRequest } from './forwarding/proxied-request';
+import { RequestIdGenerator } from './request-id';
 import { removeDotSegments, replacePrefix } from './routing/path';
 
+/** `route` label of requests that matched no route. */
+export const NO_ROUTE = '__none__';
+
+/** Answers requests under the admin path prefix on the public listener, when configured. */
+export type AdminMount = (exchange: HttpExchange, subPath: string) => void;
+
+export interface PipelineDependencies {
+  readonly upstreams: UpstreamClient;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly observer: RequestObserver;
+  readonly requestIds: RequestIdGenerator;
+}
+
 /**
- * The request pipeline: match route → rewrite path → pick backend → forward → stream back.
+ * The request pipeline: match route → rewrite path → pick backend → forward → stream back,
+ * with a record of each request for metrics and the access log.
  *
  * The compiled config is swapped as one reference on reload, and each request reads it once,
  * so a request sees either the old or the new route table, never a mix; a request keeps the
@@ -19,14 +36,13 @@ import { removeDotSegments, replacePrefix } from './routing/path';
 export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion {
   readonly drain = new DrainTracker();
   private readonly forwarding: ForwardingContext;
+  private adminMount: AdminMount | null = null;
 
   constructor(
     private compiled: CompiledConfig,
-    upstreams: UpstreamClient,
-    clock: Clock,
-    private readonly logger: Logger,
+    private readonly deps: PipelineDependencies,
   ) {
-    this.forwarding = { upstreams, clock, completion: this };
+    this.forwarding = { upstreams: deps.upstreams, clock: deps.clock, completion: this, observer: deps.observer };
   }
 
   get current(): CompiledConfig {
@@ -37,36 +53,99 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion {
     this.compiled = next;
   }
 
+  /** Serves `admin.public_path` on this listener (used only when configured). */
+  mountAdmin(mount: AdminMount | null): void {
+    this.adminMount = mount;
+  }
+
   handle(exchange: HttpExchange): void {
     const request = exchange.request;
+    const compiled = this.compiled;
+    const config = compiled.config;
+    const idHeaderName = config.requestIdHeader;
+    const requestId = this.deps.requestIds.forRequest(request.headers, idHeaderName);
+    const idHeader: [string, string] = [idHeaderName, requestId];
+    const record: RequestRecord = {
+      requestId,
+      route: NO_ROUTE,
+      method: request.method,
+      host: request.authority,
+      target: request.query.length === 0 ? request.path : request.path + '?' + request.query,
+      clientIp: request.remoteAddress,
+      status: 0,
+      bytesIn: 0,
+      bytesOut: 0,
+      startedAtMs: this.deps.clock.monotonicMs(),
+      durationMs: 0,
+      backend: null,
+      upstreamMs: null,
+      retries: 0,
+      errorCode: null,
+      accessLogged: true,
+      headerValue: (name) => firstHeader(request.headers, name),
+    };
     const path = removeDotSegments(request.path);
-    const route = this.compiled.routes.match(request.hostname, path);
-    if (route === null) return respondWithError(exchange, 404, 'no_route');
+    const adminPrefix = config.admin.publicPathPrefix;
+    if (adminPrefix !== null && this.adminMount !== null && (path === adminPrefix || path.startsWith(adminPrefix + '/'))) {
+      // Operator traffic: not counted as proxied requests.
+      return this.adminMount(exchange, path.slice(adminPrefix.length) || '/');
+    }
+    const route = compiled.routes.match(request.hostname, path);
+    if (route === null) return this.answerLocally(exchange, record, 404, 'no_route', idHeader);
+    record.route = route.key;
+    record.accessLogged = route.accessLog;
     switch (route.kind) {
       case 'forward':
-        return this.forward(exchange, route, path);
+        return this.forward(exchange, route, path, record, idHeader);
       case 'redirect':
-        return redirect(exchange, route);
+        return this.redirect(exchange, route, record, idHeader);
       case 'pending':
-        return respondWithError(exchange, 501, 'not_implemented');
+        return this.answerLocally(exchange, record, 501, 'not_implemented', idHeader);
     }
   }
 
-  private forward(exchange: HttpExchange, route: ForwardRoute, path: string): void {
+  private forward(exchange: HttpExchange, route: ForwardRoute, path: string, record: RequestRecord, idHeader: [string, string]): void {
     const request = exchange.request;
     const rewritten = route.pathRewrite === null ? path : replacePrefix(path, route.pathPrefix, route.pathRewrite);
     const pathAndQuery = request.query.length === 0 ? rewritten : rewritten + '?' + request.query;
     const hashKey = route.hashKey === null ? null : hashKeyOf(route.hashKey, route.strategy, request);
     this.drain.begin();
-    new ProxiedRequest(exchange, route, pathAndQuery, hashKey, this.forwarding).start();
+    new ProxiedRequest(exchange, route, pathAndQuery, hashKey, this.forwarding, record, idHeader).start();
   }
 
-  exchangeFinished(): void {
+  private redirect(exchange: HttpExchange, route: RedirectRoute, record: RequestRecord, idHeader: [string, string]): void {
+    record.status = route.status;
+    exchange.respond(route.status, [...route.headers, idHeader[0], idHeader[1]], null);
+    this.observe(exchange, record);
+  }
+
+  private answerLocally(
+    exchange: HttpExchange,
+    record: RequestRecord,
+    status: number,
+    code: 'no_route' | 'not_implemented',
+    idHeader: [string, string],
+  ): void {
+    record.status = status;
+    record.errorCode = code;
+    respondWithError(exchange, status, code, idHeader);
+    this.observe(exchange, record);
+  }
+
+  exchangeFinished(exchange: HttpExchange, record: RequestRecord): void {
     this.drain.end();
+    this.observe(exchange, record);
+  }
+
+  private observe(exchange: HttpExchange, record: RequestRecord): void {
+    record.bytesIn = exchange.bytesReceived;
+    record.bytesOut = exchange.bytesSent;
+    record.durationMs = this.deps.clock.monotonicMs() - record.startedAtMs;
+    this.deps.observer.requestCompleted(record);
   }
 
   upstreamFailed(failure: UpstreamFailure, request: UpstreamRequest, willRetry: boolean): void {
-    this.logger.warn('upstream request failed', {
+    this.deps.logger.warn('upstream request failed', {
       origin: request.origin,
       method: request.method,
       path: request.pathAndQuery,
@@ -77,6 +156,7 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion {
   }
 }
 
-function redirect(exchange: HttpExchange, route: RedirectRoute): void {
-  exchange.respond(route.status, route.headers, null);
+function firstHeader(headers: readonly string[], name: string): string | null {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return headers[i + 1];
+  return null;
 }

@@ -79,4 +79,8 @@ export interface HttpExchange {
   onClientGone(callback: () => void): void;
   /** Whether the response has been completed or aborted. */
   readonly finished: boolean;
+  /** Request body bytes received so far. */
+  readonly bytesReceived: number;
+  /** Response body bytes handed to the connection so far (headers not counted). */
+  readonly bytesSent: number;
 }

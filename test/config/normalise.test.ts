@@ -6,6 +6,9 @@ describe('normalised config', () => {
     const config = loadValid(yaml(...HEADER, '  /api:', '    type: proxy', '    target: "http://backend:8080"'));
     expect(config).toEqual({
       listenAddr: { host: '127.0.0.1', port: 3000 },
+      admin: { enabled: true, listenAddr: { host: '127.0.0.1', port: 9901 }, publicPathPrefix: null },
+      accessLog: { enabled: true, format: 'json', path: null },
+      requestIdHeader: 'x-request-id',
       shutdownTimeoutSecs: 30,
       trustedProxies: [],
       limits: { maxHeaderBytes: 16384, maxHeaders: 100, maxBodyBytes: null },
@@ -15,6 +18,7 @@ describe('normalised config', () => {
           key: '/api',
           host: null,
           pathPrefix: '/api',
+          accessLog: true,
           targets: [{ url: 'http://backend:8080', weight: 1, healthPath: '/health' }],
           pathRewrite: null,
           preserveHost: false,
@@ -139,6 +143,7 @@ describe('normalised config', () => {
       key: '/old',
       host: null,
       pathPrefix: '/old',
+      accessLog: true,
       target: '/new',
       statusCode: 307,
     });
@@ -153,6 +158,7 @@ describe('normalised config', () => {
       key: '/files',
       host: null,
       pathPrefix: '/files',
+      accessLog: true,
       root: './public',
     });
     expect(result.warnings).toHaveLength(1);

@@ -50,6 +50,8 @@ describe('config.schema.json', () => {
     expect(schemaAt([...route, 'retry_buffer_bytes'])?.default).toBe(DEFAULTS.retryBufferBytes);
     expect(schemaAt([...route, 'min_healthy_percent'])?.default).toBe(DEFAULTS.minHealthyPercent);
     expect(schemaAt(['backend_health_paths'])?.default).toEqual(DEFAULTS.backendHealthPaths);
+    expect(schemaAt([...route, 'access_log'])?.default).toBe(DEFAULTS.routeAccessLog);
+    expect(schemaAt(['request_id_header'])?.default).toBe(DEFAULTS.requestIdHeader);
   });
 
   const health = DEFAULTS.healthCheck;
@@ -79,6 +81,12 @@ describe('config.schema.json', () => {
     [['routes', '/any', 'retries'], 'attempts', DEFAULTS.retries.attempts],
     [['routes', '/any', 'retries'], 'on', DEFAULTS.retries.on],
     [['routes', '/any', 'retries'], 'backoff_ms', DEFAULTS.retries.backoffMs],
+    [['admin'], 'enabled', DEFAULTS.admin.enabled],
+    [['admin'], 'listen_addr', DEFAULTS.admin.listenAddr],
+    [['admin'], 'public_path', DEFAULTS.admin.publicPath],
+    [['access_log'], 'enabled', DEFAULTS.accessLog.enabled],
+    [['access_log'], 'format', DEFAULTS.accessLog.format],
+    [['access_log'], 'path', DEFAULTS.accessLog.path],
   ];
 
   it.each(blocks)('announces the default of %j . %s', (at, field, expected) => {
@@ -95,6 +103,7 @@ describe('config.schema.json', () => {
     expect(routeTypesAccepting('rate_limit')).toEqual(['proxy', 'load_balance', 'redirect', 'static']);
     expect(routeTypesAccepting('strategy')).toEqual(['load_balance']);
     expect(routeTypesAccepting('hash_key')).toEqual(['load_balance']);
+    expect(routeTypesAccepting('access_log')).toEqual(['proxy', 'load_balance', 'redirect', 'static']);
     for (const field of ['health_check', 'passive', 'circuit_breaker', 'retries', 'retry_buffer_bytes', 'min_healthy_percent']) {
       expect(routeTypesAccepting(field)).toEqual(['proxy', 'load_balance']);
     }

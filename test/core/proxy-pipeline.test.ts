@@ -1,4 +1,6 @@
 import type { RedirectRoute, RouteConfig } from '../../src/config/model';
+import { NO_OBSERVER } from '../../src/ports/request-observer';
+import { RequestIdGenerator } from '../../src/core/request-id';
 import { ProxyPipeline } from '../../src/core/proxy-pipeline';
 import type { InboundRequest } from '../../src/ports/http-server';
 import type { UpstreamFailureKind } from '../../src/ports/upstream-client';
@@ -14,7 +16,7 @@ function setup(routes: RouteConfig[], options: { seed?: number; trusted?: string
   const trusted = new Set(options.trusted ?? []);
   const harness = compileHarness(new SeededRandom(options.seed ?? 42));
   const compiled = harness.compile(config(routes, [...trusted]), (address) => trusted.has(address));
-  const pipeline = new ProxyPipeline(compiled, upstream, harness.clock, logger);
+  const pipeline = new ProxyPipeline(compiled, { upstreams: upstream, clock: harness.clock, logger, observer: NO_OBSERVER, requestIds: new RequestIdGenerator(new SeededRandom(7)) });
   const send = (request: Partial<InboundRequest> = {}): FakeExchange => {
     const exchange = new FakeExchange(inboundRequest(request));
     pipeline.handle(exchange);
@@ -94,6 +96,7 @@ describe('ProxyPipeline: the upstream request', () => {
       pathAndQuery: '/v2/users?q=1',
       headers: [
         'accept', '*/*',
+        'x-request-id', '02zpieg8jq-1',
         'host', 'users.internal:8080',
         'x-forwarded-for', '203.0.113.7',
         'x-forwarded-proto', 'http',
@@ -418,5 +421,29 @@ describe('ProxyPipeline: client already gone when the exchange is handled', () =
     }
     expect(exchange.events).toEqual([]);
     expect(pipeline.drain.count).toBe(0);
+  });
+});
+
+describe('ProxyPipeline: request ids', () => {
+  test('keeps a sane incoming id, sends it upstream once and returns it', () => {
+    const { send, upstream } = setup([proxy('/', 'http://h:1')]);
+    const exchange = send({ headers: ['host', 'example.com', 'x-request-id', 'client-id-42'] });
+    expect(headerValues(upstream.last.request.headers, 'x-request-id')).toEqual(['client-id-42']);
+    upstream.last.respond(200, ['x-request-id', 'upstream-made-this']);
+    expect(exchange.requestIds).toEqual(['client-id-42']);
+  });
+
+  test('replaces a missing or unsafe id with a generated one, unique per request', () => {
+    const { send, upstream } = setup([proxy('/', 'http://h:1')]);
+    send();
+    send({ headers: ['host', 'example.com', 'x-request-id', 'bad id\twith spaces'] });
+    const ids = upstream.dispatches.map((d) => headerValues(d.request.headers, 'x-request-id'));
+    expect(ids).toEqual([['02zpieg8jq-1'], ['02zpieg8jq-2']]);
+  });
+
+  test('answers prox makes itself carry the id too', () => {
+    const { send } = setup([proxy('/api', 'http://h:1')]);
+    const exchange = send({ path: '/elsewhere', headers: ['host', 'example.com', 'x-request-id', 'abc'] });
+    expect(exchange.requestIds).toEqual(['abc']);
   });
 });

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { request as httpRequest, IncomingMessage } from 'node:http';
 import { startBackend } from '../support/backends';
-import { runProxCli, startProx, writeTempConfig } from '../support/prox-process';
+import { runProxCli, startProx, withTestAdmin, writeTempConfig } from '../support/prox-process';
 
 const VALID = `listen_addr: "127.0.0.1:0"
 routes:
@@ -77,7 +77,7 @@ describe('prox serve with a broken log pipe', () => {
     const { spawn } = await import('node:child_process');
     const { PROX_BIN } = await import('../support/prox-process');
     const { send } = await import('../support/http-client');
-    const file = writeTempConfig(VALID);
+    const file = writeTempConfig(withTestAdmin(VALID));
     const child = spawn(process.execPath, [PROX_BIN, 'serve', '--config', file], { stdio: ['ignore', 'pipe', 'ignore'] });
     try {
       let text = '';
@@ -86,7 +86,7 @@ describe('prox serve with a broken log pipe', () => {
         const [chunk] = (await once(child.stdout!, 'data')) as [string];
         text += chunk;
       }
-      const port = Number(/"address":"127\.0\.0\.1:(\d+)"/.exec(text)![1]);
+      const port = Number(/"address":"127\.0\.0\.1:(\d+)","protocol"/.exec(text)![1]);
       // The reader goes away: every later log write fails with EPIPE.
       child.stdout!.destroy();
       // Each of these logs an upstream failure into the broken pipe.

@@ -11,12 +11,24 @@ export interface ProxProcess {
   readonly port: number;
   readonly baseUrl: string;
   readonly configFile: string;
+  /** Port of the admin listener (metrics, readiness); tests get one on an ephemeral port. */
+  readonly adminPort: number;
+  readonly adminUrl: string;
   /** Every JSON log line prox printed so far. */
   readonly logs: Record<string, unknown>[];
   /** Resolves with the next log line whose msg equals `msg`. */
   nextLog(msg: string): Promise<Record<string, unknown>>;
   /** SIGTERM and wait for exit; resolves with the exit code. */
   stop(): Promise<number | null>;
+}
+
+/**
+ * Tests run many prox processes at once: unless a config sets `admin:` itself, its admin
+ * listener goes to an ephemeral port instead of the default 9901.
+ */
+export function withTestAdmin(yaml: string): string {
+  if (/^admin:/m.test(yaml)) return yaml;
+  return `${yaml.trimEnd()}\nadmin: { listen_addr: "127.0.0.1:0" }\n`;
 }
 
 export function writeTempConfig(yaml: string): string {
@@ -31,7 +43,7 @@ export function writeTempConfig(yaml: string): string {
  * resolves once it logs `listening`, with the bound port.
  */
 export async function startProx(yaml: string, env: NodeJS.ProcessEnv = {}): Promise<ProxProcess> {
-  const configFile = writeTempConfig(yaml);
+  const configFile = writeTempConfig(withTestAdmin(yaml));
   const child = spawn(process.execPath, [PROX_BIN, 'serve', '--config', configFile], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -64,6 +76,7 @@ export async function startProx(yaml: string, env: NodeJS.ProcessEnv = {}): Prom
   const nextLog = (msg: string): Promise<Record<string, unknown>> =>
     new Promise((resolve) => waiters.push({ msg, resolve }));
 
+  const adminListening = nextLog('admin listening');
   const listening = await Promise.race([
     nextLog('listening'),
     exited.then(([code]) => {
@@ -72,11 +85,18 @@ export async function startProx(yaml: string, env: NodeJS.ProcessEnv = {}): Prom
   ]);
   const address = String(listening.address);
   const port = Number(address.slice(address.lastIndexOf(':') + 1));
+  // The admin listener (when on) reports before the public one.
+  const adminLine = logs.find((line) => line.msg === 'admin listening');
+  void adminListening;
+  const adminAddress = adminLine === undefined ? '' : String(adminLine.address);
+  const adminPort = adminLine === undefined ? 0 : Number(adminAddress.slice(adminAddress.lastIndexOf(':') + 1));
   return {
     child,
     port,
     baseUrl: `http://127.0.0.1:${port}`,
     configFile,
+    adminPort,
+    adminUrl: `http://127.0.0.1:${adminPort}`,
     logs,
     nextLog,
     async stop() {

@@ -87,6 +87,13 @@ export class UwsExchange implements HttpExchange, BodySource, InboundRequest {
     return this.done;
   }
 
+  get bytesReceived(): number {
+    return this.receivedBytes;
+  }
+
+  /** Response body bytes handed to uWS. */
+  bytesSent = 0;
+
   private get isHead(): boolean {
     return this.method === 'HEAD';
   }
@@ -210,6 +217,7 @@ export class UwsExchange implements HttpExchange, BodySource, InboundRequest {
         }
         this.endWithoutBody();
       } else {
+        if (body !== null) this.bytesSent = byteLengthOf(body);
         this.res.end(body ?? '', this.closeConnection);
       }
     });
@@ -254,6 +262,7 @@ export class UwsExchange implements HttpExchange, BodySource, InboundRequest {
 
   write(chunk: Uint8Array): boolean {
     if (this.done || this.framing === BodyFraming.None) return true;
+    this.bytesSent += chunk.byteLength;
     this.chunkToWrite = chunk;
     this.res.cork(this.corkedWrite);
     this.chunkToWrite = null;

@@ -2,6 +2,7 @@ import type { RetryCondition } from '../../config/model';
 import type { BodySource } from '../../ports/body';
 import type { Clock, Timer } from '../../ports/clock';
 import type { HttpExchange } from '../../ports/http-server';
+import type { RequestObserver, RequestRecord, UpstreamOutcome } from '../../ports/request-observer';
 import type {
   UpstreamCall,
   UpstreamClient,
@@ -21,7 +22,8 @@ import { buildClientResponseHead } from './response-headers';
 
 /** Told when an exchange is over, whatever the outcome, exactly once. */
 export interface ExchangeCompletion {
-  exchangeFinished(): void;
+  /** The exchange is over (response complete, failed or client gone); called once, last. */
+  exchangeFinished(exchange: HttpExchange, record: RequestRecord): void;
   upstreamFailed(failure: UpstreamFailure, request: UpstreamRequest, willRetry: boolean): void;
 }
 
@@ -29,7 +31,20 @@ export interface ForwardingContext {
   readonly upstreams: UpstreamClient;
   readonly clock: Clock;
   readonly completion: ExchangeCompletion;
+  readonly observer: RequestObserver;
 }
+
+/** How an attempt's failure is counted in metrics. */
+const FAILURE_OUTCOMES: Record<UpstreamFailureKind, UpstreamOutcome> = {
+  connect_refused: 'connect_error',
+  connect_timeout: 'connect_error',
+  response_timeout: 'timeout',
+  reset: 'reset',
+  protocol: 'protocol',
+  request_body: 'cancelled',
+  request_too_large: 'cancelled',
+  other: 'reset',
+};
 
 const FAILURE_RESPONSES: Record<UpstreamFailureKind, readonly [number, ErrorCode]> = {
   connect_refused: [502, 'bad_gateway'],
@@ -94,6 +109,7 @@ export class ProxiedRequest implements UpstreamResponseHandler {
 
   private readonly replayable: ReplayableBody | null;
   private readonly startedAt: number;
+  private attemptStartedAt = 0;
   private readonly resumeUpstream = (): void => {
     if (!this.settled) this.flow?.resume();
   };
@@ -104,11 +120,14 @@ export class ProxiedRequest implements UpstreamResponseHandler {
     private readonly pathAndQuery: string,
     private readonly hashKey: string | null,
     private readonly context: ForwardingContext,
+    private readonly record: RequestRecord,
+    /** `[request-id-header, id]`, added upstream and to every answer. */
+    private readonly idHeader: readonly [string, string],
   ) {
     this.retriesLeft = route.retries.attempts;
     const body = exchange.request.body;
     this.replayable = body !== null && this.retriesLeft > 0 ? new ReplayableBody(body, route.retries.bufferBytes) : null;
-    this.startedAt = context.clock.monotonicMs();
+    this.startedAt = record.startedAtMs;
   }
 
   start(): void {
@@ -132,12 +151,17 @@ export class ProxiedRequest implements UpstreamResponseHandler {
     this.attemptOpen = true;
     this.headOutcome = AttemptOutcome.Success;
     const target = pool.members[index].target;
+    this.record.backend = target.url;
+    this.attemptStartedAt = now;
     const remainingMs = this.route.timeoutMs - (now - this.startedAt);
     const request: UpstreamRequest = {
       origin: target.origin,
       method: this.exchange.request.method,
       pathAndQuery: target.basePath + this.pathAndQuery,
-      headers: buildUpstreamRequestHeaders(this.exchange.request, target.authority, this.route.policy),
+      headers: buildUpstreamRequestHeaders(this.exchange.request, target.authority, this.route.policy, {
+        header: this.idHeader[0],
+        value: this.idHeader[1],
+      }),
       body: this.bodyForAttempt(),
       connectTimeoutMs: this.route.connectTimeoutMs,
       headersTimeoutMs: remainingMs,
@@ -158,9 +182,10 @@ export class ProxiedRequest implements UpstreamResponseHandler {
   onUpstreamResponse(status: number, headers: string[], flow: UpstreamFlow): void {
     if (this.settled) return;
     this.headOutcome = status >= 500 ? AttemptOutcome.ServerError : AttemptOutcome.Success;
+    this.record.upstreamMs = this.context.clock.monotonicMs() - this.attemptStartedAt;
     if (status >= 502 && status <= 504 && this.mayRetry(status as RetryCondition, true)) {
       this.cancelTimer();
-      this.finishAttempt(this.headOutcome);
+      this.finishAttempt(this.headOutcome, 'http_5xx');
       this.call?.abort();
       this.lastFailure = null;
       this.lastRetriedStatus = status;
@@ -170,7 +195,9 @@ export class ProxiedRequest implements UpstreamResponseHandler {
     this.cancelTimer();
     this.flow = flow;
     this.responseStarted = true;
-    const head = buildClientResponseHead(headers);
+    this.record.status = status;
+    const head = buildClientResponseHead(headers, this.idHeader[0]);
+    head.headers.push(this.idHeader[0], this.idHeader[1]);
     this.exchange.startResponse(status, head.headers, head.contentLength);
   }
 
@@ -183,23 +210,26 @@ export class ProxiedRequest implements UpstreamResponseHandler {
 
   onUpstreamEnd(): void {
     if (this.settled) return;
-    this.finishAttempt(this.headOutcome);
-    this.settle();
+    this.settled = true;
+    this.finishAttempt(this.headOutcome, this.headOutcome === AttemptOutcome.ServerError ? 'http_5xx' : 'success');
     this.exchange.end();
+    this.complete(null);
   }
 
   onUpstreamError(failure: UpstreamFailure): void {
     if (this.settled) return;
     this.cancelTimer();
     const clientsFault = failure.kind === 'request_body' || failure.kind === 'request_too_large';
-    this.finishAttempt(clientsFault ? AttemptOutcome.Neutral : AttemptOutcome.TransportFailure);
     if (this.responseStarted) {
-      this.settle();
+      this.settled = true;
+      this.finishAttempt(clientsFault ? AttemptOutcome.Neutral : AttemptOutcome.TransportFailure, FAILURE_OUTCOMES[failure.kind]);
       this.context.completion.upstreamFailed(failure, this.currentRequest!, false);
       // Headers are out: the only honest signal left is to break the connection.
       this.exchange.abort();
+      this.complete('upstream_broken');
       return;
     }
+    this.finishAttempt(clientsFault ? AttemptOutcome.Neutral : AttemptOutcome.TransportFailure, FAILURE_OUTCOMES[failure.kind]);
     const condition = RETRY_CONDITIONS[failure.kind];
     const retry = condition !== null && this.mayRetry(condition, failure.requestSent);
     this.context.completion.upstreamFailed(failure, this.currentRequest!, retry);
@@ -209,9 +239,8 @@ export class ProxiedRequest implements UpstreamResponseHandler {
       this.retryLater();
       return;
     }
-    this.settle();
     const [status, code] = FAILURE_RESPONSES[failure.kind];
-    respondWithError(this.exchange, status, code);
+    this.answerError(status, code);
   }
 
   private mayRetry(condition: RetryCondition, requestSent: boolean): boolean {
@@ -224,6 +253,8 @@ export class ProxiedRequest implements UpstreamResponseHandler {
 
   private retryLater(): void {
     this.retriesLeft--;
+    this.record.retries++;
+    this.context.observer.retried(this.route.key);
     (this.tried ??= []).push(this.member);
     this.call = null;
     this.replayable?.endAttempt();
@@ -234,42 +265,53 @@ export class ProxiedRequest implements UpstreamResponseHandler {
 
   /** No backend may take the request: the previous attempt's error, or 503 with Retry-After. */
   private failWithoutBackend(now: number): void {
-    this.settle();
     if (this.lastFailure !== null) {
       const [status, code] = FAILURE_RESPONSES[this.lastFailure.kind];
-      return respondWithError(this.exchange, status, code);
+      return this.answerError(status, code);
     }
     if (this.lastRetriedStatus !== 0) {
       const status = this.lastRetriedStatus;
-      return respondWithError(this.exchange, status, STATUS_CODES[status] ?? 'bad_gateway');
+      return this.answerError(status, STATUS_CODES[status] ?? 'bad_gateway');
     }
+    this.settled = true;
+    this.record.status = 503;
     const retryAfter = String(this.route.pool.retryAfterSecs(now));
-    this.exchange.respond(503, [...UNAVAILABLE_HEADERS, retryAfter], errorBody('service_unavailable', 503));
+    this.exchange.respond(503, [...UNAVAILABLE_HEADERS, retryAfter, this.idHeader[0], this.idHeader[1]], errorBody('service_unavailable', 503));
+    this.complete('service_unavailable');
   }
 
   private onDeadline(): void {
     this.timer = null;
     if (this.settled || this.responseStarted) return;
     this.call?.abort();
-    this.finishAttempt(AttemptOutcome.TransportFailure);
-    this.settle();
+    this.finishAttempt(AttemptOutcome.TransportFailure, 'timeout');
     const failure: UpstreamFailure = { kind: 'response_timeout', requestSent: true, detail: `no response head within ${this.route.timeoutMs} ms` };
     this.context.completion.upstreamFailed(failure, this.currentRequest!, false);
-    respondWithError(this.exchange, 504, 'gateway_timeout');
+    this.answerError(504, 'gateway_timeout');
   }
 
   private onClientGone(): void {
     if (this.settled) return;
+    this.settled = true;
     this.cancelTimer();
-    this.finishAttempt(AttemptOutcome.Neutral);
-    this.settle();
+    this.finishAttempt(AttemptOutcome.Neutral, 'cancelled');
     this.call?.abort();
+    this.complete('client_gone');
   }
 
-  private finishAttempt(outcome: AttemptOutcome): void {
+  private answerError(status: number, code: ErrorCode): void {
+    this.settled = true;
+    this.record.status = status;
+    respondWithError(this.exchange, status, code, this.idHeader);
+    this.complete(code);
+  }
+
+  private finishAttempt(outcome: AttemptOutcome, observed: UpstreamOutcome): void {
     if (!this.attemptOpen) return;
     this.attemptOpen = false;
-    this.route.pool.finish(this.member, this.trial, outcome, this.context.clock.monotonicMs());
+    const now = this.context.clock.monotonicMs();
+    this.route.pool.finish(this.member, this.trial, outcome, now);
+    this.context.observer.upstreamAttempted(this.route.key, this.route.pool.members[this.member].target.url, observed, now - this.attemptStartedAt);
   }
 
   private cancelTimer(): void {
@@ -277,8 +319,9 @@ export class ProxiedRequest implements UpstreamResponseHandler {
     this.timer = null;
   }
 
-  private settle(): void {
-    this.settled = true;
-    this.context.completion.exchangeFinished();
+  /** Called once, after the last thing written to the client. */
+  private complete(errorCode: string | null): void {
+    this.record.errorCode = errorCode;
+    this.context.completion.exchangeFinished(this.exchange, this.record);
   }
 }

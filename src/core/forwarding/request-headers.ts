@@ -18,8 +18,11 @@ export function buildUpstreamRequestHeaders(
   request: InboundRequest,
   upstreamAuthority: string,
   policy: ForwardingPolicy,
+  /** The request's id: any incoming header of that name is replaced by it. */
+  requestId: { readonly header: string; readonly value: string } | null = null,
 ): string[] {
   const incoming = request.headers;
+  const idHeader = requestId === null ? null : requestId.header;
   const nominated = connectionNominatedHeaders(incoming);
   const trusted = policy.isTrustedPeer(request.remoteAddress);
   const out: string[] = [];
@@ -44,9 +47,10 @@ export function buildUpstreamRequestHeaders(
         if (trusted && priorHost === null) priorHost = value;
         continue;
     }
-    if (isHopByHop(name) || (nominated !== null && nominated.has(name))) continue;
+    if (isHopByHop(name) || (nominated !== null && nominated.has(name)) || name === idHeader) continue;
     out.push(name, value);
   }
+  if (requestId !== null) out.push(requestId.header, requestId.value);
 
   out.push('host', policy.preserveHost ? request.authority : upstreamAuthority);
   out.push(

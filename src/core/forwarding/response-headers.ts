@@ -9,9 +9,10 @@ export interface ClientResponseHead {
 /**
  * Turns the upstream's response headers into the ones sent to the client. Framing headers
  * (Content-Length, Transfer-Encoding) are removed because the inbound adapter frames the body
- * itself from `contentLength`; Date is removed because the adapter stamps its own.
+ * itself from `contentLength`; Date is removed because the adapter stamps its own;
+ * `replacedHeader` (the request id) is removed because prox sets its own value.
  */
-export function buildClientResponseHead(upstreamHeaders: readonly string[]): ClientResponseHead {
+export function buildClientResponseHead(upstreamHeaders: readonly string[], replacedHeader: string | null = null): ClientResponseHead {
   const nominated = connectionNominatedHeaders(upstreamHeaders);
   const headers: string[] = [];
   let contentLength: number | null = null;
@@ -33,7 +34,7 @@ export function buildClientResponseHead(upstreamHeaders: readonly string[]): Cli
       case 'date':
         continue;
     }
-    if (isHopByHop(name) || (nominated !== null && nominated.has(name))) continue;
+    if (isHopByHop(name) || (nominated !== null && nominated.has(name)) || name === replacedHeader) continue;
     headers.push(name, upstreamHeaders[i + 1]);
   }
   // Transfer-Encoding overrides Content-Length (RFC 9112 §6.3): the body is not that long.

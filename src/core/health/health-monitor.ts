@@ -5,6 +5,22 @@ import type { RandomSource } from '../../ports/random';
 import type { UpstreamTarget } from '../forwarding/upstream-target';
 import { ActiveHealthState } from './active-health-state';
 
+/** Probe results kept per backend for the admin status page. */
+const KEPT_RESULTS = 10;
+
+export interface ProbeRecord {
+  /** Wall-clock ms. */
+  readonly at: number;
+  readonly passed: boolean;
+  readonly detail: string;
+}
+
+export interface HealthTransitionRecord {
+  readonly at: number;
+  readonly healthy: boolean;
+  readonly reason: string;
+}
+
 /** Bytes of a probe's body searched for `expected_body`. */
 const MAX_PROBED_BODY_BYTES = 64 * 1024;
 
@@ -33,6 +49,8 @@ export class HealthMonitor {
   private started = false;
   private firstResultWaiters: (() => void)[] = [];
   private lastReason = 'not probed yet';
+  private readonly results: ProbeRecord[] = [];
+  private transition: HealthTransitionRecord | null = null;
 
   constructor(
     readonly target: UpstreamTarget,
@@ -50,6 +68,15 @@ export class HealthMonitor {
 
   get reason(): string {
     return this.lastReason;
+  }
+
+  /** The last few probe results, oldest first. */
+  get recentResults(): readonly ProbeRecord[] {
+    return this.results;
+  }
+
+  get lastTransition(): HealthTransitionRecord | null {
+    return this.transition;
   }
 
   get intervalMs(): number {
@@ -82,7 +109,13 @@ export class HealthMonitor {
     const failure = this.failureOf(result);
     const transition = this.state.record(failure === null);
     this.lastReason = failure ?? 'probe passed';
-    if (transition !== null) this.deps.events.healthChanged(this.target, transition === 'became_healthy', this.lastReason);
+    const at = this.deps.clock.nowMs();
+    this.results.push({ at, passed: failure === null, detail: this.lastReason });
+    if (this.results.length > KEPT_RESULTS) this.results.shift();
+    if (transition !== null) {
+      this.transition = { at, healthy: transition === 'became_healthy', reason: this.lastReason };
+      this.deps.events.healthChanged(this.target, transition === 'became_healthy', this.lastReason);
+    }
     this.wakeFirstResultWaiters();
     const jitterMs = this.spec.jitter > 0 ? this.deps.random.nextInt(Math.floor(this.intervalMs * this.spec.jitter) + 1) : 0;
     this.timer = this.deps.clock.setTimer(this.intervalMs - jitterMs, () => void this.probeOnce());

@@ -20,7 +20,7 @@ export class RouteTable<R extends Routable> {
   private readonly wildcardHosts: { suffix: string; routes: R[] }[] = [];
   private readonly hostless: R[] = [];
 
-  constructor(routes: readonly R[]) {
+  constructor(private readonly routes: readonly R[]) {
     const wildcards = new Map<string, R[]>();
     for (const route of routes) {
       if (route.host === null) this.hostless.push(route);
@@ -31,6 +31,11 @@ export class RouteTable<R extends Routable> {
     for (const [suffix, group] of wildcards) this.wildcardHosts.push({ suffix, routes: sortLongestPrefixFirst(group) });
     this.wildcardHosts.sort((a, b) => b.suffix.length - a.suffix.length);
     sortLongestPrefixFirst(this.hostless);
+  }
+
+  /** Every route, in declaration order. */
+  all(): readonly R[] {
+    return this.routes;
   }
 
   /** `hostname` must be lower-case without port; `path` already free of dot segments. */

@@ -32,13 +32,28 @@ export class FakeExchange implements HttpExchange {
     return this.done;
   }
 
+  bytesReceived = 0;
+  bytesSent = 0;
+
+  /** Request ids sent to the client, in order (kept out of `events` so header assertions stay about the route's own headers). */
+  readonly requestIds: string[] = [];
+
+  private withoutRequestId(headers: readonly string[]): string[] {
+    const kept: string[] = [];
+    for (let i = 0; i < headers.length; i += 2) {
+      if (headers[i] === 'x-request-id') this.requestIds.push(headers[i + 1]);
+      else kept.push(headers[i], headers[i + 1]);
+    }
+    return kept;
+  }
+
   respond(status: number, headers: readonly string[], body: string | Uint8Array | null): void {
-    this.events.push({ type: 'respond', status, headers: [...headers], body });
+    this.events.push({ type: 'respond', status, headers: this.withoutRequestId(headers), body });
     this.done = true;
   }
 
   startResponse(status: number, headers: readonly string[], contentLength: number | null): void {
-    this.events.push({ type: 'startResponse', status, headers: [...headers], contentLength });
+    this.events.push({ type: 'startResponse', status, headers: this.withoutRequestId(headers), contentLength });
   }
 
   write(chunk: Uint8Array): boolean {

@@ -1,4 +1,6 @@
 import type { RouteConfig } from '../../../src/config/model';
+import { NO_OBSERVER } from '../../../src/ports/request-observer';
+import { RequestIdGenerator } from '../../../src/core/request-id';
 import { ProxyPipeline } from '../../../src/core/proxy-pipeline';
 import type { InboundRequest } from '../../../src/ports/http-server';
 import type { RandomSource } from '../../../src/ports/random';
@@ -11,7 +13,7 @@ export function pipelineHarness(routes: RouteConfig[], random: RandomSource = ne
   const upstream = new FakeUpstreamClient();
   const logger = new RecordingLogger();
   const harness = compileHarness(random);
-  const pipeline = new ProxyPipeline(harness.compile(config(routes)), upstream, harness.clock, logger);
+  const pipeline = new ProxyPipeline(harness.compile(config(routes)), { upstreams: upstream, clock: harness.clock, logger, observer: NO_OBSERVER, requestIds: new RequestIdGenerator(new SeededRandom(7)) });
   const send = (request: Partial<InboundRequest> = {}): FakeExchange => {
     const exchange = new FakeExchange(inboundRequest(request));
     pipeline.handle(exchange);

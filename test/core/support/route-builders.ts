@@ -39,13 +39,14 @@ export function backend(url: string, weight = 1): BackendTarget {
 }
 
 export function proxy(key: string, target: string, options: Partial<ProxyRoute> = {}): ProxyRoute {
-  return { type: 'proxy', ...keyParts(key), targets: [backend(target)], ...UPSTREAM_DEFAULTS, ...options };
+  return { type: 'proxy', ...keyParts(key), accessLog: true, targets: [backend(target)], ...UPSTREAM_DEFAULTS, ...options };
 }
 
 export function loadBalance(key: string, targets: (string | BackendTarget)[], options: Partial<LoadBalanceRoute> = {}): LoadBalanceRoute {
   return {
     type: 'load_balance',
     ...keyParts(key),
+    accessLog: true,
     targets: targets.map((t) => (typeof t === 'string' ? backend(t) : t)),
     strategy: 'round_robin',
     hashKey: { by: 'ip', name: null },
@@ -55,16 +56,19 @@ export function loadBalance(key: string, targets: (string | BackendTarget)[], op
 }
 
 export function redirectRoute(key: string, target: string, statusCode: RedirectRoute['statusCode']): RedirectRoute {
-  return { type: 'redirect', ...keyParts(key), target, statusCode };
+  return { type: 'redirect', ...keyParts(key), accessLog: true, target, statusCode };
 }
 
 export function staticRoute(key: string): StaticRoute {
-  return { type: 'static', ...keyParts(key), root: '/srv/www' };
+  return { type: 'static', ...keyParts(key), accessLog: true, root: '/srv/www' };
 }
 
 export function config(routes: RouteConfig[], trustedProxies: string[] = []): ProxConfig {
   return {
     listenAddr: { host: '127.0.0.1', port: 3000 },
+    admin: { enabled: true, listenAddr: { host: '127.0.0.1', port: 9901 }, publicPathPrefix: null },
+    accessLog: { enabled: true, format: 'json', path: null },
+    requestIdHeader: 'x-request-id',
     shutdownTimeoutSecs: 30,
     trustedProxies,
     limits: { maxHeaderBytes: 16384, maxHeaders: 100, maxBodyBytes: null },

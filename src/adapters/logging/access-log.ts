@@ -1,0 +1,114 @@
+import pino from 'pino';
+import type { AccessLogConfig } from '../../config/model';
+import type { AccessLogSink } from '../../ports/metrics';
+import type { RequestRecord, UpstreamOutcome } from '../../ports/request-observer';
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * The access log: one line per request, JSON (pino) or Apache/nginx "combined", to stdout or
+ * a file. Writes are buffered and asynchronous (sonic-boom) so logging never blocks a request;
+ * a failing destination (EPIPE, disk full) stops the log rather than the proxy.
+ */
+export class AccessLog implements AccessLogSink {
+  private destination: pino.DestinationStream & { flushSync?(): void; end?(): void; on?(e: string, l: () => void): void } | null = null;
+  private json: pino.Logger | null = null;
+  private config: AccessLogConfig = { enabled: false, format: 'json', path: null };
+  private broken = false;
+
+  /** Applies (or re-applies on reload) the access_log settings; reopens only when they changed. */
+  configure(config: AccessLogConfig): void {
+    const same = config.enabled === this.config.enabled && config.format === this.config.format && config.path === this.config.path;
+    if (same && this.destination !== null) return;
+    this.close();
+    this.config = config;
+    this.broken = false;
+    if (!config.enabled) return;
+    // stdout goes through process.stdout, the stream the operational log uses too: a second
+    // writer on fd 1 would interleave partial lines and spin on EAGAIN when the pipe is full.
+    const destination =
+      config.path === null
+        ? (process.stdout as unknown as pino.DestinationStream & { on(e: string, l: () => void): void })
+        : pino.destination({ dest: config.path, sync: false, minLength: 4096, mkdir: true });
+    destination.on('error', () => {
+      this.broken = true;
+    });
+    this.destination = destination;
+    this.json = config.format === 'json' ? pino({ base: null, messageKey: 'msg', timestamp: pino.stdTimeFunctions.isoTime }, destination) : null;
+  }
+
+  requestCompleted(record: RequestRecord): void {
+    if (!record.accessLogged || this.destination === null || this.broken) return;
+    if (this.json !== null) {
+      this.json.info(
+        {
+          type: 'access',
+          request_id: record.requestId,
+          client_ip: record.clientIp,
+          method: record.method,
+          host: record.host,
+          path: record.target,
+          status: record.status,
+          bytes_in: record.bytesIn,
+          bytes_out: record.bytesOut,
+          duration_ms: round(record.durationMs),
+          route: record.route,
+          backend: record.backend,
+          upstream_ms: record.upstreamMs === null ? null : round(record.upstreamMs),
+          retries: record.retries,
+          error: record.errorCode,
+        },
+        'request',
+      );
+    } else {
+      this.destination.write(combinedLine(record));
+    }
+  }
+
+  upstreamAttempted(_route: string, _backend: string, _outcome: UpstreamOutcome, _durationMs: number): void {}
+
+  retried(_route: string): void {}
+
+  /** Writes out what is buffered (at shutdown). */
+  close(): void {
+    const destination = this.destination;
+    this.destination = null;
+    this.json = null;
+    if (destination === null) return;
+    if (destination === (process.stdout as unknown)) return;
+    try {
+      if (!this.broken) destination.flushSync?.();
+    } catch {
+      // A destination that cannot take the rest has already lost it; nothing to do.
+    }
+    destination.end?.();
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+/** `client - - [time] "METHOD target HTTP/1.1" status bytes "referer" "user-agent"` plus request id and duration. */
+function combinedLine(record: RequestRecord): string {
+  const now = new Date();
+  const time =
+    `${pad(now.getUTCDate())}/${MONTHS[now.getUTCMonth()]}/${now.getUTCFullYear()}:` +
+    `${pad(now.getUTCHours())}:${pad(now.getUTCMinutes())}:${pad(now.getUTCSeconds())} +0000`;
+  const referer = quoted(record.headerValue('referer'));
+  const agent = quoted(record.headerValue('user-agent'));
+  return `${record.clientIp} - - [${time}] "${record.method} ${escape(record.target)} HTTP/1.1" ${record.status} ${record.bytesOut} ${referer} ${agent} ${record.requestId} ${round(record.durationMs / 1000)}\n`;
+}
+
+function pad(n: number): string {
+  return n < 10 ? '0' + n : String(n);
+}
+
+function quoted(value: string | null): string {
+  return value === null ? '"-"' : `"${escape(value)}"`;
+}
+
+/** Keeps one request on one line whatever the client sent. */
+function escape(text: string): string {
+  return text.replace(/["\\\x00-\x1f\x7f]/g, (c) => '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'));
+}

@@ -1,0 +1,120 @@
+import type { ProxConfig } from '../config/model';
+import type { CompiledConfig } from '../core/compiled-route';
+import type { AdminHandler, AdminResponse } from '../ports/admin-server';
+
+export interface AdminState {
+  readonly ready: boolean;
+  readonly readinessProblems: readonly string[];
+  readonly compiled: CompiledConfig | null;
+  readonly configHash: string;
+  readonly nowMonotonicMs: number;
+  lastBackendEvent(route: string, backend: string): { at: string; to: string; reason: string } | null;
+}
+
+export interface AdminDependencies {
+  state(): AdminState;
+  metrics(): Promise<{ contentType: string; body: string }>;
+}
+
+const JSON_TYPE = 'application/json';
+/** Field names whose values never leave the process through /config. */
+const SECRET_FIELD = /secret|password|passwd|token|api[_-]?key|authorization|cookie|private|credential/i;
+
+/** The admin endpoints; read-only views of the running proxy. */
+export function adminHandler(deps: AdminDependencies): AdminHandler {
+  return async (method, path) => {
+    if (method !== 'GET' && method !== 'HEAD') return json(405, { error: 'method_not_allowed', allowed: ['GET', 'HEAD'] });
+    switch (path) {
+      case '/metrics': {
+        const metrics = await deps.metrics();
+        return { status: 200, contentType: metrics.contentType, body: metrics.body };
+      }
+      case '/healthz':
+        return json(200, { status: 'ok' });
+      case '/readyz': {
+        const state = deps.state();
+        return json(state.ready ? 200 : 503, { ready: state.ready, problems: state.readinessProblems });
+      }
+      case '/routes':
+        return json(200, routesView(deps.state()));
+      case '/backends':
+        return json(200, backendsView(deps.state()));
+      case '/config': {
+        const state = deps.state();
+        return json(200, { hash: state.configHash, config: state.compiled === null ? null : redact(state.compiled.config) });
+      }
+      case '/':
+        return json(200, { endpoints: ['/metrics', '/healthz', '/readyz', '/routes', '/backends', '/config'] });
+      default:
+        return json(404, { error: 'not_found' });
+    }
+  };
+}
+
+function json(status: number, value: unknown): AdminResponse {
+  return { status, contentType: JSON_TYPE, body: JSON.stringify(value, null, 2) + '\n' };
+}
+
+/** The route table in match order, each with every default filled in. */
+function routesView(state: AdminState): unknown {
+  if (state.compiled === null) return { routes: [] };
+  return { routes: state.compiled.config.routes.map((route) => redact(route)) };
+}
+
+function backendsView(state: AdminState): unknown {
+  const compiled = state.compiled;
+  if (compiled === null) return { routes: [] };
+  const now = state.nowMonotonicMs;
+  const routes = [];
+  for (const route of compiled.routes.all()) {
+    if (route.kind !== 'forward') continue;
+    routes.push({
+      route: route.key,
+      strategy: route.strategy,
+      backends: route.pool.members.map((member) => {
+        const monitor = member.monitor;
+        return {
+          url: member.target.url,
+          weight: member.weight,
+          available: member.isHealthy(now) && member.breakerAllows(now),
+          healthy: monitor === null ? null : monitor.healthy,
+          ejected: member.passive === null ? false : member.passive.isEjected(now),
+          ejected_for_ms: member.passive === null ? 0 : Math.round(member.passive.remainingMs(now)),
+          breaker: member.breaker === null ? null : member.breaker.state(now),
+          in_flight: member.load.inFlight,
+          last_transition: lastTransition(state, route.key, member.target.url, monitor?.lastTransition ?? null),
+          recent_probes: (monitor?.recentResults ?? []).map((probe) => ({
+            at: new Date(probe.at).toISOString(),
+            passed: probe.passed,
+            detail: probe.detail,
+          })),
+        };
+      }),
+    });
+  }
+  return { routes };
+}
+
+function lastTransition(
+  state: AdminState,
+  route: string,
+  backend: string,
+  health: { at: number; healthy: boolean; reason: string } | null,
+): unknown {
+  const event = state.lastBackendEvent(route, backend);
+  const fromHealth = health === null ? null : { at: new Date(health.at).toISOString(), to: health.healthy ? 'healthy' : 'unhealthy', reason: health.reason };
+  if (event === null) return fromHealth;
+  if (fromHealth === null) return event;
+  return event.at > fromHealth.at ? event : fromHealth;
+}
+
+/** A deep copy with secret-looking fields replaced. */
+export function redact(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redact);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, inner] of Object.entries(value)) out[key] = SECRET_FIELD.test(key) ? '[redacted]' : redact(inner);
+    return out;
+  }
+  return value;
+}

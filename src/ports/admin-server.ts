@@ -1,0 +1,17 @@
+import type { BoundListener } from './http-server';
+
+export interface AdminResponse {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: string;
+}
+
+/** Answers one admin request; `path` has no query string. */
+export type AdminHandler = (method: string, path: string) => Promise<AdminResponse>;
+
+/** The operator's listener (metrics, health, state). Low traffic: simplicity over speed. */
+export interface AdminServer {
+  listen(host: string, port: number, handler: AdminHandler): Promise<BoundListener>;
+}
+
+export const AdminServer = Symbol.for('prox.AdminServer');

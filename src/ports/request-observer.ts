@@ -1,0 +1,51 @@
+/**
+ * What happened to one request, filled in by the core as it goes and handed to observers
+ * (metrics, access log) once the response is complete. One object per request, reused by
+ * nobody after that call.
+ */
+export interface RequestRecord {
+  readonly requestId: string;
+  /** Route key, or `__none__` when no route matched. */
+  route: string;
+  readonly method: string;
+  readonly host: string;
+  /** Path and query as sent by the client. */
+  readonly target: string;
+  readonly clientIp: string;
+  /** Status sent to the client; 0 when the connection was cut before any status. */
+  status: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Monotonic ms at arrival. */
+  readonly startedAtMs: number;
+  durationMs: number;
+  /** URL of the backend of the last attempt; null when none was tried. */
+  backend: string | null;
+  /** Time from sending the last attempt to its response head; null without one. */
+  upstreamMs: number | null;
+  retries: number;
+  /** Error code of an answer prox made itself (e.g. `bad_gateway`); null otherwise. */
+  errorCode: string | null;
+  /** The route wants this request in the access log. */
+  accessLogged: boolean;
+  /** First value of a request header (lower-case name), for log formats that want one. */
+  headerValue(name: string): string | null;
+}
+
+/** Outcome of one upstream attempt, as counted in metrics. */
+export type UpstreamOutcome = 'success' | 'http_5xx' | 'connect_error' | 'timeout' | 'reset' | 'protocol' | 'cancelled';
+
+export interface RequestObserver {
+  requestCompleted(record: RequestRecord): void;
+  upstreamAttempted(route: string, backend: string, outcome: UpstreamOutcome, durationMs: number): void;
+  retried(route: string): void;
+}
+
+export const RequestObserver = Symbol.for('prox.RequestObserver');
+
+/** For configurations and tests that observe nothing. */
+export const NO_OBSERVER: RequestObserver = {
+  requestCompleted: () => undefined,
+  upstreamAttempted: () => undefined,
+  retried: () => undefined,
+};
