@@ -1,6 +1,6 @@
+import { freeLoopbackPort } from '../support/ports';
 import { renameSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, IncomingMessage } from 'node:http';
-import { createServer, AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { startBackend, TestBackend } from '../support/backends';
 import { send } from '../support/http-client';
@@ -162,7 +162,7 @@ describe('hot reload', () => {
   });
 
   it('binds a new listen_addr before closing the old listener', async () => {
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
     let arrived!: () => void;
@@ -195,15 +195,6 @@ describe('hot reload', () => {
   });
 });
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as AddressInfo).port;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 async function rawGet(port: number, path: string): Promise<string> {
   const req = httpRequest({ host: '127.0.0.1', port, path, agent: false });

@@ -1,7 +1,7 @@
+import { freeLoopbackPort } from '../support/ports';
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
@@ -196,15 +196,6 @@ function selectionValue(variable: DashboardVariable, selected: 'all' | string[],
 // Processes.
 // ---------------------------------------------------------------------------------------------
 
-async function freeLoopbackPort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as AddressInfo).port;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 interface ToolResult {
   readonly code: number | null;
