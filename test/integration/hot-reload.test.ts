@@ -19,6 +19,20 @@ interface Version {
   readonly strategy: string;
 }
 
+/** Healthy to probes; holds its first real request until `release()`, then answers `answer`. */
+async function slowBackend(answer: string): Promise<{ slow: TestBackend; slowArrived: Promise<void>; release: () => void }> {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let arrived!: () => void;
+  const slowArrived = new Promise<void>((resolve) => (arrived = resolve));
+  const slow = await startBackend((req, res) => {
+    if (req.url === '/health') return res.end('ok');
+    arrived();
+    void released.then(() => res.end(answer));
+  });
+  return { slow, slowArrived, release };
+}
+
 function configFor(backends: Map<string, TestBackend>, version: Version, listen = '127.0.0.1:0'): string {
   const targets = version.names.map((name) => `      - "${backends.get(name)!.url}"`).join('\n');
   return [
@@ -134,15 +148,7 @@ describe('hot reload', () => {
   });
 
   it('a request in flight during a reload finishes on the backend it started on', async () => {
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let arrived!: () => void;
-    const slowArrived = new Promise<void>((resolve) => (arrived = resolve));
-    const slow = await startBackend((req, res) => {
-      if (req.url === '/health') return res.end('ok');
-      arrived();
-      void released.then(() => res.end('slow finished'));
-    });
+    const { slow, slowArrived, release } = await slowBackend('slow finished');
     const prox = await startProx(configFor(new Map([...backends, ['slow', slow]]), { names: ['slow'], strategy: 'round_robin' }));
     try {
       const pending = send(`${prox.baseUrl}/long`);
@@ -163,15 +169,7 @@ describe('hot reload', () => {
 
   it('binds a new listen_addr before closing the old listener', async () => {
     const port = await freeLoopbackPort();
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let arrived!: () => void;
-    const slowArrived = new Promise<void>((resolve) => (arrived = resolve));
-    const slow = await startBackend((req, res) => {
-      if (req.url === '/health') return res.end('ok');
-      arrived();
-      void released.then(() => res.end('finished on the old listener'));
-    });
+    const { slow, slowArrived, release } = await slowBackend('finished on the old listener');
     const all = new Map([...backends, ['slow', slow]]);
     const prox = await startProx(configFor(all, { names: ['slow'], strategy: 'round_robin' }));
     try {
