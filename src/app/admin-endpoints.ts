@@ -1,4 +1,3 @@
-import type { ProxConfig } from '../config/model';
 import type { CompiledConfig } from '../core/compiled-route';
 import type { AdminHandler, AdminResponse } from '../ports/admin-server';
 

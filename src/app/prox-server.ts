@@ -1,19 +1,20 @@
 import { createHash } from 'node:crypto';
+import { formatListenAddress } from '../config/listen-address';
 import type { ProxConfig } from '../config/model';
 import { adminHandler, AdminState } from './admin-endpoints';
 import type { AdminServer } from '../ports/admin-server';
 import type { AccessLogSink, BackendStateReason, BackendStateTarget, ProxMetrics } from '../ports/metrics';
-import type { RequestObserver, RequestRecord, UpstreamOutcome } from '../ports/request-observer';
+import type { RequestObserver } from '../ports/request-observer';
+import { fanOut } from './fan-out-observer';
+import { ObservedBackendEvents } from './observed-backend-events';
 import { RequestIdGenerator } from '../core/request-id';
 import type { BackendEvents } from '../core/backends/backend-events';
 import { BackendGeneration, BackendRegistry } from '../core/backends/backend-registry';
 import { CompiledConfig, compileConfig } from '../core/compiled-route';
-import type { UpstreamTarget } from '../core/forwarding/upstream-target';
-import type { BreakerState } from '../core/health/circuit-breaker';
 import { ProxyPipeline } from '../core/proxy-pipeline';
 import type { Clock } from '../ports/clock';
 import type { HealthProbe } from '../ports/health-probe';
-import type { BoundListener, HttpServer, ListenSpec } from '../ports/http-server';
+import type { BoundListener, HttpExchange, HttpServer, ListenSpec } from '../ports/http-server';
 import type { Logger } from '../ports/logger';
 import type { RandomSource } from '../ports/random';
 import type { UpstreamClient } from '../ports/upstream-client';
@@ -35,7 +36,7 @@ export interface ProxServerParts {
   readonly connectionCounter: (port: number) => number | null;
 }
 
-export type ReloadResult = { readonly applied: true; readonly rebound: boolean } | { readonly applied: false; readonly reason: string };
+export type ConfigApplyResult = { readonly applied: true; readonly rebound: boolean } | { readonly applied: false; readonly reason: string };
 
 /**
  * The running proxy: its listener, the pipeline behind it, live backend state, and the
@@ -49,7 +50,6 @@ export class ProxServer {
   private adminListener: BoundListener | null = null;
   private configHash = '';
   private readonly lastBackendEvents = new Map<string, { at: string; to: string; reason: string }>();
-  private observer: RequestObserver;
   private readonly backends: BackendRegistry;
   private readonly backendEvents: BackendEvents;
   /** Reloads run one at a time, in the order they were asked for. */
@@ -57,7 +57,6 @@ export class ProxServer {
 
   constructor(private readonly parts: ProxServerParts) {
     this.backendEvents = new ObservedBackendEvents(parts.logger, (route, backend, to, reason) => this.backendTransition(route, backend, to, reason), () => this.pipeline?.current ?? null);
-    this.observer = fanOut(parts.metrics, parts.accessLog);
     this.backends = new BackendRegistry({
       probe: parts.healthProbe,
       clock: parts.clock,
@@ -97,14 +96,14 @@ export class ProxServer {
     this.parts.accessLog.configure(config.accessLog);
     // Nobody can read metrics without the admin endpoints: then they are not collected at all.
     const metricsReadable = config.admin.enabled || config.admin.publicPathPrefix !== null;
-    this.observer = metricsReadable ? fanOut(this.parts.metrics, this.parts.accessLog) : this.parts.accessLog;
+    const observer: RequestObserver = metricsReadable ? fanOut(this.parts.metrics, this.parts.accessLog) : this.parts.accessLog;
     if (config.admin.enabled) await this.startAdmin(config);
     const { compiled, generation } = await this.prepare(config);
     const pipeline = new ProxyPipeline(compiled, {
       upstreams: this.parts.upstreams,
       clock: this.parts.clock,
       logger: this.parts.logger,
-      observer: this.observer,
+      observer,
       requestIds: new RequestIdGenerator(this.parts.random),
     });
     pipeline.mountAdmin(this.publicAdminMount());
@@ -120,7 +119,7 @@ export class ProxServer {
     this.config = config;
     this.noteConfig(config);
     this.parts.logger.info('listening', {
-      address: formatAddress(this.listener.host, this.listener.port),
+      address: formatListenAddress(this.listener),
       protocol: this.listener.protocol,
       routes: config.routes.length,
     });
@@ -133,7 +132,7 @@ export class ProxServer {
    * started with; state of unchanged backends carries over; pools of removed origins close once
    * idle. A new listen_addr is bound before the old listener stops accepting.
    */
-  replaceConfig(config: ProxConfig): Promise<ReloadResult> {
+  replaceConfig(config: ProxConfig): Promise<ConfigApplyResult> {
     const run = this.reloads.then(() => this.apply(config));
     this.reloads = run.catch(() => undefined);
     return run.then((result) => {
@@ -147,7 +146,7 @@ export class ProxServer {
     this.parts.metrics.configReloaded('invalid');
   }
 
-  private async apply(config: ProxConfig): Promise<ReloadResult> {
+  private async apply(config: ProxConfig): Promise<ConfigApplyResult> {
     const pipeline = this.requirePipeline();
     if (this.draining) return { applied: false, reason: 'shutting down' };
     const previous = this.config!;
@@ -169,7 +168,7 @@ export class ProxServer {
       this.listener = next;
       await old.stopAccepting();
       rebound = true;
-      this.parts.logger.info('listening', { address: formatAddress(next.host, next.port), protocol: next.protocol, replaced: formatAddress(old.host, old.port) });
+      this.parts.logger.info('listening', { address: formatListenAddress(next), protocol: next.protocol, replaced: formatListenAddress(old) });
     } else if (!sameLimits(previous, config)) {
       this.parts.logger.warn('changed limits apply to new listeners only: restart prox (or change listen_addr) to apply them', {});
     }
@@ -223,7 +222,7 @@ export class ProxServer {
   private async startAdmin(config: ProxConfig): Promise<void> {
     const { host, port } = config.admin.listenAddr;
     this.adminListener = await this.parts.adminServer.listen(host, port, this.adminEndpoints);
-    this.parts.logger.info('admin listening', { address: formatAddress(this.adminListener.host, this.adminListener.port) });
+    this.parts.logger.info('admin listening', { address: formatListenAddress(this.adminListener) });
   }
 
   private readonly adminEndpoints = adminHandler({
@@ -233,7 +232,7 @@ export class ProxServer {
 
   /** `admin.public_path` on the public listener: same endpoints, answered through the exchange. */
   private publicAdminMount() {
-    return (exchange: import('../ports/http-server').HttpExchange, subPath: string): void => {
+    return (exchange: HttpExchange, subPath: string): void => {
       void this.adminEndpoints(exchange.request.method, subPath).then(
         (answer) => {
           if (!exchange.finished) exchange.respond(answer.status, ['content-type', answer.contentType, 'cache-control', 'no-store'], answer.body);
@@ -284,59 +283,6 @@ export class ProxServer {
   }
 }
 
-type TransitionSink = (route: string, backend: string, to: BackendStateTarget, reason: BackendStateReason) => void;
-
-/**
- * Backend state changes go to the log (one line each, so operators can follow an incident)
- * and to metrics. Health belongs to a backend, metrics are per route: a health change counts
- * once for every route that uses the backend.
- */
-class ObservedBackendEvents implements BackendEvents {
-  constructor(
-    private readonly logger: Logger,
-    private readonly transition: TransitionSink,
-    private readonly current: () => CompiledConfig | null,
-  ) {}
-
-  healthChanged(target: UpstreamTarget, healthy: boolean, reason: string): void {
-    if (healthy) this.logger.info('backend healthy', { backend: target.url, reason });
-    else this.logger.warn('backend unhealthy', { backend: target.url, reason });
-    const compiled = this.current();
-    if (compiled === null) return;
-    for (const route of compiled.routes.all()) {
-      if (route.kind !== 'forward') continue;
-      if (route.pool.members.some((member) => member.target.url === target.url && member.monitor !== null)) {
-        this.transition(route.key, target.url, healthy ? 'healthy' : 'unhealthy', 'active_check');
-      }
-    }
-  }
-
-  ejected(routeKey: string, target: UpstreamTarget, durationMs: number): void {
-    this.logger.warn('backend ejected', { route: routeKey, backend: target.url, durationMs });
-    this.transition(routeKey, target.url, 'ejected', 'passive_ejection');
-  }
-
-  breakerChanged(routeKey: string, target: UpstreamTarget, state: BreakerState): void {
-    this.logger.warn('circuit breaker ' + state, { route: routeKey, backend: target.url });
-    if (state !== 'half_open') this.transition(routeKey, target.url, state === 'open' ? 'breaker_open' : 'breaker_closed', 'circuit_breaker');
-  }
-}
-
-/** One observer that tells several (metrics, access log). */
-function fanOut(...observers: RequestObserver[]): RequestObserver {
-  return {
-    requestCompleted(record: RequestRecord) {
-      for (const observer of observers) observer.requestCompleted(record);
-    },
-    upstreamAttempted(route: string, backend: string, outcome: UpstreamOutcome, durationMs: number) {
-      for (const observer of observers) observer.upstreamAttempted(route, backend, outcome, durationMs);
-    },
-    retried(route: string) {
-      for (const observer of observers) observer.retried(route);
-    },
-  };
-}
-
 function sameAdmin(a: ProxConfig, b: ProxConfig): boolean {
   return JSON.stringify(a.admin) === JSON.stringify(b.admin);
 }
@@ -367,6 +313,3 @@ function waitOrTimeout(done: Promise<void>, timeoutMs: number): Promise<boolean>
   });
 }
 
-export function formatAddress(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}

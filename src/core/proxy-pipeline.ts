@@ -82,7 +82,7 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion {
       retries: 0,
       errorCode: null,
       accessLogged: true,
-      headerValue: (name) => firstHeader(request.headers, name),
+      requestHeaders: request.headers,
     };
     const path = removeDotSegments(request.path);
     const adminPrefix = config.admin.publicPathPrefix;
@@ -154,9 +154,4 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion {
       retrying: willRetry,
     });
   }
-}
-
-function firstHeader(headers: readonly string[], name: string): string | null {
-  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return headers[i + 1];
-  return null;
 }

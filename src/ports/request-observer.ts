@@ -28,8 +28,8 @@ export interface RequestRecord {
   errorCode: string | null;
   /** The route wants this request in the access log. */
   accessLogged: boolean;
-  /** First value of a request header (lower-case name), for log formats that want one. */
-  headerValue(name: string): string | null;
+  /** The request's headers as received (flat, lower-case names), for log formats that want one. */
+  readonly requestHeaders: readonly string[];
 }
 
 /** Outcome of one upstream attempt, as counted in metrics. */

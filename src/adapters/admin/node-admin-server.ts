@@ -1,6 +1,7 @@
 import { createServer, Server } from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import { formatListenAddress } from '../../config/listen-address';
 import type { AdminHandler, AdminServer } from '../../ports/admin-server';
 import type { BoundListener } from '../../ports/http-server';
 
@@ -30,8 +31,7 @@ export class NodeAdminServer implements AdminServer {
         }),
       ]);
     } catch (error) {
-      const hostPort = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-      throw new Error(`cannot listen on ${hostPort} for admin: ${(error as Error).message}`);
+      throw new Error(`cannot listen on ${formatListenAddress({ host, port })} for admin: ${(error as Error).message}`);
     }
     const bound = server.address() as AddressInfo;
     return {

@@ -2,6 +2,7 @@ import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { Server as HyperExpressServer } from 'hyper-express';
 import type { BoundListener, ExchangeHandler, HttpServer, ListenSpec } from '../../ports/http-server';
 import type { Logger } from '../../ports/logger';
+import { formatListenAddress } from '../../config/listen-address';
 import { loadNativeUws } from './native-uws';
 import { remoteAddressOf } from './remote-address';
 import { HygieneVerdict, hostnameOf, inspectRequest, isVerdict, withSingleContentLength } from './request-hygiene';
@@ -33,7 +34,7 @@ export class HyperExpressHttpServer implements HttpServer {
     try {
       await server.listen(spec.port, spec.host);
     } catch (error) {
-      throw new Error(`cannot listen on ${formatAddress(spec.host, spec.port)}: address in use or not available (${String(error)})`);
+      throw new Error(`cannot listen on ${formatListenAddress(spec)}: address in use or not available (${String(error)})`);
     }
     this.servers.push(server);
     const stopAccepting = async (): Promise<void> => {
@@ -48,10 +49,6 @@ export class HyperExpressHttpServer implements HttpServer {
   async stopAccepting(): Promise<void> {
     for (const server of this.servers.splice(0)) server.close();
   }
-}
-
-function formatAddress(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /** Scratch list filled by `collectHeader`; avoids a closure per request. */

@@ -95,9 +95,14 @@ function combinedLine(record: RequestRecord): string {
   const time =
     `${pad(now.getUTCDate())}/${MONTHS[now.getUTCMonth()]}/${now.getUTCFullYear()}:` +
     `${pad(now.getUTCHours())}:${pad(now.getUTCMinutes())}:${pad(now.getUTCSeconds())} +0000`;
-  const referer = quoted(record.headerValue('referer'));
-  const agent = quoted(record.headerValue('user-agent'));
+  const referer = quoted(firstHeader(record.requestHeaders, 'referer'));
+  const agent = quoted(firstHeader(record.requestHeaders, 'user-agent'));
   return `${record.clientIp} - - [${time}] "${record.method} ${escape(record.target)} HTTP/1.1" ${record.status} ${record.bytesOut} ${referer} ${agent} ${record.requestId} ${round(record.durationMs / 1000)}\n`;
+}
+
+function firstHeader(headers: readonly string[], name: string): string | null {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return headers[i + 1];
+  return null;
 }
 
 function pad(n: number): string {

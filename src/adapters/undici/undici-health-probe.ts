@@ -15,9 +15,8 @@ export class UndiciHealthProbe implements HealthProbe {
         method: probe.method,
         headers: { host: probe.authority, 'user-agent': 'prox-health-check' },
         dispatcher: this.agent,
+        // One deadline for the whole probe, body included.
         signal,
-        headersTimeout: probe.timeoutMs,
-        bodyTimeout: probe.timeoutMs,
       });
       const body = await readPrefix(response.body as unknown as ProbeBody, probe.maxBodyBytes);
       return { kind: 'response', status: response.statusCode, body };

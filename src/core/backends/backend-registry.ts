@@ -24,26 +24,21 @@ export interface BackendRegistryDependencies {
  * and its breaker across reloads, and only entries no longer used are dropped on commit.
  */
 export class BackendRegistry {
-  private loads = new Map<string, BackendLoad>();
-  private monitors = new Map<string, HealthMonitor>();
-  private passives = new Map<string, PassiveHealth>();
-  private breakers = new Map<string, CircuitBreaker>();
-  private balancers = new Map<string, Balancer>();
+  /** The committed state: an empty generation until the first commit. */
+  private current: BackendGeneration;
 
-  constructor(private readonly deps: BackendRegistryDependencies) {}
+  constructor(private readonly deps: BackendRegistryDependencies) {
+    this.current = new BackendGeneration(null, deps);
+  }
 
   beginGeneration(): BackendGeneration {
-    return new BackendGeneration(this, this.deps);
+    return new BackendGeneration(this.current, this.deps);
   }
 
   /** Makes `generation` the current state; monitors it no longer uses are stopped. */
   commit(generation: BackendGeneration): void {
-    for (const [key, monitor] of this.monitors) if (!generation.monitors.has(key)) monitor.stop();
-    this.loads = generation.loads;
-    this.monitors = generation.monitors;
-    this.passives = generation.passives;
-    this.breakers = generation.breakers;
-    this.balancers = generation.balancers;
+    for (const [key, monitor] of this.current.monitors) if (!generation.monitors.has(key)) monitor.stop();
+    this.current = generation;
   }
 
   /** Drops a generation that will not be used: stops the monitors it created. */
@@ -52,23 +47,12 @@ export class BackendRegistry {
   }
 
   stopAll(): void {
-    for (const monitor of this.monitors.values()) monitor.stop();
+    for (const monitor of this.current.monitors.values()) monitor.stop();
   }
 
-  /** Current monitors, for readiness and status pages. */
+  /** The committed generation's monitors. */
   get currentMonitors(): Iterable<HealthMonitor> {
-    return this.monitors.values();
-  }
-
-  /** @internal lookups for BackendGeneration. */
-  existing(): {
-    loads: ReadonlyMap<string, BackendLoad>;
-    monitors: ReadonlyMap<string, HealthMonitor>;
-    passives: ReadonlyMap<string, PassiveHealth>;
-    breakers: ReadonlyMap<string, CircuitBreaker>;
-    balancers: ReadonlyMap<string, Balancer>;
-  } {
-    return { loads: this.loads, monitors: this.monitors, passives: this.passives, breakers: this.breakers, balancers: this.balancers };
+    return this.current.monitors.values();
   }
 }
 
@@ -82,17 +66,18 @@ export class BackendGeneration {
   readonly createdMonitors: HealthMonitor[] = [];
 
   constructor(
-    private readonly registry: BackendRegistry,
+    /** The generation whose entries are reused; null for the very first. */
+    private readonly previous: BackendGeneration | null,
     private readonly deps: BackendRegistryDependencies,
   ) {}
 
   load(target: UpstreamTarget): BackendLoad {
-    return this.reuse(this.loads, this.registry.existing().loads, target.url, () => new BackendLoad());
+    return this.reuse(this.loads, this.previous?.loads, target.url, () => new BackendLoad());
   }
 
   monitor(target: UpstreamTarget, path: string, spec: HealthCheckSpec): HealthMonitor {
     const key = `${target.url}|${path}|${JSON.stringify(spec)}`;
-    return this.reuse(this.monitors, this.registry.existing().monitors, key, () => {
+    return this.reuse(this.monitors, this.previous?.monitors, key, () => {
       const monitor = new HealthMonitor(target, path, spec, {
         probe: this.deps.probe,
         clock: this.deps.clock,
@@ -106,17 +91,17 @@ export class BackendGeneration {
 
   passive(routeKey: string, target: UpstreamTarget, spec: PassiveHealthSpec): PassiveHealth {
     const key = `${routeKey}|${target.url}|${JSON.stringify(spec)}`;
-    return this.reuse(this.passives, this.registry.existing().passives, key, () => new PassiveHealth(spec));
+    return this.reuse(this.passives, this.previous?.passives, key, () => new PassiveHealth(spec));
   }
 
   breaker(routeKey: string, target: UpstreamTarget, spec: CircuitBreakerSpec): CircuitBreaker {
     const key = `${routeKey}|${target.url}|${JSON.stringify(spec)}`;
-    return this.reuse(this.breakers, this.registry.existing().breakers, key, () => new CircuitBreaker(spec));
+    return this.reuse(this.breakers, this.previous?.breakers, key, () => new CircuitBreaker(spec));
   }
 
   balancer(routeKey: string, strategy: BalanceStrategy, backends: readonly BalancedBackend[]): Balancer {
     const key = `${routeKey}|${strategy}|${JSON.stringify(backends)}`;
-    return this.reuse(this.balancers, this.registry.existing().balancers, key, () =>
+    return this.reuse(this.balancers, this.previous?.balancers, key, () =>
       createBalancer(strategy, backends, this.deps.random),
     );
   }
@@ -127,8 +112,8 @@ export class BackendGeneration {
     await Promise.all(this.createdMonitors.map((monitor) => monitor.firstResult()));
   }
 
-  private reuse<T>(into: Map<string, T>, from: ReadonlyMap<string, T>, key: string, create: () => T): T {
-    let value = into.get(key) ?? from.get(key);
+  private reuse<T>(into: Map<string, T>, from: ReadonlyMap<string, T> | undefined, key: string, create: () => T): T {
+    let value = into.get(key) ?? from?.get(key);
     if (value === undefined) value = create();
     into.set(key, value);
     return value;

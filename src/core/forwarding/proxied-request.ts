@@ -34,40 +34,29 @@ export interface ForwardingContext {
   readonly observer: RequestObserver;
 }
 
-/** How an attempt's failure is counted in metrics. */
-const FAILURE_OUTCOMES: Record<UpstreamFailureKind, UpstreamOutcome> = {
-  connect_refused: 'connect_error',
-  connect_timeout: 'connect_error',
-  response_timeout: 'timeout',
-  reset: 'reset',
-  protocol: 'protocol',
-  request_body: 'cancelled',
-  request_too_large: 'cancelled',
-  other: 'reset',
-};
+/** Everything that follows from the kind of an upstream failure. */
+interface FailureHandling {
+  /** The answer when it is not retried and no response byte went out yet. */
+  readonly status: number;
+  readonly code: ErrorCode;
+  /** The retry condition it matches; null for failures that are never retried. */
+  readonly retryAs: RetryCondition | null;
+  /** How the attempt is counted in metrics. */
+  readonly outcome: UpstreamOutcome;
+  /** How passive health and the breaker see it: the client's own failures say nothing of the backend. */
+  readonly backendVerdict: AttemptOutcome;
+}
 
-const FAILURE_RESPONSES: Record<UpstreamFailureKind, readonly [number, ErrorCode]> = {
-  connect_refused: [502, 'bad_gateway'],
-  connect_timeout: [504, 'gateway_timeout'],
-  response_timeout: [504, 'gateway_timeout'],
-  reset: [502, 'bad_gateway'],
-  protocol: [502, 'bad_gateway'],
-  request_body: [400, 'bad_request'],
-  request_too_large: [413, 'payload_too_large'],
-  other: [502, 'bad_gateway'],
-};
-
-/** Which retry condition a failure is; null for failures that are never retried. */
-const RETRY_CONDITIONS: Record<UpstreamFailureKind, RetryCondition | null> = {
-  connect_refused: 'connect_error',
-  connect_timeout: 'connect_error',
-  // The header timeout of an attempt is the rest of the route's time budget: nothing is left.
-  response_timeout: null,
-  reset: 'reset',
-  protocol: 'reset',
-  other: 'reset',
-  request_body: null,
-  request_too_large: null,
+const FAILURES: Record<UpstreamFailureKind, FailureHandling> = {
+  connect_refused: { status: 502, code: 'bad_gateway', retryAs: 'connect_error', outcome: 'connect_error', backendVerdict: AttemptOutcome.TransportFailure },
+  connect_timeout: { status: 504, code: 'gateway_timeout', retryAs: 'connect_error', outcome: 'connect_error', backendVerdict: AttemptOutcome.TransportFailure },
+  // The header timeout of an attempt is the rest of the route's time budget: nothing is left to retry in.
+  response_timeout: { status: 504, code: 'gateway_timeout', retryAs: null, outcome: 'timeout', backendVerdict: AttemptOutcome.TransportFailure },
+  reset: { status: 502, code: 'bad_gateway', retryAs: 'reset', outcome: 'reset', backendVerdict: AttemptOutcome.TransportFailure },
+  protocol: { status: 502, code: 'bad_gateway', retryAs: 'reset', outcome: 'protocol', backendVerdict: AttemptOutcome.TransportFailure },
+  other: { status: 502, code: 'bad_gateway', retryAs: 'reset', outcome: 'reset', backendVerdict: AttemptOutcome.TransportFailure },
+  request_body: { status: 400, code: 'bad_request', retryAs: null, outcome: 'cancelled', backendVerdict: AttemptOutcome.Neutral },
+  request_too_large: { status: 413, code: 'payload_too_large', retryAs: null, outcome: 'cancelled', backendVerdict: AttemptOutcome.Neutral },
 };
 
 /** Methods whose request may be sent twice without changing the outcome (RFC 9110 §9.2.2). */
@@ -219,19 +208,18 @@ export class ProxiedRequest implements UpstreamResponseHandler {
   onUpstreamError(failure: UpstreamFailure): void {
     if (this.settled) return;
     this.cancelTimer();
-    const clientsFault = failure.kind === 'request_body' || failure.kind === 'request_too_large';
+    const handling = FAILURES[failure.kind];
     if (this.responseStarted) {
       this.settled = true;
-      this.finishAttempt(clientsFault ? AttemptOutcome.Neutral : AttemptOutcome.TransportFailure, FAILURE_OUTCOMES[failure.kind]);
+      this.finishAttempt(handling.backendVerdict, handling.outcome);
       this.context.completion.upstreamFailed(failure, this.currentRequest!, false);
       // Headers are out: the only honest signal left is to break the connection.
       this.exchange.abort();
       this.complete('upstream_broken');
       return;
     }
-    this.finishAttempt(clientsFault ? AttemptOutcome.Neutral : AttemptOutcome.TransportFailure, FAILURE_OUTCOMES[failure.kind]);
-    const condition = RETRY_CONDITIONS[failure.kind];
-    const retry = condition !== null && this.mayRetry(condition, failure.requestSent);
+    this.finishAttempt(handling.backendVerdict, handling.outcome);
+    const retry = handling.retryAs !== null && this.mayRetry(handling.retryAs, failure.requestSent);
     this.context.completion.upstreamFailed(failure, this.currentRequest!, retry);
     if (retry) {
       this.lastFailure = failure;
@@ -239,8 +227,7 @@ export class ProxiedRequest implements UpstreamResponseHandler {
       this.retryLater();
       return;
     }
-    const [status, code] = FAILURE_RESPONSES[failure.kind];
-    this.answerError(status, code);
+    this.answerError(handling.status, handling.code);
   }
 
   private mayRetry(condition: RetryCondition, requestSent: boolean): boolean {
@@ -266,8 +253,8 @@ export class ProxiedRequest implements UpstreamResponseHandler {
   /** No backend may take the request: the previous attempt's error, or 503 with Retry-After. */
   private failWithoutBackend(now: number): void {
     if (this.lastFailure !== null) {
-      const [status, code] = FAILURE_RESPONSES[this.lastFailure.kind];
-      return this.answerError(status, code);
+      const handling = FAILURES[this.lastFailure.kind];
+      return this.answerError(handling.status, handling.code);
     }
     if (this.lastRetriedStatus !== 0) {
       const status = this.lastRetriedStatus;
