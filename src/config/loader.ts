@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { DiagnosticList } from './diagnostics';
+import { checkErrorPages } from './error-pages';
+import type { ErrorPageFiles } from './error-pages';
 import { reportInactiveFeatures } from './inactive-features';
 import type { LoadResult } from './model';
 import { normaliseConfig } from './normalise';
@@ -35,7 +37,7 @@ export async function loadConfigFile(file: string): Promise<LoadResult> {
  * Validates and normalises config text. Every stage after YAML parsing runs even when an earlier
  * one failed, so a single run lists all problems; only a clean run yields a config.
  *
- * `file` names the text in diagnostics and anchors the relative paths in it (access_log.path):
+ * `file` names the text in diagnostics and anchors the relative paths in it (access_log.path, errors.*.file):
  * they resolve against its directory, itself relative to the working directory when `file` is,
  * just as reading the file was.
  */
@@ -46,18 +48,21 @@ export function loadConfigText(text: string, file: string): LoadResult {
     diagnostics.atPosition(problem.severity, problem.position, problem.message, problem.hint);
   }
 
+  const configDir = path.dirname(path.resolve(file));
+  let errorPageFiles: ErrorPageFiles = new Map();
   if (source.data !== undefined) {
     const validate = configValidator();
     const schemaValid = validate(source.data);
     if (!schemaValid) reportSchemaErrors(validate.errors ?? [], source.data, diagnostics);
     runSemanticChecks(source.data, diagnostics);
+    errorPageFiles = checkErrorPages(source.data, configDir, diagnostics);
     reportInactiveFeatures(source.data, diagnostics);
   }
 
   if (source.data === undefined || diagnostics.hasErrors) {
     return { ok: false, errors: diagnostics.errors, warnings: diagnostics.warnings, unreadable: false };
   }
-  const config = normaliseConfig(source.data as RawConfig, { configDir: path.dirname(path.resolve(file)) });
+  const config = normaliseConfig(source.data as RawConfig, { configDir, errorPageFiles });
   return { ok: true, config, warnings: diagnostics.warnings };
 }
 

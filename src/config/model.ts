@@ -20,6 +20,14 @@ export interface RequestLimits {
   readonly maxBodyBytes: number | null;
 }
 
+/** The body prox sends for one of its own error answers, instead of the built-in short JSON. */
+export interface ErrorPageSpec {
+  readonly status: number;
+  readonly type: 'json' | 'html' | 'text';
+  /** Inline body, or the content of the configured file as read at load time. */
+  readonly body: string;
+}
+
 export type BalanceStrategy =
   | 'round_robin'
   | 'weighted_round_robin'
@@ -128,6 +136,8 @@ export interface UpstreamOptions {
 export interface ProxyRoute extends RouteKey, UpstreamOptions {
   /** Whether requests on this route are access-logged (when the access log is on). */
   readonly accessLog: boolean;
+  /** The top-level error pages with this route's own entries in their place, by status. */
+  readonly errorPages: readonly ErrorPageSpec[];
   readonly type: 'proxy';
   /** Exactly one. */
   readonly targets: readonly BackendTarget[];
@@ -136,6 +146,8 @@ export interface ProxyRoute extends RouteKey, UpstreamOptions {
 export interface LoadBalanceRoute extends RouteKey, UpstreamOptions {
   /** Whether requests on this route are access-logged (when the access log is on). */
   readonly accessLog: boolean;
+  /** The top-level error pages with this route's own entries in their place, by status. */
+  readonly errorPages: readonly ErrorPageSpec[];
   readonly type: 'load_balance';
   readonly targets: readonly BackendTarget[];
   readonly strategy: BalanceStrategy;
@@ -146,6 +158,8 @@ export interface LoadBalanceRoute extends RouteKey, UpstreamOptions {
 export interface RedirectRoute extends RouteKey {
   /** Whether requests on this route are access-logged (when the access log is on). */
   readonly accessLog: boolean;
+  /** The top-level error pages with this route's own entries in their place, by status. */
+  readonly errorPages: readonly ErrorPageSpec[];
   readonly type: 'redirect';
   readonly target: string;
   readonly statusCode: RedirectStatus;
@@ -155,6 +169,8 @@ export interface RedirectRoute extends RouteKey {
 export interface StaticRoute extends RouteKey {
   /** Whether requests on this route are access-logged (when the access log is on). */
   readonly accessLog: boolean;
+  /** The top-level error pages with this route's own entries in their place, by status. */
+  readonly errorPages: readonly ErrorPageSpec[];
   readonly type: 'static';
   readonly root: string;
 }
@@ -184,6 +200,8 @@ export interface ProxConfig {
   readonly listenAddr: ListenAddress;
   readonly admin: AdminConfig;
   readonly accessLog: AccessLogConfig;
+  /** Top-level error pages, by status; each route carries them merged with its own. */
+  readonly errorPages: readonly ErrorPageSpec[];
   /** Lower-cased name of the request id header kept from the client or generated (default `x-request-id`). */
   readonly requestIdHeader: string;
   readonly shutdownTimeoutSecs: number;

@@ -1,5 +1,7 @@
 import * as path from 'node:path';
 import { DEFAULTS } from './defaults';
+import { normaliseErrorPages } from './error-pages';
+import type { ErrorPageFiles } from './error-pages';
 import { mergedHealthCheckFields } from './health-check-merge';
 import { isListenAddressProblem, parseListenAddress } from './listen-address';
 import type {
@@ -7,6 +9,7 @@ import type {
   AdminConfig,
   BackendTarget,
   CircuitBreakerSpec,
+  ErrorPageSpec,
   HashKeySpec,
   HealthCheckSpec,
   ListenAddress,
@@ -27,6 +30,8 @@ import { backendUrlKey } from './url-rules';
 export interface NormaliseOptions {
   /** Absolute directory of the config file: relative file paths in it (access_log.path) are resolved against it. */
   readonly configDir: string;
+  /** Contents of the error page files, as read by the checks. */
+  readonly errorPageFiles: ErrorPageFiles;
 }
 
 /**
@@ -35,10 +40,12 @@ export interface NormaliseOptions {
  * should already have rejected, i.e. on a bug.
  */
 export function normaliseConfig(raw: RawConfig, options: NormaliseOptions): ProxConfig {
+  const errorPages = normaliseErrorPages(raw.errors, [], options.configDir, options.errorPageFiles);
   return {
     listenAddr: listenAddress(raw.listen_addr),
     admin: admin(raw.admin ?? {}),
     accessLog: accessLog(raw.access_log ?? {}, options.configDir),
+    errorPages,
     requestIdHeader: (raw.request_id_header ?? DEFAULTS.requestIdHeader).toLowerCase(),
     shutdownTimeoutSecs: raw.shutdown_timeout_secs ?? DEFAULTS.shutdownTimeoutSecs,
     trustedProxies: [...(raw.trusted_proxies ?? DEFAULTS.trustedProxies)],
@@ -48,7 +55,7 @@ export function normaliseConfig(raw: RawConfig, options: NormaliseOptions): Prox
       // `null` is a meaningful value (unlimited), so only a missing field takes the default.
       maxBodyBytes: raw.limits?.max_body_bytes === undefined ? DEFAULTS.maxBodyBytes : raw.limits.max_body_bytes,
     },
-    routes: Object.entries(raw.routes).map(([key, route]) => normaliseRoute(key, route, raw)),
+    routes: Object.entries(raw.routes).map(([key, route]) => normaliseRoute(key, route, raw, errorPages, options)),
   };
 }
 
@@ -213,8 +220,18 @@ function hashKey(key: string, route: RawRoute): HashKeySpec {
   return { by, name: by === 'header' ? name.toLowerCase() : name };
 }
 
-function normaliseRoute(key: string, route: RawRoute, raw: RawConfig): RouteConfig {
-  const base = { ...routeKey(key), accessLog: route.access_log ?? DEFAULTS.routeAccessLog };
+function normaliseRoute(
+  key: string,
+  route: RawRoute,
+  raw: RawConfig,
+  errorPages: readonly ErrorPageSpec[],
+  options: NormaliseOptions,
+): RouteConfig {
+  const base = {
+    ...routeKey(key),
+    accessLog: route.access_log ?? DEFAULTS.routeAccessLog,
+    errorPages: normaliseErrorPages(route.errors, errorPages, options.configDir, options.errorPageFiles),
+  };
   switch (route.type) {
     case 'proxy':
       return {

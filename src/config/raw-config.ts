@@ -53,6 +53,16 @@ export interface RawRetries {
   readonly backoff_ms?: number;
 }
 
+export interface RawErrorPage {
+  readonly type?: 'json' | 'html' | 'text';
+  /** A mapping or list is allowed for `type: json` and sent serialised. */
+  readonly body?: string | Readonly<Record<string, unknown>> | readonly unknown[];
+  readonly file?: string;
+}
+
+/** Status code (as written, a string key) to its error page. */
+export type RawErrorPages = Readonly<Record<string, RawErrorPage>>;
+
 export type RawStrategy =
   | 'round_robin'
   | 'weighted_round_robin'
@@ -82,6 +92,7 @@ export interface RawRoute {
   readonly retry_buffer_bytes?: number;
   readonly min_healthy_percent?: number;
   readonly access_log?: boolean;
+  readonly errors?: RawErrorPages;
   /** Inactive features are validated by the schema but never read, so their shape is left open. */
   readonly rate_limit?: unknown;
   readonly request_headers?: unknown;
@@ -113,6 +124,7 @@ export interface RawConfig {
   readonly routes: Readonly<Record<string, RawRoute>>;
   readonly admin?: RawAdmin;
   readonly access_log?: RawAccessLog;
+  readonly errors?: RawErrorPages;
   readonly request_id_header?: string;
   readonly shutdown_timeout_secs?: number;
   readonly trusted_proxies?: readonly string[];

@@ -189,7 +189,13 @@ function reportOtherValueError(error: ErrorObject, at: ConfigPath, out: Diagnost
   const description = describeField(at);
   switch (error.keyword) {
     case 'pattern':
-      if (error.propertyName !== undefined) {
+      if (error.propertyName !== undefined && at[at.length - 1] === 'errors') {
+        const name = error.propertyName;
+        out.error([...at, name], `"${name}" is not an error status`, {
+          anchor: 'key',
+          hint: 'error pages are keyed by HTTP status codes from 400 to 599, e.g. 502',
+        });
+      } else if (error.propertyName !== undefined) {
         const name = error.propertyName;
         out.error([...at, name], `"${name}" is not a valid header name`, {
           anchor: 'key',

@@ -1,6 +1,7 @@
 import type { BalanceStrategy, HashKeySpec, ProxConfig, RetrySpec, RouteConfig } from '../config/model';
 import type { BackendGeneration } from './backends/backend-registry';
 import type { BackendEvents } from './backends/backend-events';
+import { ErrorPages } from './error-responses';
 import { PoolMember } from './backends/pool-member';
 import { RoutePool } from './backends/route-pool';
 import type { ForwardingPolicy } from './forwarding/request-headers';
@@ -19,6 +20,8 @@ interface CompiledRouteBase {
   readonly pathPrefix: string;
   /** Requests on this route go to the access log. */
   readonly accessLog: boolean;
+  /** Bodies for prox's own error answers on this route. */
+  readonly errorPages: ErrorPages;
 }
 
 export interface ForwardRoute extends CompiledRouteBase {
@@ -51,6 +54,8 @@ export interface PendingFeatureRoute extends CompiledRouteBase {
 export interface CompiledConfig {
   readonly config: ProxConfig;
   readonly routes: RouteTable<CompiledRoute>;
+  /** The top-level error pages, for answers outside any route (no route matched). */
+  readonly errorPages: ErrorPages;
   /** Every upstream origin any route may use (pools for others can be closed). */
   readonly origins: ReadonlySet<string>;
 }
@@ -68,11 +73,17 @@ export function compileConfig(config: ProxConfig, deps: CompileDependencies): Co
   for (const route of compiled) {
     if (route.kind === 'forward') for (const member of route.pool.members) origins.add(member.target.origin);
   }
-  return { config, routes: new RouteTable(compiled), origins };
+  return { config, routes: new RouteTable(compiled), origins, errorPages: new ErrorPages(config.errorPages) };
 }
 
 function compileRoute(route: RouteConfig, deps: CompileDependencies): CompiledRoute {
-  const base = { key: route.key, host: route.host, pathPrefix: route.pathPrefix, accessLog: route.accessLog };
+  const base = {
+    key: route.key,
+    host: route.host,
+    pathPrefix: route.pathPrefix,
+    accessLog: route.accessLog,
+    errorPages: new ErrorPages(route.errorPages),
+  };
   switch (route.type) {
     case 'proxy':
     case 'load_balance': {

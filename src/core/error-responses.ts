@@ -1,3 +1,4 @@
+import type { ErrorPageSpec } from '../config/model';
 import type { HttpExchange } from '../ports/http-server';
 
 /** Stable error codes sent to clients. Details stay in the operator's log. */
@@ -11,7 +12,13 @@ export type ErrorCode =
   | 'gateway_timeout'
   | 'internal_error';
 
-const JSON_HEADERS: readonly string[] = ['content-type', 'application/json'];
+const JSON_TYPE = 'application/json';
+const CONTENT_TYPES: Readonly<Record<ErrorPageSpec['type'], string>> = {
+  json: JSON_TYPE,
+  html: 'text/html; charset=utf-8',
+  text: 'text/plain; charset=utf-8',
+};
+
 const bodies = new Map<string, string>();
 
 /** Short JSON body, e.g. `{"error":"no_route","status":404}`; cached since there are few. */
@@ -25,12 +32,47 @@ export function errorBody(code: ErrorCode, status: number): string {
   return body;
 }
 
+interface ErrorPage {
+  readonly contentType: string;
+  readonly body: string;
+}
+
+const FIRST_ERROR_STATUS = 400;
+
+/**
+ * The operator's bodies for prox's own error answers on one route (`errors:`), compiled once per
+ * config load into a table indexed by status, so an error answer costs one array read.
+ */
+export class ErrorPages {
+  static readonly BUILT_IN = new ErrorPages([]);
+
+  private readonly byStatus: (ErrorPage | undefined)[] = [];
+
+  constructor(specs: readonly ErrorPageSpec[]) {
+    for (const spec of specs) {
+      this.byStatus[spec.status - FIRST_ERROR_STATUS] = { contentType: CONTENT_TYPES[spec.type], body: spec.body };
+    }
+  }
+
+  /** The configured page, or undefined for the built-in JSON. */
+  pageFor(status: number): ErrorPage | undefined {
+    return this.byStatus[status - FIRST_ERROR_STATUS];
+  }
+}
+
+/**
+ * Answers with prox's own error: the route's configured page for `status` when there is one,
+ * else the short JSON naming `code`. `extraHeaders` (flat list) go on either.
+ */
 export function respondWithError(
   exchange: HttpExchange,
   status: number,
   code: ErrorCode,
   extraHeaders: readonly string[] | null = null,
+  pages: ErrorPages = ErrorPages.BUILT_IN,
 ): void {
-  const headers = extraHeaders === null ? JSON_HEADERS : [...JSON_HEADERS, ...extraHeaders];
-  exchange.respond(status, headers, errorBody(code, status));
+  const page = pages.pageFor(status);
+  const contentType = page === undefined ? JSON_TYPE : page.contentType;
+  const headers = extraHeaders === null ? ['content-type', contentType] : ['content-type', contentType, ...extraHeaders];
+  exchange.respond(status, headers, page === undefined ? errorBody(code, status) : page.body);
 }

@@ -6,7 +6,7 @@ import type { UpstreamClient, UpstreamFailure, UpstreamRequest } from '../ports/
 import { hashKeyOf } from './balancing/hash-key';
 import type { CompiledConfig, ForwardRoute, RedirectRoute } from './compiled-route';
 import { DrainTracker } from './drain-tracker';
-import { respondWithError } from './error-responses';
+import { ErrorPages, respondWithError } from './error-responses';
 import { ExchangeCompletion, ForwardingContext, ProxiedRequest } from './forwarding/proxied-request';
 import { RequestIdGenerator } from './request-id';
 import { removeDotSegments, replacePrefix } from './routing/path';
@@ -91,7 +91,7 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion {
       return this.adminMount(exchange, path.slice(adminPrefix.length) || '/');
     }
     const route = compiled.routes.match(request.hostname, path);
-    if (route === null) return this.answerLocally(exchange, record, 404, 'no_route', idHeader);
+    if (route === null) return this.answerLocally(exchange, record, 404, 'no_route', idHeader, compiled.errorPages);
     record.route = route.key;
     record.accessLogged = route.accessLog;
     switch (route.kind) {
@@ -100,7 +100,7 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion {
       case 'redirect':
         return this.redirect(exchange, route, record, idHeader);
       case 'pending':
-        return this.answerLocally(exchange, record, 501, 'not_implemented', idHeader);
+        return this.answerLocally(exchange, record, 501, 'not_implemented', idHeader, route.errorPages);
     }
   }
 
@@ -125,10 +125,11 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion {
     status: number,
     code: 'no_route' | 'not_implemented',
     idHeader: [string, string],
+    pages: ErrorPages,
   ): void {
     record.status = status;
     record.errorCode = code;
-    respondWithError(exchange, status, code, idHeader);
+    respondWithError(exchange, status, code, idHeader, pages);
     this.observe(exchange, record);
   }
 

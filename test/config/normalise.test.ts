@@ -8,6 +8,7 @@ describe('normalised config', () => {
       listenAddr: { host: '127.0.0.1', port: 3000 },
       admin: { enabled: true, listenAddr: { host: '127.0.0.1', port: 9901 }, publicPathPrefix: null },
       accessLog: { enabled: true, format: 'json', path: null },
+      errorPages: [],
       requestIdHeader: 'x-request-id',
       shutdownTimeoutSecs: 30,
       trustedProxies: [],
@@ -19,6 +20,7 @@ describe('normalised config', () => {
           host: null,
           pathPrefix: '/api',
           accessLog: true,
+          errorPages: [],
           targets: [{ url: 'http://backend:8080', weight: 1, healthPath: '/health' }],
           pathRewrite: null,
           preserveHost: false,
@@ -144,6 +146,7 @@ describe('normalised config', () => {
       host: null,
       pathPrefix: '/old',
       accessLog: true,
+      errorPages: [],
       target: '/new',
       statusCode: 307,
     });
@@ -159,6 +162,7 @@ describe('normalised config', () => {
       host: null,
       pathPrefix: '/files',
       accessLog: true,
+      errorPages: [],
       root: './public',
     });
     expect(result.warnings).toHaveLength(1);

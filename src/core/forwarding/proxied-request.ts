@@ -15,7 +15,7 @@ import type {
 import { AttemptOutcome } from '../backends/route-pool';
 import type { ForwardRoute } from '../compiled-route';
 import type { ErrorCode } from '../error-responses';
-import { errorBody, respondWithError } from '../error-responses';
+import { respondWithError } from '../error-responses';
 import { ReplayableBody } from './replayable-body';
 import { buildUpstreamRequestHeaders } from './request-headers';
 import { buildClientResponseHead } from './response-headers';
@@ -68,7 +68,6 @@ const STATUS_CODES: Readonly<Record<number, ErrorCode>> = {
   504: 'gateway_timeout',
 };
 
-const UNAVAILABLE_HEADERS = ['content-type', 'application/json', 'retry-after'];
 
 /**
  * One client request carried to a route's backends: pick a backend, send, stream the response
@@ -263,7 +262,7 @@ export class ProxiedRequest implements UpstreamResponseHandler {
     this.settled = true;
     this.record.status = 503;
     const retryAfter = String(this.route.pool.retryAfterSecs(now));
-    this.exchange.respond(503, [...UNAVAILABLE_HEADERS, retryAfter, this.idHeader[0], this.idHeader[1]], errorBody('service_unavailable', 503));
+    respondWithError(this.exchange, 503, 'service_unavailable', ['retry-after', retryAfter, this.idHeader[0], this.idHeader[1]], this.route.errorPages);
     this.complete('service_unavailable');
   }
 
@@ -289,7 +288,7 @@ export class ProxiedRequest implements UpstreamResponseHandler {
   private answerError(status: number, code: ErrorCode): void {
     this.settled = true;
     this.record.status = status;
-    respondWithError(this.exchange, status, code, this.idHeader);
+    respondWithError(this.exchange, status, code, this.idHeader, this.route.errorPages);
     this.complete(code);
   }
 

@@ -39,7 +39,7 @@ export function backend(url: string, weight = 1): BackendTarget {
 }
 
 export function proxy(key: string, target: string, options: Partial<ProxyRoute> = {}): ProxyRoute {
-  return { type: 'proxy', ...keyParts(key), accessLog: true, targets: [backend(target)], ...UPSTREAM_DEFAULTS, ...options };
+  return { type: 'proxy', ...keyParts(key), accessLog: true, errorPages: [], targets: [backend(target)], ...UPSTREAM_DEFAULTS, ...options };
 }
 
 export function loadBalance(key: string, targets: (string | BackendTarget)[], options: Partial<LoadBalanceRoute> = {}): LoadBalanceRoute {
@@ -47,6 +47,7 @@ export function loadBalance(key: string, targets: (string | BackendTarget)[], op
     type: 'load_balance',
     ...keyParts(key),
     accessLog: true,
+    errorPages: [],
     targets: targets.map((t) => (typeof t === 'string' ? backend(t) : t)),
     strategy: 'round_robin',
     hashKey: { by: 'ip', name: null },
@@ -56,11 +57,11 @@ export function loadBalance(key: string, targets: (string | BackendTarget)[], op
 }
 
 export function redirectRoute(key: string, target: string, statusCode: RedirectRoute['statusCode']): RedirectRoute {
-  return { type: 'redirect', ...keyParts(key), accessLog: true, target, statusCode };
+  return { type: 'redirect', ...keyParts(key), accessLog: true, errorPages: [], target, statusCode };
 }
 
 export function staticRoute(key: string): StaticRoute {
-  return { type: 'static', ...keyParts(key), accessLog: true, root: '/srv/www' };
+  return { type: 'static', ...keyParts(key), accessLog: true, errorPages: [], root: '/srv/www' };
 }
 
 export function config(routes: RouteConfig[], trustedProxies: string[] = []): ProxConfig {
@@ -68,6 +69,7 @@ export function config(routes: RouteConfig[], trustedProxies: string[] = []): Pr
     listenAddr: { host: '127.0.0.1', port: 3000 },
     admin: { enabled: true, listenAddr: { host: '127.0.0.1', port: 9901 }, publicPathPrefix: null },
     accessLog: { enabled: true, format: 'json', path: null },
+    errorPages: [],
     requestIdHeader: 'x-request-id',
     shutdownTimeoutSecs: 30,
     trustedProxies,
