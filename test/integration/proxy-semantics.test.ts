@@ -212,6 +212,23 @@ routes:
       await backend.close();
     }
   });
+
+  it('names IPv4 clients of a dual-stack listener in IPv4 form and IPv6 clients in short form', async () => {
+    const backend = await startBackend();
+    const prox = await startProx(`
+listen_addr: "[::]:0"
+routes:
+  "/": { type: proxy, target: "${backend.url}" }
+`);
+    try {
+      const overIpv4 = json<Echo>(await send(`http://127.0.0.1:${prox.port}/x`));
+      const overIpv6 = json<Echo>(await send(`http://[::1]:${prox.port}/x`));
+      expect([overIpv4.headers['x-forwarded-for'], overIpv6.headers['x-forwarded-for']]).toEqual(['127.0.0.1', '::1']);
+    } finally {
+      await prox.stop();
+      await backend.close();
+    }
+  });
 });
 
 describe('upstream misbehaviour', () => {
