@@ -31,6 +31,10 @@ export function respondWithError(
   code: ErrorCode,
   extraHeaders: readonly string[] | null = null,
 ): void {
-  const headers = extraHeaders === null ? JSON_HEADERS : [...JSON_HEADERS, ...extraHeaders];
-  exchange.respond(status, headers, errorBody(code, status));
+  exchange.respond(status, errorHeaders(extraHeaders), errorBody(code, status));
+}
+
+/** The head of an error answer: its Content-Type plus `extraHeaders`. */
+export function errorHeaders(extraHeaders: readonly string[] | null): readonly string[] {
+  return extraHeaders === null ? JSON_HEADERS : [...JSON_HEADERS, ...extraHeaders];
 }

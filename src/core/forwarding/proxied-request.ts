@@ -1,5 +1,6 @@
 import type { RetryCondition } from '../../config/model';
 import type { BodySource } from '../../ports/body';
+import { BodyTooLargeError } from '../../ports/body-errors';
 import type { Clock, Timer } from '../../ports/clock';
 import type { HttpExchange } from '../../ports/http-server';
 import type { RequestObserver, RequestRecord, UpstreamOutcome } from '../../ports/request-observer';
@@ -15,7 +16,11 @@ import type {
 import { AttemptOutcome } from '../backends/route-pool';
 import type { ForwardRoute } from '../compiled-route';
 import type { ErrorCode } from '../error-responses';
-import { errorBody, respondWithError } from '../error-responses';
+import { errorBody, errorHeaders, respondWithError } from '../error-responses';
+import type { BodyReplacement } from '../rules/body-rules';
+import { DiscardedBody, type DiscardedBodyOwner } from '../rules/discarded-body';
+import type { ExchangeRules } from '../rules/exchange-rules';
+import { FixedBody } from '../rules/fixed-body';
 import { ReplayableBody } from './replayable-body';
 import { buildUpstreamRequestHeaders } from './request-headers';
 import { buildClientResponseHead } from './response-headers';
@@ -71,6 +76,12 @@ const STATUS_CODES: Readonly<Record<number, ErrorCode>> = {
 const UNAVAILABLE_HEADERS = ['content-type', 'application/json', 'retry-after'];
 
 /**
+ * An upstream body that a response_body rule replaces is read and dropped up to this size, so
+ * its connection goes back to the pool; a larger one, or one of unknown length, is cut at once.
+ */
+const DRAIN_LIMIT_BYTES = 64 * 1024;
+
+/**
  * One client request carried to a route's backends: pick a backend, send, stream the response
  * back with flow control both ways, and retry on another backend when the route allows it.
  *
@@ -78,7 +89,7 @@ const UNAVAILABLE_HEADERS = ['content-type', 'application/json', 'retry-after'];
  * conditions, only for idempotent methods once the request was sent, only while the body can
  * be replayed whole, and never past the route's overall `timeout_secs`.
  */
-export class ProxiedRequest implements UpstreamResponseHandler {
+export class ProxiedRequest implements UpstreamResponseHandler, DiscardedBodyOwner {
   private call: UpstreamCall | null = null;
   private flow: UpstreamFlow | null = null;
   private responseStarted = false;
@@ -95,6 +106,9 @@ export class ProxiedRequest implements UpstreamResponseHandler {
   private currentRequest: UpstreamRequest | null = null;
   /** 5xx status of an attempt dropped for a retry, answered if no backend is left for it. */
   private lastRetriedStatus = 0;
+  /** A response_body replacement waiting for the upstream body it replaces to be drained. */
+  private replacement: BodyReplacement | null = null;
+  private replacementHeaders: string[] | null = null;
 
   private readonly replayable: ReplayableBody | null;
   private readonly startedAt: number;
@@ -112,10 +126,13 @@ export class ProxiedRequest implements UpstreamResponseHandler {
     private readonly record: RequestRecord,
     /** `[request-id-header, id]`, added upstream and to every answer. */
     private readonly idHeader: readonly [string, string],
+    /** The route's header and body rules for this exchange; null when the route has none. */
+    private readonly rules: ExchangeRules | null = null,
   ) {
     this.retriesLeft = route.retries.attempts;
     const body = exchange.request.body;
-    this.replayable = body !== null && this.retriesLeft > 0 ? new ReplayableBody(body, route.retries.bufferBytes) : null;
+    const replacedBody = rules !== null && rules.requestBody !== null;
+    this.replayable = body !== null && this.retriesLeft > 0 && !replacedBody ? new ReplayableBody(body, route.retries.bufferBytes) : null;
     this.startedAt = record.startedAtMs;
   }
 
@@ -123,6 +140,8 @@ export class ProxiedRequest implements UpstreamResponseHandler {
     this.exchange.onClientGone(() => this.onClientGone());
     // The client may already be gone (the callback then ran at once): send nothing upstream.
     if (this.settled) return;
+    const body = this.exchange.request.body;
+    if (body !== null && this.rules !== null && this.rules.requestBody !== null) body.start(new DiscardedBody(this));
     this.attempt();
   }
 
@@ -143,14 +162,16 @@ export class ProxiedRequest implements UpstreamResponseHandler {
     this.record.backend = target.url;
     this.attemptStartedAt = now;
     const remainingMs = this.route.timeoutMs - (now - this.startedAt);
+    const headers = buildUpstreamRequestHeaders(this.exchange.request, target.authority, this.route.policy, {
+      header: this.idHeader[0],
+      value: this.idHeader[1],
+    });
+    this.rules?.editUpstreamHeaders(headers);
     const request: UpstreamRequest = {
       origin: target.origin,
       method: this.exchange.request.method,
       pathAndQuery: target.basePath + this.pathAndQuery,
-      headers: buildUpstreamRequestHeaders(this.exchange.request, target.authority, this.route.policy, {
-        header: this.idHeader[0],
-        value: this.idHeader[1],
-      }),
+      headers,
       body: this.bodyForAttempt(),
       connectTimeoutMs: this.route.connectTimeoutMs,
       headersTimeoutMs: remainingMs,
@@ -164,6 +185,7 @@ export class ProxiedRequest implements UpstreamResponseHandler {
   }
 
   private bodyForAttempt(): BodySource | null {
+    if (this.rules !== null && this.rules.requestBody !== null) return new FixedBody(this.rules.requestBody.bytes);
     if (this.replayable !== null) return this.replayable.nextAttempt();
     return this.exchange.request.body;
   }
@@ -187,11 +209,34 @@ export class ProxiedRequest implements UpstreamResponseHandler {
     this.record.status = status;
     const head = buildClientResponseHead(headers, this.idHeader[0]);
     head.headers.push(this.idHeader[0], this.idHeader[1]);
+    if (this.rules !== null) {
+      const replacement = this.rules.responseBodyFor(status, headers);
+      this.rules.editClientHeaders(head.headers, status, headers, replacement);
+      if (replacement !== null) return this.replaceResponseBody(head.headers, replacement, head.contentLength);
+    }
     this.exchange.startResponse(status, head.headers, head.contentLength);
+  }
+
+  private replaceResponseBody(headers: string[], replacement: BodyReplacement, upstreamLength: number | null): void {
+    this.replacement = replacement;
+    this.replacementHeaders = headers;
+    const small = upstreamLength !== null && upstreamLength <= DRAIN_LIMIT_BYTES;
+    // A HEAD response has no body whatever its Content-Length says.
+    if (small || this.exchange.request.method === 'HEAD') return;
+    this.call?.abort();
+    this.sendReplacement();
+  }
+
+  private sendReplacement(): void {
+    this.settled = true;
+    this.finishAttempt(this.headOutcome, this.headOutcome === AttemptOutcome.ServerError ? 'http_5xx' : 'success');
+    this.exchange.respond(this.record.status, this.replacementHeaders!, this.replacement!.bytes);
+    this.complete(null);
   }
 
   onUpstreamData(chunk: Uint8Array): boolean {
     if (this.settled) return false;
+    if (this.replacement !== null) return true;
     if (this.exchange.write(chunk)) return true;
     this.exchange.onWritable(this.resumeUpstream);
     return false;
@@ -199,6 +244,7 @@ export class ProxiedRequest implements UpstreamResponseHandler {
 
   onUpstreamEnd(): void {
     if (this.settled) return;
+    if (this.replacement !== null) return this.sendReplacement();
     this.settled = true;
     this.finishAttempt(this.headOutcome, this.headOutcome === AttemptOutcome.ServerError ? 'http_5xx' : 'success');
     this.exchange.end();
@@ -213,6 +259,8 @@ export class ProxiedRequest implements UpstreamResponseHandler {
       this.settled = true;
       this.finishAttempt(handling.backendVerdict, handling.outcome);
       this.context.completion.upstreamFailed(failure, this.currentRequest!, false);
+      // The body being drained was going to be dropped anyway: the replacement is still whole.
+      if (this.replacement !== null) return this.sendReplacement();
       // Headers are out: the only honest signal left is to break the connection.
       this.exchange.abort();
       this.complete('upstream_broken');
@@ -263,7 +311,9 @@ export class ProxiedRequest implements UpstreamResponseHandler {
     this.settled = true;
     this.record.status = 503;
     const retryAfter = String(this.route.pool.retryAfterSecs(now));
-    this.exchange.respond(503, [...UNAVAILABLE_HEADERS, retryAfter, this.idHeader[0], this.idHeader[1]], errorBody('service_unavailable', 503));
+    const headers = [...UNAVAILABLE_HEADERS, retryAfter, this.idHeader[0], this.idHeader[1]];
+    if (this.rules === null) this.exchange.respond(503, headers, errorBody('service_unavailable', 503));
+    else this.rules.respondLocally(this.exchange, 503, headers, errorBody('service_unavailable', 503));
     this.complete('service_unavailable');
   }
 
@@ -289,8 +339,18 @@ export class ProxiedRequest implements UpstreamResponseHandler {
   private answerError(status: number, code: ErrorCode): void {
     this.settled = true;
     this.record.status = status;
-    respondWithError(this.exchange, status, code, this.idHeader);
+    if (this.rules === null) respondWithError(this.exchange, status, code, this.idHeader);
+    else this.rules.respondLocally(this.exchange, status, errorHeaders(this.idHeader), errorBody(code, status));
     this.complete(code);
+  }
+
+  /** The client's body, discarded for a request_body replacement, broke a limit: answer 413. */
+  clientBodyFailed(error: Error): void {
+    if (this.settled || this.responseStarted || !(error instanceof BodyTooLargeError)) return;
+    this.cancelTimer();
+    this.finishAttempt(AttemptOutcome.Neutral, 'cancelled');
+    this.call?.abort();
+    this.answerError(413, 'payload_too_large');
   }
 
   private finishAttempt(outcome: AttemptOutcome, observed: UpstreamOutcome): void {
