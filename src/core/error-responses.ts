@@ -5,6 +5,7 @@ export type ErrorCode =
   | 'bad_request'
   | 'no_route'
   | 'payload_too_large'
+  | 'request_timeout'
   | 'not_implemented'
   | 'bad_gateway'
   | 'service_unavailable'

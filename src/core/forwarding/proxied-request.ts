@@ -141,7 +141,13 @@ export class ProxiedRequest implements UpstreamResponseHandler, DiscardedBodyOwn
     // The client may already be gone (the callback then ran at once): send nothing upstream.
     if (this.settled) return;
     const body = this.exchange.request.body;
-    if (body !== null && this.rules !== null && this.rules.requestBody !== null) body.start(new DiscardedBody(this));
+    if (body !== null && this.rules !== null && this.rules.requestBody !== null) {
+      // The replacement goes upstream once the client's own body has been read and dropped,
+      // within the route's time budget.
+      this.timer = this.context.clock.setTimer(this.route.timeoutMs, () => this.onClientBodyDeadline(), true);
+      body.start(new DiscardedBody(this));
+      return;
+    }
     this.attempt();
   }
 
@@ -344,13 +350,24 @@ export class ProxiedRequest implements UpstreamResponseHandler, DiscardedBodyOwn
     this.complete(code);
   }
 
-  /** The client's body, discarded for a request_body replacement, broke a limit: answer 413. */
-  clientBodyFailed(error: Error): void {
-    if (this.settled || this.responseStarted || !(error instanceof BodyTooLargeError)) return;
+  clientBodyDiscarded(): void {
+    if (this.settled) return;
     this.cancelTimer();
-    this.finishAttempt(AttemptOutcome.Neutral, 'cancelled');
-    this.call?.abort();
+    this.attempt();
+  }
+
+  /** The client's body, discarded for a request_body replacement, broke the size limit: 413. */
+  clientBodyFailed(error: Error): void {
+    // A client that left is handled by onClientGone.
+    if (this.settled || !(error instanceof BodyTooLargeError)) return;
+    this.cancelTimer();
     this.answerError(413, 'payload_too_large');
+  }
+
+  private onClientBodyDeadline(): void {
+    this.timer = null;
+    if (this.settled) return;
+    this.answerError(408, 'request_timeout');
   }
 
   private finishAttempt(outcome: AttemptOutcome, observed: UpstreamOutcome): void {

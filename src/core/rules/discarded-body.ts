@@ -1,15 +1,18 @@
 import type { BodySink } from '../../ports/body';
 
-/** Told when a discarded client body fails (e.g. it grew over limits.max_body_bytes). */
+/** Told how a discarded client body ends. */
 export interface DiscardedBodyOwner {
+  /** The whole body has been read (and dropped). */
+  clientBodyDiscarded(): void;
+  /** It failed, e.g. it grew over limits.max_body_bytes or the client left. */
   clientBodyFailed(error: Error): void;
 }
 
 /**
  * Reads the client's request body and drops it, used when request_body replaces it. It is read
- * at once, at the client's pace and with nothing kept, rather than cancelled: the connection
- * stays usable for the client's next request, and a client that insists on sending its whole
- * body before reading the answer never stalls. limits.max_body_bytes still bounds it.
+ * at the client's pace with nothing kept, to its end, rather than cancelled: a client still
+ * sending when its answer came and the connection closed could see a reset instead of the
+ * answer, and the connection stays usable for the client's next request.
  */
 export class DiscardedBody implements BodySink {
   constructor(private readonly owner: DiscardedBodyOwner) {}
@@ -19,7 +22,7 @@ export class DiscardedBody implements BodySink {
   }
 
   onBodyEnd(): void {
-    // Nothing waits for the end of a body nobody uses.
+    this.owner.clientBodyDiscarded();
   }
 
   onBodyError(error: Error): void {

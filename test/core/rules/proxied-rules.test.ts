@@ -65,13 +65,15 @@ describe('request rules on the way upstream', () => {
     expect(headerMap(upstream.last.request.headers)['x-hit']).toBeUndefined();
   });
 
-  test('a matching request body rule sends the replacement and discards the client\'s body', () => {
+  test('a matching request body rule reads and drops the client\'s body, then sends the replacement', () => {
     const { send, upstream } = harness('request_body: {condition: {path_matches: /special}, set_text: "This is a modified request body."}');
     const client = new FakeBodySource();
     const exchange = send({ method: 'POST', path: '/api/special/post', body: client, headers: ['host', 'example.com', 'content-type', 'application/json', 'content-length', '20'] });
-    // The client's body is read at once, not left to stall the client.
+    // The client's body is read at once, never paused, and nothing goes upstream before its end.
     expect(client.starts).toBe(1);
-    client.push('{"original": "data"}');
+    client.push('{"original": ');
+    client.push('"data"}');
+    expect([client.pauses, upstream.dispatches.length]).toEqual([0, 0]);
     client.end();
     const request = upstream.last.request;
     expect(headerMap(request.headers)['content-length']).toEqual(['32']);
@@ -100,6 +102,7 @@ describe('request rules on the way upstream', () => {
     const { send, upstream, clock } = harness('retries: {attempts: 1, on: [connect_error]}', 'request_body: {set_text: replaced}');
     const client = new FakeBodySource();
     send({ method: 'POST', body: client });
+    client.end();
     upstream.last.handler.onUpstreamError({ kind: 'connect_refused', requestSent: false, detail: 'refused' });
     clock.flush();
     expect(upstream.dispatches).toHaveLength(2);
@@ -112,17 +115,31 @@ describe('request rules on the way upstream', () => {
     const client = new FakeBodySource();
     const exchange = send({ method: 'POST', body: client });
     client.fail(new BodyTooLargeError(10));
-    expect(upstream.last.aborts).toBe(1);
+    expect(upstream.dispatches).toHaveLength(0);
     expect(onlyResponse(exchange).status).toBe(413);
   });
 
-  test('a client that leaves while its discarded body streams cancels the upstream request', () => {
-    const { send, upstream, pipeline } = harness('request_body: {set_text: replaced}');
+  test('a client whose discarded body stalls gets 408 when the route\'s time budget is spent', () => {
+    const { send, upstream, clock, pipeline } = harness('timeout_secs: 2', 'request_body: {set_text: replaced}');
+    const client = new FakeBodySource();
+    const exchange = send({ method: 'POST', body: client });
+    client.push('part');
+    clock.advance(1_999);
+    expect(exchange.events).toEqual([]);
+    clock.advance(1);
+    expect(onlyResponse(exchange).status).toBe(408);
+    expect(upstream.dispatches).toHaveLength(0);
+    expect(pipeline.drain.count).toBe(0);
+  });
+
+  test('a client that leaves while its discarded body streams sends nothing upstream', () => {
+    const { send, upstream, pipeline, clock } = harness('request_body: {set_text: replaced}');
     const client = new FakeBodySource();
     const exchange = send({ method: 'POST', body: client });
     exchange.goAway();
-    expect(upstream.last.aborts).toBe(1);
     expect(pipeline.drain.count).toBe(0);
+    expect(clock.pendingTimers).toBe(0);
+    expect(upstream.dispatches).toHaveLength(0);
   });
 });
 
