@@ -131,6 +131,68 @@ export interface UpstreamOptions {
   readonly retries: RetrySpec;
   /** Panic threshold 0..100: below this share of available backends, all are used. 0 = off. */
   readonly minHealthyPercent: number;
+  /** request_headers / response_headers / request_body / response_body. */
+  readonly rules: MessageRulesSpec;
+}
+
+/** Values a header rule may fill in per request: `{client_ip}`, ... */
+export type PlaceholderName =
+  | 'client_ip'
+  | 'timestamp'
+  | 'timestamp_iso'
+  | 'request_id'
+  | 'host'
+  | 'uri_path'
+  | 'method'
+  | 'route';
+
+export type TemplatePart =
+  | { readonly kind: 'literal'; readonly text: string }
+  | { readonly kind: 'placeholder'; readonly name: PlaceholderName };
+
+/** When a rule applies; every non-null field must match. */
+export interface RuleCondition {
+  /** Regular expression source, searched in the request path. */
+  readonly pathMatches: string | null;
+  /** Upper-case methods, any of which matches. */
+  readonly methodIs: readonly string[] | null;
+  /** Request rules: a client request header. Response rules: an upstream response header. */
+  readonly hasHeader: { readonly name: string; readonly valueMatches: string | null } | null;
+  /** Response rules only: the status of the answer. */
+  readonly status: readonly StatusRange[] | null;
+}
+
+export interface HeaderValueRule {
+  /** Lower-cased. */
+  readonly name: string;
+  readonly value: readonly TemplatePart[];
+}
+
+/** One block of header edits, applied as remove, then add, then append. */
+export interface HeaderRuleSpec {
+  readonly condition: RuleCondition | null;
+  /** Lower-cased names. */
+  readonly remove: readonly string[];
+  /** Set: replaces every header of that name. */
+  readonly add: readonly HeaderValueRule[];
+  /** Adds another header line, keeping existing ones. */
+  readonly append: readonly HeaderValueRule[];
+}
+
+/** One whole-body replacement. */
+export interface BodyRuleSpec {
+  readonly condition: RuleCondition | null;
+  readonly body: string;
+  readonly contentType: string;
+}
+
+/** A route's header and body rules; empty lists when none are configured. */
+export interface MessageRulesSpec {
+  readonly requestHeaders: readonly HeaderRuleSpec[];
+  readonly responseHeaders: readonly HeaderRuleSpec[];
+  /** The first whose condition matches replaces the body. */
+  readonly requestBody: readonly BodyRuleSpec[];
+  readonly responseBody: readonly BodyRuleSpec[];
 }
 
 export interface ProxyRoute extends RouteKey, UpstreamOptions {

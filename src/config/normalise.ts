@@ -24,6 +24,7 @@ import type {
 } from './model';
 import type { RawAccessLog, RawAdmin, RawConfig, RawHealthCheck, RawRoute, RawTarget } from './raw-config';
 import { isRouteKeyProblem, normalisePathPrefix, parseRouteKey } from './route-key';
+import { messageRules } from './rules-normalise';
 import { isStatusRangeProblem, parseStatusRanges } from './status-ranges';
 import { backendUrlKey } from './url-rules';
 
@@ -108,6 +109,7 @@ function upstreamOptions(route: RawRoute, raw: RawConfig): UpstreamOptions {
     circuitBreaker: circuitBreaker(route),
     retries: retries(route),
     minHealthyPercent: route.min_healthy_percent ?? DEFAULTS.minHealthyPercent,
+    rules: messageRules(route),
   };
 }
 

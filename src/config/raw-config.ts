@@ -95,10 +95,32 @@ export interface RawRoute {
   readonly errors?: RawErrorPages;
   /** Inactive features are validated by the schema but never read, so their shape is left open. */
   readonly rate_limit?: unknown;
-  readonly request_headers?: unknown;
-  readonly response_headers?: unknown;
-  readonly request_body?: unknown;
-  readonly response_body?: unknown;
+  /** A block, or (prox extension) a list of blocks. */
+  readonly request_headers?: RawHeaderRule | readonly RawHeaderRule[];
+  readonly response_headers?: RawHeaderRule | readonly RawHeaderRule[];
+  readonly request_body?: RawBodyRule | readonly RawBodyRule[];
+  readonly response_body?: RawBodyRule | readonly RawBodyRule[];
+}
+
+export interface RawCondition {
+  readonly path_matches?: string;
+  readonly method_is?: string | readonly string[];
+  readonly has_header?: { readonly name: string; readonly value_matches?: string };
+  /** Response rules only: a code, a string of codes and ranges, or a list of either. */
+  readonly status?: number | string | readonly (number | string)[];
+}
+
+export interface RawHeaderRule {
+  readonly condition?: RawCondition;
+  readonly add?: Readonly<Record<string, string>>;
+  readonly append?: Readonly<Record<string, string>>;
+  readonly remove?: readonly string[];
+}
+
+export interface RawBodyRule {
+  readonly condition?: RawCondition;
+  readonly set_text?: string;
+  readonly set_json?: unknown;
 }
 
 export interface RawLimits {

@@ -4,6 +4,7 @@ import { isListenAddressProblem, parseListenAddress } from './listen-address';
 import { checkOperationsSettings } from './operations-checks';
 import { asRecord, asString } from './raw-config';
 import { isRouteKeyProblem, parseRouteKey } from './route-key';
+import { checkMessageRules } from './rule-checks';
 import { checkUpstreamSettings } from './upstream-checks';
 import { backendUrlProblem, redirectTargetProblem } from './url-rules';
 
@@ -24,6 +25,7 @@ export function runSemanticChecks(data: unknown, out: DiagnosticList): void {
   checkTls(config['tls'], out);
   checkBackendHealthPaths(config['backend_health_paths'], out);
   checkUpstreamSettings(config, out);
+  checkMessageRules(config, out);
   checkOperationsSettings(config, out);
 }
 
@@ -83,15 +85,6 @@ function checkRouteFields(at: readonly string[], route: Readonly<Record<string, 
       anchor: 'key',
       hint: 'strip_prefix: true is the same as path_rewrite: "/"; keep only one of them',
     });
-  }
-  for (const field of ['request_body', 'response_body']) {
-    const body = asRecord(route[field]);
-    if (body && 'set_text' in body && 'set_json' in body) {
-      out.error([...at, field, 'set_json'], '"set_text" and "set_json" cannot both be set', {
-        anchor: 'key',
-        hint: 'a body is replaced by one of them; keep only one',
-      });
-    }
   }
 }
 

@@ -6,6 +6,7 @@ import { PoolMember } from './backends/pool-member';
 import { RoutePool } from './backends/route-pool';
 import type { ForwardingPolicy } from './forwarding/request-headers';
 import { parseUpstreamTarget } from './forwarding/upstream-target';
+import { RouteRules } from './rules/route-rules';
 import { RouteTable } from './routing/route-table';
 
 /**
@@ -37,6 +38,8 @@ export interface ForwardRoute extends CompiledRouteBase {
   /** Overall budget to the response head (retries included) and the longest body gap. */
   readonly timeoutMs: number;
   readonly retries: RetrySpec;
+  /** Header and body rules; null when the route has none. */
+  readonly rules: RouteRules | null;
 }
 
 export interface RedirectRoute extends CompiledRouteBase {
@@ -118,6 +121,7 @@ function compileRoute(route: RouteConfig, deps: CompileDependencies): CompiledRo
         connectTimeoutMs: route.connectTimeoutSecs * 1000,
         timeoutMs: route.timeoutSecs * 1000,
         retries: route.retries,
+        rules: RouteRules.compile(route.rules, route.key, deps.isTrustedPeer),
       };
     }
     case 'redirect':

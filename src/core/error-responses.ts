@@ -6,6 +6,7 @@ export type ErrorCode =
   | 'bad_request'
   | 'no_route'
   | 'payload_too_large'
+  | 'request_timeout'
   | 'not_implemented'
   | 'bad_gateway'
   | 'service_unavailable'
@@ -71,8 +72,24 @@ export function respondWithError(
   extraHeaders: readonly string[] | null = null,
   pages: ErrorPages = ErrorPages.BUILT_IN,
 ): void {
+  const answer = errorAnswer(status, code, extraHeaders, pages);
+  exchange.respond(status, answer.headers, answer.body);
+}
+
+export interface ErrorAnswer {
+  readonly headers: readonly string[];
+  readonly body: string;
+}
+
+/** Head and body of an error answer: the route's page for `status`, else the short JSON. */
+export function errorAnswer(
+  status: number,
+  code: ErrorCode,
+  extraHeaders: readonly string[] | null,
+  pages: ErrorPages,
+): ErrorAnswer {
   const page = pages.pageFor(status);
   const contentType = page === undefined ? JSON_TYPE : page.contentType;
   const headers = extraHeaders === null ? ['content-type', contentType] : ['content-type', contentType, ...extraHeaders];
-  exchange.respond(status, headers, page === undefined ? errorBody(code, status) : page.body);
+  return { headers, body: page === undefined ? errorBody(code, status) : page.body };
 }

@@ -9,6 +9,7 @@ import { DrainTracker } from './drain-tracker';
 import { ErrorPages, respondWithError } from './error-responses';
 import { ExchangeCompletion, ForwardingContext, ProxiedRequest } from './forwarding/proxied-request';
 import { RequestIdGenerator } from './request-id';
+import { ExchangeRules } from './rules/exchange-rules';
 import { removeDotSegments, replacePrefix } from './routing/path';
 
 /** `route` label of requests that matched no route. */
@@ -109,8 +110,9 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion {
     const rewritten = route.pathRewrite === null ? path : replacePrefix(path, route.pathPrefix, route.pathRewrite);
     const pathAndQuery = request.query.length === 0 ? rewritten : rewritten + '?' + request.query;
     const hashKey = route.hashKey === null ? null : hashKeyOf(route.hashKey, route.strategy, request);
+    const rules = route.rules === null ? null : new ExchangeRules(route.rules, request, path, idHeader[1], this.deps.clock);
     this.drain.begin();
-    new ProxiedRequest(exchange, route, pathAndQuery, hashKey, this.forwarding, record, idHeader).start();
+    new ProxiedRequest(exchange, route, pathAndQuery, hashKey, this.forwarding, record, idHeader, rules).start();
   }
 
   private redirect(exchange: HttpExchange, route: RedirectRoute, record: RequestRecord, idHeader: [string, string]): void {

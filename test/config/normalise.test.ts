@@ -31,6 +31,7 @@ describe('normalised config', () => {
           circuitBreaker: null,
           retries: { attempts: 1, on: ['connect_error'], backoffMs: 0, bufferBytes: 65536 },
           minHealthyPercent: 0,
+          rules: { requestHeaders: [], responseHeaders: [], requestBody: [], responseBody: [] },
         },
       ],
     });

@@ -14,10 +14,6 @@ describe('the Prox README example config', () => {
       '/tls',
       '/routes/~1static/type',
       '/routes/~1proxy/rate_limit',
-      '/routes/~1proxy/request_headers',
-      '/routes/~1proxy/response_headers',
-      '/routes/~1proxy/request_body',
-      '/routes/~1proxy/response_body',
       '/routes/~1api~1v1/rate_limit',
       '/routes/~1balance/rate_limit',
     ]);

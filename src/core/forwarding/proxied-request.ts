@@ -1,5 +1,6 @@
 import type { RetryCondition } from '../../config/model';
 import type { BodySource } from '../../ports/body';
+import { BodyTooLargeError } from '../../ports/body-errors';
 import type { Clock, Timer } from '../../ports/clock';
 import type { HttpExchange } from '../../ports/http-server';
 import type { RequestObserver, RequestRecord, UpstreamOutcome } from '../../ports/request-observer';
@@ -15,7 +16,11 @@ import type {
 import { AttemptOutcome } from '../backends/route-pool';
 import type { ForwardRoute } from '../compiled-route';
 import type { ErrorCode } from '../error-responses';
-import { respondWithError } from '../error-responses';
+import { errorAnswer } from '../error-responses';
+import type { BodyReplacement } from '../rules/body-rules';
+import { DiscardedBody, type DiscardedBodyOwner } from '../rules/discarded-body';
+import type { ExchangeRules } from '../rules/exchange-rules';
+import { FixedBody } from '../rules/fixed-body';
 import { ReplayableBody } from './replayable-body';
 import { buildUpstreamRequestHeaders } from './request-headers';
 import { buildClientResponseHead } from './response-headers';
@@ -70,6 +75,12 @@ const STATUS_CODES: Readonly<Record<number, ErrorCode>> = {
 
 
 /**
+ * An upstream body that a response_body rule replaces is read and dropped up to this size, so
+ * its connection goes back to the pool; a larger one, or one of unknown length, is cut at once.
+ */
+const DRAIN_LIMIT_BYTES = 64 * 1024;
+
+/**
  * One client request carried to a route's backends: pick a backend, send, stream the response
  * back with flow control both ways, and retry on another backend when the route allows it.
  *
@@ -77,7 +88,7 @@ const STATUS_CODES: Readonly<Record<number, ErrorCode>> = {
  * conditions, only for idempotent methods once the request was sent, only while the body can
  * be replayed whole, and never past the route's overall `timeout_secs`.
  */
-export class ProxiedRequest implements UpstreamResponseHandler {
+export class ProxiedRequest implements UpstreamResponseHandler, DiscardedBodyOwner {
   private call: UpstreamCall | null = null;
   private flow: UpstreamFlow | null = null;
   private responseStarted = false;
@@ -94,6 +105,9 @@ export class ProxiedRequest implements UpstreamResponseHandler {
   private currentRequest: UpstreamRequest | null = null;
   /** 5xx status of an attempt dropped for a retry, answered if no backend is left for it. */
   private lastRetriedStatus = 0;
+  /** A response_body replacement waiting for the upstream body it replaces to be drained. */
+  private replacement: BodyReplacement | null = null;
+  private replacementHeaders: string[] | null = null;
 
   private readonly replayable: ReplayableBody | null;
   private readonly startedAt: number;
@@ -111,10 +125,13 @@ export class ProxiedRequest implements UpstreamResponseHandler {
     private readonly record: RequestRecord,
     /** `[request-id-header, id]`, added upstream and to every answer. */
     private readonly idHeader: readonly [string, string],
+    /** The route's header and body rules for this exchange; null when the route has none. */
+    private readonly rules: ExchangeRules | null = null,
   ) {
     this.retriesLeft = route.retries.attempts;
     const body = exchange.request.body;
-    this.replayable = body !== null && this.retriesLeft > 0 ? new ReplayableBody(body, route.retries.bufferBytes) : null;
+    const replacedBody = rules !== null && rules.requestBody !== null;
+    this.replayable = body !== null && this.retriesLeft > 0 && !replacedBody ? new ReplayableBody(body, route.retries.bufferBytes) : null;
     this.startedAt = record.startedAtMs;
   }
 
@@ -122,6 +139,14 @@ export class ProxiedRequest implements UpstreamResponseHandler {
     this.exchange.onClientGone(() => this.onClientGone());
     // The client may already be gone (the callback then ran at once): send nothing upstream.
     if (this.settled) return;
+    const body = this.exchange.request.body;
+    if (body !== null && this.rules !== null && this.rules.requestBody !== null) {
+      // The replacement goes upstream once the client's own body has been read and dropped,
+      // within the route's time budget.
+      this.timer = this.context.clock.setTimer(this.route.timeoutMs, () => this.onClientBodyDeadline(), true);
+      body.start(new DiscardedBody(this));
+      return;
+    }
     this.attempt();
   }
 
@@ -142,14 +167,16 @@ export class ProxiedRequest implements UpstreamResponseHandler {
     this.record.backend = target.url;
     this.attemptStartedAt = now;
     const remainingMs = this.route.timeoutMs - (now - this.startedAt);
+    const headers = buildUpstreamRequestHeaders(this.exchange.request, target.authority, this.route.policy, {
+      header: this.idHeader[0],
+      value: this.idHeader[1],
+    });
+    this.rules?.editUpstreamHeaders(headers);
     const request: UpstreamRequest = {
       origin: target.origin,
       method: this.exchange.request.method,
       pathAndQuery: target.basePath + this.pathAndQuery,
-      headers: buildUpstreamRequestHeaders(this.exchange.request, target.authority, this.route.policy, {
-        header: this.idHeader[0],
-        value: this.idHeader[1],
-      }),
+      headers,
       body: this.bodyForAttempt(),
       connectTimeoutMs: this.route.connectTimeoutMs,
       headersTimeoutMs: remainingMs,
@@ -163,6 +190,7 @@ export class ProxiedRequest implements UpstreamResponseHandler {
   }
 
   private bodyForAttempt(): BodySource | null {
+    if (this.rules !== null && this.rules.requestBody !== null) return new FixedBody(this.rules.requestBody.bytes);
     if (this.replayable !== null) return this.replayable.nextAttempt();
     return this.exchange.request.body;
   }
@@ -186,11 +214,34 @@ export class ProxiedRequest implements UpstreamResponseHandler {
     this.record.status = status;
     const head = buildClientResponseHead(headers, this.idHeader[0]);
     head.headers.push(this.idHeader[0], this.idHeader[1]);
+    if (this.rules !== null) {
+      const replacement = this.rules.responseBodyFor(status, headers);
+      this.rules.editClientHeaders(head.headers, status, headers, replacement);
+      if (replacement !== null) return this.replaceResponseBody(head.headers, replacement, head.contentLength);
+    }
     this.exchange.startResponse(status, head.headers, head.contentLength);
+  }
+
+  private replaceResponseBody(headers: string[], replacement: BodyReplacement, upstreamLength: number | null): void {
+    this.replacement = replacement;
+    this.replacementHeaders = headers;
+    const small = upstreamLength !== null && upstreamLength <= DRAIN_LIMIT_BYTES;
+    // A HEAD response has no body whatever its Content-Length says.
+    if (small || this.exchange.request.method === 'HEAD') return;
+    this.call?.abort();
+    this.sendReplacement();
+  }
+
+  private sendReplacement(): void {
+    this.settled = true;
+    this.finishAttempt(this.headOutcome, this.headOutcome === AttemptOutcome.ServerError ? 'http_5xx' : 'success');
+    this.exchange.respond(this.record.status, this.replacementHeaders!, this.replacement!.bytes);
+    this.complete(null);
   }
 
   onUpstreamData(chunk: Uint8Array): boolean {
     if (this.settled) return false;
+    if (this.replacement !== null) return true;
     if (this.exchange.write(chunk)) return true;
     this.exchange.onWritable(this.resumeUpstream);
     return false;
@@ -198,6 +249,7 @@ export class ProxiedRequest implements UpstreamResponseHandler {
 
   onUpstreamEnd(): void {
     if (this.settled) return;
+    if (this.replacement !== null) return this.sendReplacement();
     this.settled = true;
     this.finishAttempt(this.headOutcome, this.headOutcome === AttemptOutcome.ServerError ? 'http_5xx' : 'success');
     this.exchange.end();
@@ -212,6 +264,8 @@ export class ProxiedRequest implements UpstreamResponseHandler {
       this.settled = true;
       this.finishAttempt(handling.backendVerdict, handling.outcome);
       this.context.completion.upstreamFailed(failure, this.currentRequest!, false);
+      // The body being drained was going to be dropped anyway: the replacement is still whole.
+      if (this.replacement !== null) return this.sendReplacement();
       // Headers are out: the only honest signal left is to break the connection.
       this.exchange.abort();
       this.complete('upstream_broken');
@@ -262,7 +316,7 @@ export class ProxiedRequest implements UpstreamResponseHandler {
     this.settled = true;
     this.record.status = 503;
     const retryAfter = String(this.route.pool.retryAfterSecs(now));
-    respondWithError(this.exchange, 503, 'service_unavailable', ['retry-after', retryAfter, this.idHeader[0], this.idHeader[1]], this.route.errorPages);
+    this.answerLocally(503, 'service_unavailable', ['retry-after', retryAfter, this.idHeader[0], this.idHeader[1]]);
     this.complete('service_unavailable');
   }
 
@@ -288,8 +342,35 @@ export class ProxiedRequest implements UpstreamResponseHandler {
   private answerError(status: number, code: ErrorCode): void {
     this.settled = true;
     this.record.status = status;
-    respondWithError(this.exchange, status, code, this.idHeader, this.route.errorPages);
+    this.answerLocally(status, code, this.idHeader);
     this.complete(code);
+  }
+
+  /** prox's own error answer: the route's error page or the short JSON, through the response rules. */
+  private answerLocally(status: number, code: ErrorCode, extraHeaders: readonly string[]): void {
+    const answer = errorAnswer(status, code, extraHeaders, this.route.errorPages);
+    if (this.rules === null) this.exchange.respond(status, answer.headers, answer.body);
+    else this.rules.respondLocally(this.exchange, status, answer.headers, answer.body);
+  }
+
+  clientBodyDiscarded(): void {
+    if (this.settled) return;
+    this.cancelTimer();
+    this.attempt();
+  }
+
+  /** The client's body, discarded for a request_body replacement, broke the size limit: 413. */
+  clientBodyFailed(error: Error): void {
+    // A client that left is handled by onClientGone.
+    if (this.settled || !(error instanceof BodyTooLargeError)) return;
+    this.cancelTimer();
+    this.answerError(413, 'payload_too_large');
+  }
+
+  private onClientBodyDeadline(): void {
+    this.timer = null;
+    if (this.settled) return;
+    this.answerError(408, 'request_timeout');
   }
 
   private finishAttempt(outcome: AttemptOutcome, observed: UpstreamOutcome): void {

@@ -27,6 +27,7 @@ export const UPSTREAM_DEFAULTS: UpstreamOptions = {
   circuitBreaker: null,
   retries: { attempts: 0, on: ['connect_error'], backoffMs: 0, bufferBytes: 65536 },
   minHealthyPercent: 0,
+  rules: { requestHeaders: [], responseHeaders: [], requestBody: [], responseBody: [] },
 };
 
 export function keyParts(key: string): { key: string; host: string | null; pathPrefix: string } {
