@@ -5,7 +5,7 @@ import { asRecord } from './raw-config';
 export const FEATURE_LEVEL = 'prox 0.1';
 
 const TOP_LEVEL_FIELDS = ['tls', 'protocols'] as const;
-const ROUTE_FIELDS = ['rate_limit', 'request_headers', 'response_headers', 'request_body', 'response_body'] as const;
+const ROUTE_FIELDS = ['request_headers', 'response_headers', 'request_body', 'response_body'] as const;
 
 /**
  * Prox config that this version validates but does not act on yet. A file written for Prox must

@@ -12,6 +12,7 @@ import type {
   ListenAddress,
   PassiveHealthSpec,
   ProxConfig,
+  RateLimitSpec,
   RetryCondition,
   RetrySpec,
   RouteConfig,
@@ -19,7 +20,8 @@ import type {
   StatusRange,
   UpstreamOptions,
 } from './model';
-import type { RawAccessLog, RawAdmin, RawConfig, RawHealthCheck, RawRoute, RawTarget } from './raw-config';
+import type { RawAccessLog, RawAdmin, RawConfig, RawHealthCheck, RawRateLimit, RawRoute, RawTarget } from './raw-config';
+import { isPeriodProblem, parsePeriod } from './rate-limit-rules';
 import { isRouteKeyProblem, normalisePathPrefix, parseRouteKey } from './route-key';
 import { isStatusRangeProblem, parseStatusRanges } from './status-ranges';
 import { backendUrlKey } from './url-rules';
@@ -214,7 +216,11 @@ function hashKey(key: string, route: RawRoute): HashKeySpec {
 }
 
 function normaliseRoute(key: string, route: RawRoute, raw: RawConfig): RouteConfig {
-  const base = { ...routeKey(key), accessLog: route.access_log ?? DEFAULTS.routeAccessLog };
+  const base = {
+    ...routeKey(key),
+    accessLog: route.access_log ?? DEFAULTS.routeAccessLog,
+    rateLimit: route.rate_limit === undefined ? null : rateLimit(route.rate_limit),
+  };
   switch (route.type) {
     case 'proxy':
       return {
@@ -242,6 +248,25 @@ function normaliseRoute(key: string, route: RawRoute, raw: RawConfig): RouteConf
     case 'static':
       return { type: 'static', ...base, root: required(route.root, key, 'root') };
   }
+}
+
+function rateLimit(block: RawRateLimit): RateLimitSpec {
+  const defaults = DEFAULTS.rateLimit;
+  const period = parsePeriod(block.period);
+  if (isPeriodProblem(period)) throw new Error(`unvalidated rate_limit period reached normalise: ${period.message}`);
+  return {
+    by: block.by,
+    headerName: block.by === 'header' && block.header_name !== undefined ? block.header_name.toLowerCase() : null,
+    requests: block.requests,
+    periodSecs: period,
+    statusCode: block.status_code ?? defaults.statusCode,
+    message: block.message ?? null,
+    algorithm: block.algorithm ?? defaults.algorithm,
+    onMissingKey: block.on_missing_key ?? defaults.onMissingKey,
+    burst: block.burst ?? block.requests,
+    mode: block.mode ?? defaults.mode,
+    maxKeys: block.max_keys ?? defaults.maxKeys,
+  };
 }
 
 function required<T>(value: T | undefined, key: string, field: string): T {

@@ -53,6 +53,21 @@ export interface RawRetries {
   readonly backoff_ms?: number;
 }
 
+export interface RawRateLimit {
+  readonly by: 'ip' | 'header' | 'route';
+  readonly header_name?: string;
+  readonly requests: number;
+  /** `<n>s`, `<n>m` or `<n>h`. */
+  readonly period: string;
+  readonly status_code?: number;
+  readonly message?: string;
+  readonly algorithm?: 'token_bucket' | 'fixed_window' | 'sliding_window';
+  readonly on_missing_key?: 'allow' | 'deny';
+  readonly burst?: number;
+  readonly mode?: 'enforce' | 'shadow';
+  readonly max_keys?: number;
+}
+
 export type RawStrategy =
   | 'round_robin'
   | 'weighted_round_robin'
@@ -82,8 +97,8 @@ export interface RawRoute {
   readonly retry_buffer_bytes?: number;
   readonly min_healthy_percent?: number;
   readonly access_log?: boolean;
+  readonly rate_limit?: RawRateLimit;
   /** Inactive features are validated by the schema but never read, so their shape is left open. */
-  readonly rate_limit?: unknown;
   readonly request_headers?: unknown;
   readonly response_headers?: unknown;
   readonly request_body?: unknown;

@@ -1,10 +1,12 @@
 import type { BalanceStrategy, HashKeySpec, ProxConfig, RetrySpec, RouteConfig } from '../config/model';
+import type { RateLimitStore } from '../ports/rate-limit-store';
 import type { BackendGeneration } from './backends/backend-registry';
 import type { BackendEvents } from './backends/backend-events';
 import { PoolMember } from './backends/pool-member';
 import { RoutePool } from './backends/route-pool';
 import type { ForwardingPolicy } from './forwarding/request-headers';
 import { parseUpstreamTarget } from './forwarding/upstream-target';
+import { rateLimitId, RouteRateLimit } from './rate-limit/route-rate-limit';
 import { RouteTable } from './routing/route-table';
 
 /**
@@ -19,6 +21,8 @@ interface CompiledRouteBase {
   readonly pathPrefix: string;
   /** Requests on this route go to the access log. */
   readonly accessLog: boolean;
+  /** Checked after the route matched, before the request is served; null without `rate_limit`. */
+  readonly rateLimit: RouteRateLimit | null;
 }
 
 export interface ForwardRoute extends CompiledRouteBase {
@@ -53,6 +57,8 @@ export interface CompiledConfig {
   readonly routes: RouteTable<CompiledRoute>;
   /** Every upstream origin any route may use (pools for others can be closed). */
   readonly origins: ReadonlySet<string>;
+  /** Ids of the rate-limit counters the routes use (the store can forget the others). */
+  readonly rateLimitIds: ReadonlySet<string>;
 }
 
 export interface CompileDependencies {
@@ -60,6 +66,8 @@ export interface CompileDependencies {
   /** Where backend state comes from: reused from the running config when unchanged. */
   readonly backends: BackendGeneration;
   readonly events: BackendEvents;
+  /** Where rate-limit counters live: reused while a route's counting rule is unchanged. */
+  readonly rateLimits: RateLimitStore;
 }
 
 export function compileConfig(config: ProxConfig, deps: CompileDependencies): CompiledConfig {
@@ -68,11 +76,19 @@ export function compileConfig(config: ProxConfig, deps: CompileDependencies): Co
   for (const route of compiled) {
     if (route.kind === 'forward') for (const member of route.pool.members) origins.add(member.target.origin);
   }
-  return { config, routes: new RouteTable(compiled), origins };
+  const rateLimitIds = new Set<string>();
+  for (const route of compiled) if (route.rateLimit !== null) rateLimitIds.add(route.rateLimit.id);
+  return { config, routes: new RouteTable(compiled), origins, rateLimitIds };
 }
 
 function compileRoute(route: RouteConfig, deps: CompileDependencies): CompiledRoute {
-  const base = { key: route.key, host: route.host, pathPrefix: route.pathPrefix, accessLog: route.accessLog };
+  const base = {
+    key: route.key,
+    host: route.host,
+    pathPrefix: route.pathPrefix,
+    accessLog: route.accessLog,
+    rateLimit: route.rateLimit === null ? null : new RouteRateLimit(rateLimitId(route.key, route.rateLimit), route.rateLimit, deps.rateLimits, deps.isTrustedPeer),
+  };
   switch (route.type) {
     case 'proxy':
     case 'load_balance': {

@@ -9,7 +9,8 @@ export type ErrorCode =
   | 'bad_gateway'
   | 'service_unavailable'
   | 'gateway_timeout'
-  | 'internal_error';
+  | 'internal_error'
+  | 'rate_limited';
 
 const JSON_HEADERS: readonly string[] = ['content-type', 'application/json'];
 const bodies = new Map<string, string>();

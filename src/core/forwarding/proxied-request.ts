@@ -110,8 +110,11 @@ export class ProxiedRequest implements UpstreamResponseHandler {
     private readonly hashKey: string | null,
     private readonly context: ForwardingContext,
     private readonly record: RequestRecord,
-    /** `[request-id-header, id]`, added upstream and to every answer. */
-    private readonly idHeader: readonly [string, string],
+    /**
+     * Flat `[name, value, ...]` headers added to every answer; the first pair is the request id
+     * header, which also goes upstream.
+     */
+    private readonly answerHeaders: readonly string[],
   ) {
     this.retriesLeft = route.retries.attempts;
     const body = exchange.request.body;
@@ -148,8 +151,8 @@ export class ProxiedRequest implements UpstreamResponseHandler {
       method: this.exchange.request.method,
       pathAndQuery: target.basePath + this.pathAndQuery,
       headers: buildUpstreamRequestHeaders(this.exchange.request, target.authority, this.route.policy, {
-        header: this.idHeader[0],
-        value: this.idHeader[1],
+        header: this.answerHeaders[0],
+        value: this.answerHeaders[1],
       }),
       body: this.bodyForAttempt(),
       connectTimeoutMs: this.route.connectTimeoutMs,
@@ -185,8 +188,8 @@ export class ProxiedRequest implements UpstreamResponseHandler {
     this.flow = flow;
     this.responseStarted = true;
     this.record.status = status;
-    const head = buildClientResponseHead(headers, this.idHeader[0]);
-    head.headers.push(this.idHeader[0], this.idHeader[1]);
+    const head = buildClientResponseHead(headers, this.answerHeaders[0]);
+    for (const header of this.answerHeaders) head.headers.push(header);
     this.exchange.startResponse(status, head.headers, head.contentLength);
   }
 
@@ -263,7 +266,7 @@ export class ProxiedRequest implements UpstreamResponseHandler {
     this.settled = true;
     this.record.status = 503;
     const retryAfter = String(this.route.pool.retryAfterSecs(now));
-    this.exchange.respond(503, [...UNAVAILABLE_HEADERS, retryAfter, this.idHeader[0], this.idHeader[1]], errorBody('service_unavailable', 503));
+    this.exchange.respond(503, [...UNAVAILABLE_HEADERS, retryAfter, ...this.answerHeaders], errorBody('service_unavailable', 503));
     this.complete('service_unavailable');
   }
 
@@ -289,7 +292,7 @@ export class ProxiedRequest implements UpstreamResponseHandler {
   private answerError(status: number, code: ErrorCode): void {
     this.settled = true;
     this.record.status = status;
-    respondWithError(this.exchange, status, code, this.idHeader);
+    respondWithError(this.exchange, status, code, this.answerHeaders);
     this.complete(code);
   }
 
