@@ -19,6 +19,7 @@ describe('normalised config', () => {
           host: null,
           pathPrefix: '/api',
           accessLog: true,
+          rateLimit: null,
           targets: [{ url: 'http://backend:8080', weight: 1, healthPath: '/health' }],
           pathRewrite: null,
           preserveHost: false,
@@ -144,6 +145,7 @@ describe('normalised config', () => {
       host: null,
       pathPrefix: '/old',
       accessLog: true,
+      rateLimit: null,
       target: '/new',
       statusCode: 307,
     });
@@ -159,6 +161,7 @@ describe('normalised config', () => {
       host: null,
       pathPrefix: '/files',
       accessLog: true,
+      rateLimit: null,
       root: './public',
     });
     expect(result.warnings).toHaveLength(1);
