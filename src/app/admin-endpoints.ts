@@ -122,6 +122,7 @@ export function redact(value: unknown): unknown {
 export interface AdvanceableClock {
   /** Returns the total offset in ms. */
   advance(ms: number): number;
+  nowMs(): number;
 }
 
 /**
@@ -136,6 +137,8 @@ export function withDebugClock(handler: AdminHandler, clock: AdvanceableClock): 
     const advance = new URLSearchParams(query).get('advance_ms');
     const ms = advance === null ? NaN : Number(advance);
     if (!Number.isFinite(ms) || ms < 0) return json(400, { error: 'bad_request', detail: 'advance_ms must be a number of ms >= 0' });
-    return json(200, { offset_ms: clock.advance(ms) });
+    const offset = clock.advance(ms);
+    // now_ms lets a test place itself inside an aligned rate-limit window.
+    return json(200, { offset_ms: offset, now_ms: clock.nowMs() });
   };
 }
