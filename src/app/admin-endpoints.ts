@@ -117,3 +117,28 @@ export function redact(value: unknown): unknown {
   }
   return value;
 }
+
+/** A clock the test-only debug endpoint can move forward. */
+export interface AdvanceableClock {
+  /** Returns the total offset in ms. */
+  advance(ms: number): number;
+  nowMs(): number;
+}
+
+/**
+ * TEST ONLY: adds `POST /debug/clock?advance_ms=N` to the admin listener when prox runs with
+ * PROX_TEST_CLOCK=offset, so integration tests can let time pass without sleeping. Never
+ * mounted otherwise, and never on the public listener.
+ */
+export function withDebugClock(handler: AdminHandler, clock: AdvanceableClock): AdminHandler {
+  return async (method, path, query = '') => {
+    if (path !== '/debug/clock') return handler(method, path, query);
+    if (method !== 'POST') return json(405, { error: 'method_not_allowed', allowed: ['POST'] });
+    const advance = new URLSearchParams(query).get('advance_ms');
+    const ms = advance === null ? NaN : Number(advance);
+    if (!Number.isFinite(ms) || ms < 0) return json(400, { error: 'bad_request', detail: 'advance_ms must be a number of ms >= 0' });
+    const offset = clock.advance(ms);
+    // now_ms lets a test place itself inside an aligned rate-limit window.
+    return json(200, { offset_ms: offset, now_ms: clock.nowMs() });
+  };
+}

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { formatListenAddress } from '../config/listen-address';
 import type { ProxConfig } from '../config/model';
-import { adminHandler, AdminState } from './admin-endpoints';
+import { AdvanceableClock, adminHandler, AdminState, withDebugClock } from './admin-endpoints';
 import type { AdminServer } from '../ports/admin-server';
 import type { AccessLogSink, BackendStateReason, BackendStateTarget, ProxMetrics } from '../ports/metrics';
 import type { RequestObserver } from '../ports/request-observer';
@@ -17,6 +17,7 @@ import type { HealthProbe } from '../ports/health-probe';
 import type { BoundListener, HttpExchange, HttpServer, ListenSpec } from '../ports/http-server';
 import type { Logger } from '../ports/logger';
 import type { RandomSource } from '../ports/random';
+import type { RateLimitStore } from '../ports/rate-limit-store';
 import type { UpstreamClient } from '../ports/upstream-client';
 
 export type TrustPredicateFactory = (trustedProxies: readonly string[]) => (address: string) => boolean;
@@ -32,6 +33,9 @@ export interface ProxServerParts {
   readonly adminServer: AdminServer;
   readonly metrics: ProxMetrics;
   readonly accessLog: AccessLogSink;
+  readonly rateLimits: RateLimitStore;
+  /** TEST ONLY (PROX_TEST_CLOCK=offset): the clock the admin listener's /debug/clock moves; null in production. */
+  readonly testClock?: AdvanceableClock | null;
   /** Established client connections on a local port (null where unknown). */
   readonly connectionCounter: (port: number) => number | null;
 }
@@ -116,6 +120,7 @@ export class ProxServer {
       throw error;
     }
     this.backends.commit(generation);
+    this.parts.rateLimits.retainOnly(compiled.rateLimitIds);
     this.config = config;
     this.noteConfig(config);
     this.parts.logger.info('listening', {
@@ -175,6 +180,7 @@ export class ProxServer {
     pipeline.replaceConfig(compiled);
     this.backends.commit(generation);
     this.parts.upstreams.retainOnly(compiled.origins);
+    this.parts.rateLimits.retainOnly(compiled.rateLimitIds);
     this.parts.accessLog.configure(config.accessLog);
     this.config = config;
     this.noteConfig(config);
@@ -214,6 +220,7 @@ export class ProxServer {
       isTrustedPeer: this.parts.trustPredicate(config.trustedProxies),
       backends: generation,
       events: this.backendEvents,
+      rateLimits: this.parts.rateLimits,
     });
     await generation.startNewMonitors();
     return { compiled, generation };
@@ -221,7 +228,10 @@ export class ProxServer {
 
   private async startAdmin(config: ProxConfig): Promise<void> {
     const { host, port } = config.admin.listenAddr;
-    this.adminListener = await this.parts.adminServer.listen(host, port, this.adminEndpoints);
+    const testClock = this.parts.testClock ?? null;
+    const handler = testClock === null ? this.adminEndpoints : withDebugClock(this.adminEndpoints, testClock);
+    if (testClock !== null) this.parts.logger.warn('TEST CLOCK ACTIVE (PROX_TEST_CLOCK=offset): POST /debug/clock moves time; never use in production', {});
+    this.adminListener = await this.parts.adminServer.listen(host, port, handler);
     this.parts.logger.info('admin listening', { address: formatListenAddress(this.adminListener) });
   }
 

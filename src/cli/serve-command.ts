@@ -37,7 +37,7 @@ export async function runServe(options: ServeOptions, env: NodeJS.ProcessEnv): P
     return loaded.unreadable ? 2 : 1;
   }
   keepRunningOnStrayErrors(logger);
-  const server = createProxServer({ logger });
+  const server = createProxServer({ logger, env });
   const reloader = new Reloader(server, configFile, loaded.config, logger);
   // Watching starts before the listener reports ready, so no change after that report is missed;
   // a change seen during startup is applied right after it.

@@ -5,6 +5,9 @@ import { PinoLogger } from '../adapters/logging/pino-logger';
 import { MathRandomSource } from '../adapters/system/math-random-source';
 import { trustPredicateFor } from '../adapters/system/proxy-addr-trust';
 import { SystemClock } from '../adapters/system/system-clock';
+import { OffsetClock } from '../adapters/system/offset-clock';
+import { MemoryRateLimitStore } from '../adapters/memory/memory-rate-limit-store';
+import { RateLimitStore } from '../ports/rate-limit-store';
 import { NodeAdminServer } from '../adapters/admin/node-admin-server';
 import { AccessLog } from '../adapters/logging/access-log';
 import { PrometheusMetrics } from '../adapters/prometheus/prometheus-metrics';
@@ -28,6 +31,8 @@ export interface CompositionOverrides {
   readonly logger?: Logger;
   readonly random?: RandomSource;
   readonly clock?: Clock;
+  /** Process environment; PROX_TEST_CLOCK=offset selects the test-only OffsetClock. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -36,7 +41,10 @@ export interface CompositionOverrides {
  */
 export function buildContainer(overrides: CompositionOverrides = {}): Container {
   const container = new Container({ defaultScope: 'Singleton' });
-  container.bind<Clock>(Clock).toConstantValue(overrides.clock ?? new SystemClock());
+  // Test only: a clock integration tests can move forward through the admin listener.
+  const testClock = overrides.clock === undefined && overrides.env?.PROX_TEST_CLOCK === 'offset' ? new OffsetClock() : null;
+  container.bind<Clock>(Clock).toConstantValue(overrides.clock ?? testClock ?? new SystemClock());
+  container.bind<RateLimitStore>(RateLimitStore).toResolvedValue(() => new MemoryRateLimitStore());
   container.bind<RandomSource>(RandomSource).toConstantValue(overrides.random ?? new MathRandomSource());
   container.bind<Logger>(Logger).toConstantValue(overrides.logger ?? new PinoLogger());
   container.bind<UpstreamClient>(UpstreamClient).toResolvedValue(() => new UndiciUpstreamClient());
@@ -62,6 +70,7 @@ export function buildContainer(overrides: CompositionOverrides = {}): Container 
         adminServer: AdminServer,
         metrics: ProxMetrics,
         accessLog: AccessLogSink,
+        rateLimits: RateLimitStore,
       ) =>
         new ProxServer({
           httpServer,
@@ -74,9 +83,11 @@ export function buildContainer(overrides: CompositionOverrides = {}): Container 
           adminServer,
           metrics,
           accessLog,
+          rateLimits,
+          testClock,
           connectionCounter: countEstablishedConnections,
         }),
-      [HttpServer, UpstreamClient, HealthProbe, Logger, Clock, RandomSource, AdminServer, ProxMetrics, AccessLogSink],
+      [HttpServer, UpstreamClient, HealthProbe, Logger, Clock, RandomSource, AdminServer, ProxMetrics, AccessLogSink, RateLimitStore],
     );
   return container;
 }

@@ -70,6 +70,14 @@ export const DEFAULTS = {
     path: null as string | null,
   },
   requestIdHeader: 'x-request-id',
+  /** Fields of a `rate_limit` block left out; `burst` defaults to the block's `requests`. */
+  rateLimit: {
+    statusCode: 429,
+    algorithm: 'token_bucket',
+    onMissingKey: 'allow',
+    mode: 'enforce',
+    maxKeys: 100000,
+  },
   /** A route's `access_log` when it does not set one. */
   routeAccessLog: true,
 } as const;

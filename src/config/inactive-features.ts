@@ -5,11 +5,10 @@ import { asRecord } from './raw-config';
 export const FEATURE_LEVEL = 'prox 0.1';
 
 const TOP_LEVEL_FIELDS = ['tls', 'protocols'] as const;
-const ROUTE_FIELDS = ['rate_limit'] as const;
 
 /**
  * Prox config that this version validates but does not act on yet. A file written for Prox must
- * keep loading, yet silently ignoring e.g. a rate limit would be a nasty surprise, so each such
+ * keep loading, yet silently ignoring e.g. TLS settings would be a nasty surprise, so each such
  * field gets a warning at the line where it is set.
  */
 export function reportInactiveFeatures(data: unknown, out: DiagnosticList): void {
@@ -24,9 +23,6 @@ export function reportInactiveFeatures(data: unknown, out: DiagnosticList): void
     if (!route) continue;
     if (route['type'] === 'static') {
       out.warning(['routes', key, 'type'], `static routes are accepted but not active yet in ${FEATURE_LEVEL}: requests to "${key}" get 501 Not Implemented`);
-    }
-    for (const field of ROUTE_FIELDS) {
-      if (field in route) out.warning(['routes', key, field], inactiveMessage(field), { anchor: 'key' });
     }
   }
 }

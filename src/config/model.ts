@@ -116,6 +116,27 @@ export interface HashKeySpec {
   readonly name: string | null;
 }
 
+/** A route's `rate_limit` with every default filled in. */
+export interface RateLimitSpec {
+  readonly by: 'ip' | 'header' | 'route';
+  /** Lower-cased header whose value is the key when `by` is `header`; `null` otherwise. */
+  readonly headerName: string | null;
+  readonly requests: number;
+  readonly periodSecs: number;
+  readonly statusCode: number;
+  /** Body sent as text/plain when limited; `null` sends prox's JSON error. */
+  readonly message: string | null;
+  readonly algorithm: 'token_bucket' | 'fixed_window' | 'sliding_window';
+  /** `by: header` and the request has no such header: pass unlimited, or refuse. */
+  readonly onMissingKey: 'allow' | 'deny';
+  /** Token bucket size (defaults to `requests`); only token_bucket uses it. */
+  readonly burst: number;
+  /** `shadow` counts and reports what would be limited but refuses nothing. */
+  readonly mode: 'enforce' | 'shadow';
+  /** Most keys tracked at once; the least recently used is forgotten beyond it. */
+  readonly maxKeys: number;
+}
+
 export interface UpstreamOptions {
   /** Replacement for the matched prefix; `null` keeps the path unchanged. */
   readonly pathRewrite: string | null;
@@ -200,6 +221,8 @@ export interface ProxyRoute extends RouteKey, UpstreamOptions {
   readonly accessLog: boolean;
   /** The top-level error pages with this route's own entries in their place, by status. */
   readonly errorPages: readonly ErrorPageSpec[];
+  /** `null` when the route has no rate limit. */
+  readonly rateLimit: RateLimitSpec | null;
   readonly type: 'proxy';
   /** Exactly one. */
   readonly targets: readonly BackendTarget[];
@@ -210,6 +233,8 @@ export interface LoadBalanceRoute extends RouteKey, UpstreamOptions {
   readonly accessLog: boolean;
   /** The top-level error pages with this route's own entries in their place, by status. */
   readonly errorPages: readonly ErrorPageSpec[];
+  /** `null` when the route has no rate limit. */
+  readonly rateLimit: RateLimitSpec | null;
   readonly type: 'load_balance';
   readonly targets: readonly BackendTarget[];
   readonly strategy: BalanceStrategy;
@@ -222,6 +247,8 @@ export interface RedirectRoute extends RouteKey {
   readonly accessLog: boolean;
   /** The top-level error pages with this route's own entries in their place, by status. */
   readonly errorPages: readonly ErrorPageSpec[];
+  /** `null` when the route has no rate limit. */
+  readonly rateLimit: RateLimitSpec | null;
   readonly type: 'redirect';
   readonly target: string;
   readonly statusCode: RedirectStatus;
@@ -233,6 +260,8 @@ export interface StaticRoute extends RouteKey {
   readonly accessLog: boolean;
   /** The top-level error pages with this route's own entries in their place, by status. */
   readonly errorPages: readonly ErrorPageSpec[];
+  /** `null` when the route has no rate limit. */
+  readonly rateLimit: RateLimitSpec | null;
   readonly type: 'static';
   readonly root: string;
 }

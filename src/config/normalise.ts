@@ -15,6 +15,7 @@ import type {
   ListenAddress,
   PassiveHealthSpec,
   ProxConfig,
+  RateLimitSpec,
   RetryCondition,
   RetrySpec,
   RouteConfig,
@@ -22,7 +23,8 @@ import type {
   StatusRange,
   UpstreamOptions,
 } from './model';
-import type { RawAccessLog, RawAdmin, RawConfig, RawHealthCheck, RawRoute, RawTarget } from './raw-config';
+import type { RawAccessLog, RawAdmin, RawConfig, RawHealthCheck, RawRateLimit, RawRoute, RawTarget } from './raw-config';
+import { isPeriodProblem, parsePeriod } from './rate-limit-rules';
 import { isRouteKeyProblem, normalisePathPrefix, parseRouteKey } from './route-key';
 import { messageRules } from './rules-normalise';
 import { isStatusRangeProblem, parseStatusRanges } from './status-ranges';
@@ -233,6 +235,7 @@ function normaliseRoute(
     ...routeKey(key),
     accessLog: route.access_log ?? DEFAULTS.routeAccessLog,
     errorPages: normaliseErrorPages(route.errors, errorPages, options.configDir, options.errorPageFiles),
+    rateLimit: route.rate_limit === undefined ? null : rateLimit(route.rate_limit),
   };
   switch (route.type) {
     case 'proxy':
@@ -261,6 +264,25 @@ function normaliseRoute(
     case 'static':
       return { type: 'static', ...base, root: required(route.root, key, 'root') };
   }
+}
+
+function rateLimit(block: RawRateLimit): RateLimitSpec {
+  const defaults = DEFAULTS.rateLimit;
+  const period = parsePeriod(block.period);
+  if (isPeriodProblem(period)) throw new Error(`unvalidated rate_limit period reached normalise: ${period.message}`);
+  return {
+    by: block.by,
+    headerName: block.by === 'header' && block.header_name !== undefined ? block.header_name.toLowerCase() : null,
+    requests: block.requests,
+    periodSecs: period,
+    statusCode: block.status_code ?? defaults.statusCode,
+    message: block.message ?? null,
+    algorithm: block.algorithm ?? defaults.algorithm,
+    onMissingKey: block.on_missing_key ?? defaults.onMissingKey,
+    burst: block.burst ?? block.requests,
+    mode: block.mode ?? defaults.mode,
+    maxKeys: block.max_keys ?? defaults.maxKeys,
+  };
 }
 
 function required<T>(value: T | undefined, key: string, field: string): T {

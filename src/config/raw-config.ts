@@ -63,6 +63,21 @@ export interface RawErrorPage {
 /** Status code (as written, a string key) to its error page. */
 export type RawErrorPages = Readonly<Record<string, RawErrorPage>>;
 
+export interface RawRateLimit {
+  readonly by: 'ip' | 'header' | 'route';
+  readonly header_name?: string;
+  readonly requests: number;
+  /** `<n>s`, `<n>m` or `<n>h`. */
+  readonly period: string;
+  readonly status_code?: number;
+  readonly message?: string;
+  readonly algorithm?: 'token_bucket' | 'fixed_window' | 'sliding_window';
+  readonly on_missing_key?: 'allow' | 'deny';
+  readonly burst?: number;
+  readonly mode?: 'enforce' | 'shadow';
+  readonly max_keys?: number;
+}
+
 export type RawStrategy =
   | 'round_robin'
   | 'weighted_round_robin'
@@ -93,8 +108,7 @@ export interface RawRoute {
   readonly min_healthy_percent?: number;
   readonly access_log?: boolean;
   readonly errors?: RawErrorPages;
-  /** Inactive features are validated by the schema but never read, so their shape is left open. */
-  readonly rate_limit?: unknown;
+  readonly rate_limit?: RawRateLimit;
   /** A block, or (prox extension) a list of blocks. */
   readonly request_headers?: RawHeaderRule | readonly RawHeaderRule[];
   readonly response_headers?: RawHeaderRule | readonly RawHeaderRule[];

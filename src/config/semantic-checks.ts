@@ -2,6 +2,7 @@ import proxyaddr from 'proxy-addr';
 import type { DiagnosticList } from './diagnostics';
 import { isListenAddressProblem, parseListenAddress } from './listen-address';
 import { checkOperationsSettings } from './operations-checks';
+import { checkRateLimit } from './rate-limit-rules';
 import { asRecord, asString } from './raw-config';
 import { isRouteKeyProblem, parseRouteKey } from './route-key';
 import { checkMessageRules } from './rule-checks';
@@ -86,6 +87,7 @@ function checkRouteFields(at: readonly string[], route: Readonly<Record<string, 
       hint: 'strip_prefix: true is the same as path_rewrite: "/"; keep only one of them',
     });
   }
+  checkRateLimit(at, route['rate_limit'], out);
 }
 
 function checkTrustedProxies(value: unknown, out: DiagnosticList): void {

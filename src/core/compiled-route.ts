@@ -1,4 +1,5 @@
 import type { BalanceStrategy, HashKeySpec, ProxConfig, RetrySpec, RouteConfig } from '../config/model';
+import type { RateLimitStore } from '../ports/rate-limit-store';
 import type { BackendGeneration } from './backends/backend-registry';
 import type { BackendEvents } from './backends/backend-events';
 import { ErrorPages } from './error-responses';
@@ -7,6 +8,7 @@ import { RoutePool } from './backends/route-pool';
 import type { ForwardingPolicy } from './forwarding/request-headers';
 import { parseUpstreamTarget } from './forwarding/upstream-target';
 import { RouteRules } from './rules/route-rules';
+import { rateLimitId, RouteRateLimit } from './rate-limit/route-rate-limit';
 import { RouteTable } from './routing/route-table';
 
 /**
@@ -23,6 +25,8 @@ interface CompiledRouteBase {
   readonly accessLog: boolean;
   /** Bodies for prox's own error answers on this route. */
   readonly errorPages: ErrorPages;
+  /** Checked after the route matched, before the request is served; null without `rate_limit`. */
+  readonly rateLimit: RouteRateLimit | null;
 }
 
 export interface ForwardRoute extends CompiledRouteBase {
@@ -61,6 +65,8 @@ export interface CompiledConfig {
   readonly errorPages: ErrorPages;
   /** Every upstream origin any route may use (pools for others can be closed). */
   readonly origins: ReadonlySet<string>;
+  /** Ids of the rate-limit counters the routes use (the store can forget the others). */
+  readonly rateLimitIds: ReadonlySet<string>;
 }
 
 export interface CompileDependencies {
@@ -68,6 +74,8 @@ export interface CompileDependencies {
   /** Where backend state comes from: reused from the running config when unchanged. */
   readonly backends: BackendGeneration;
   readonly events: BackendEvents;
+  /** Where rate-limit counters live: reused while a route's counting rule is unchanged. */
+  readonly rateLimits: RateLimitStore;
 }
 
 export function compileConfig(config: ProxConfig, deps: CompileDependencies): CompiledConfig {
@@ -76,7 +84,9 @@ export function compileConfig(config: ProxConfig, deps: CompileDependencies): Co
   for (const route of compiled) {
     if (route.kind === 'forward') for (const member of route.pool.members) origins.add(member.target.origin);
   }
-  return { config, routes: new RouteTable(compiled), origins, errorPages: new ErrorPages(config.errorPages) };
+  const rateLimitIds = new Set<string>();
+  for (const route of compiled) if (route.rateLimit !== null) rateLimitIds.add(route.rateLimit.id);
+  return { config, routes: new RouteTable(compiled), origins, errorPages: new ErrorPages(config.errorPages), rateLimitIds };
 }
 
 function compileRoute(route: RouteConfig, deps: CompileDependencies): CompiledRoute {
@@ -86,6 +96,7 @@ function compileRoute(route: RouteConfig, deps: CompileDependencies): CompiledRo
     pathPrefix: route.pathPrefix,
     accessLog: route.accessLog,
     errorPages: new ErrorPages(route.errorPages),
+    rateLimit: route.rateLimit === null ? null : new RouteRateLimit(rateLimitId(route.key, route.rateLimit), route.rateLimit, deps.rateLimits, deps.isTrustedPeer),
   };
   switch (route.type) {
     case 'proxy':

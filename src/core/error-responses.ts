@@ -11,7 +11,8 @@ export type ErrorCode =
   | 'bad_gateway'
   | 'service_unavailable'
   | 'gateway_timeout'
-  | 'internal_error';
+  | 'internal_error'
+  | 'rate_limited';
 
 const JSON_TYPE = 'application/json';
 const CONTENT_TYPES: Readonly<Record<ErrorPageSpec['type'], string>> = {

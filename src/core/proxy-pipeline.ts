@@ -4,10 +4,12 @@ import type { Logger } from '../ports/logger';
 import type { RequestObserver, RequestRecord } from '../ports/request-observer';
 import type { UpstreamClient, UpstreamFailure, UpstreamRequest } from '../ports/upstream-client';
 import { hashKeyOf } from './balancing/hash-key';
-import type { CompiledConfig, ForwardRoute, RedirectRoute } from './compiled-route';
+import type { CompiledConfig, CompiledRoute, ForwardRoute, RedirectRoute } from './compiled-route';
 import { DrainTracker } from './drain-tracker';
 import { ErrorPages, respondWithError } from './error-responses';
 import { ExchangeCompletion, ForwardingContext, ProxiedRequest } from './forwarding/proxied-request';
+import { decideRateLimit, RateLimitAction, RateLimitDecision } from './rate-limit/rate-limit-decision';
+import { refuseForRateLimit, reportShadowHit } from './rate-limit/rate-limit-answers';
 import { RequestIdGenerator } from './request-id';
 import { ExchangeRules } from './rules/exchange-rules';
 import { removeDotSegments, replacePrefix } from './routing/path';
@@ -82,6 +84,7 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion {
       upstreamMs: null,
       retries: 0,
       errorCode: null,
+      rateLimited: null,
       accessLogged: true,
       requestHeaders: request.headers,
     };
@@ -95,29 +98,61 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion {
     if (route === null) return this.answerLocally(exchange, record, 404, 'no_route', idHeader, compiled.errorPages);
     record.route = route.key;
     record.accessLogged = route.accessLog;
+    if (route.rateLimit !== null) return this.rateLimitThenDispatch(exchange, route, path, record, idHeader);
+    this.dispatch(exchange, route, path, record, idHeader);
+  }
+
+  /**
+   * `answerHeaders` go on every answer to the request, whoever makes it: flat `[name, value, ...]`,
+   * the request id first, then the rate-limit headers of a limited route.
+   */
+  private dispatch(exchange: HttpExchange, route: CompiledRoute, path: string, record: RequestRecord, answerHeaders: readonly string[]): void {
     switch (route.kind) {
       case 'forward':
-        return this.forward(exchange, route, path, record, idHeader);
+        return this.forward(exchange, route, path, record, answerHeaders);
       case 'redirect':
-        return this.redirect(exchange, route, record, idHeader);
+        return this.redirect(exchange, route, record, answerHeaders);
       case 'pending':
-        return this.answerLocally(exchange, record, 501, 'not_implemented', idHeader, route.errorPages);
+        return this.answerLocally(exchange, record, 501, 'not_implemented', answerHeaders, route.errorPages);
     }
   }
 
-  private forward(exchange: HttpExchange, route: ForwardRoute, path: string, record: RequestRecord, idHeader: [string, string]): void {
+  private rateLimitThenDispatch(exchange: HttpExchange, route: CompiledRoute, path: string, record: RequestRecord, idHeader: [string, string]): void {
+    const decision = decideRateLimit(route.rateLimit!, exchange.request, this.deps.clock.nowMs());
+    if (!(decision instanceof Promise)) return this.afterRateLimit(exchange, route, path, record, idHeader, decision);
+    decision.then(
+      (settled) => this.afterRateLimit(exchange, route, path, record, idHeader, settled),
+      (error: unknown) => {
+        // A limiter that cannot answer must not take the route down with it: serve unlimited.
+        this.deps.logger.warn('rate limit store failed; request served unlimited', { route: route.key, error: String(error) });
+        this.dispatch(exchange, route, path, record, idHeader);
+      },
+    );
+  }
+
+  private afterRateLimit(exchange: HttpExchange, route: CompiledRoute, path: string, record: RequestRecord, idHeader: [string, string], decision: RateLimitDecision): void {
+    const answerHeaders = [idHeader[0], idHeader[1], ...decision.headers];
+    if (decision.action === RateLimitAction.Refuse) {
+      refuseForRateLimit(exchange, route.rateLimit!, record, decision, answerHeaders, route.errorPages);
+      return this.observe(exchange, record);
+    }
+    if (decision.action === RateLimitAction.ShadowPass) reportShadowHit(route.rateLimit!, record, this.deps.clock.monotonicMs(), this.deps.logger);
+    this.dispatch(exchange, route, path, record, answerHeaders);
+  }
+
+  private forward(exchange: HttpExchange, route: ForwardRoute, path: string, record: RequestRecord, answerHeaders: readonly string[]): void {
     const request = exchange.request;
     const rewritten = route.pathRewrite === null ? path : replacePrefix(path, route.pathPrefix, route.pathRewrite);
     const pathAndQuery = request.query.length === 0 ? rewritten : rewritten + '?' + request.query;
     const hashKey = route.hashKey === null ? null : hashKeyOf(route.hashKey, route.strategy, request);
-    const rules = route.rules === null ? null : new ExchangeRules(route.rules, request, path, idHeader[1], this.deps.clock);
+    const rules = route.rules === null ? null : new ExchangeRules(route.rules, request, path, record.requestId, this.deps.clock);
     this.drain.begin();
-    new ProxiedRequest(exchange, route, pathAndQuery, hashKey, this.forwarding, record, idHeader, rules).start();
+    new ProxiedRequest(exchange, route, pathAndQuery, hashKey, this.forwarding, record, answerHeaders, rules).start();
   }
 
-  private redirect(exchange: HttpExchange, route: RedirectRoute, record: RequestRecord, idHeader: [string, string]): void {
+  private redirect(exchange: HttpExchange, route: RedirectRoute, record: RequestRecord, answerHeaders: readonly string[]): void {
     record.status = route.status;
-    exchange.respond(route.status, [...route.headers, idHeader[0], idHeader[1]], null);
+    exchange.respond(route.status, [...route.headers, ...answerHeaders], null);
     this.observe(exchange, record);
   }
 
@@ -126,12 +161,12 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion {
     record: RequestRecord,
     status: number,
     code: 'no_route' | 'not_implemented',
-    idHeader: [string, string],
+    answerHeaders: readonly string[],
     pages: ErrorPages,
   ): void {
     record.status = status;
     record.errorCode = code;
-    respondWithError(exchange, status, code, idHeader, pages);
+    respondWithError(exchange, status, code, answerHeaders, pages);
     this.observe(exchange, record);
   }
 

@@ -6,8 +6,8 @@ export interface AdminResponse {
   readonly body: string;
 }
 
-/** Answers one admin request; `path` has no query string. */
-export type AdminHandler = (method: string, path: string) => Promise<AdminResponse>;
+/** Answers one admin request; `path` has no query string, `query` is what follows `?` (may be ''). */
+export type AdminHandler = (method: string, path: string, query?: string) => Promise<AdminResponse>;
 
 /** The operator's listener (metrics, health, state). Low traffic: simplicity over speed. */
 export interface AdminServer {

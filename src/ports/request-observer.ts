@@ -26,6 +26,11 @@ export interface RequestRecord {
   retries: number;
   /** Error code of an answer prox made itself (e.g. `bad_gateway`); null otherwise. */
   errorCode: string | null;
+  /**
+   * The route's rate limit was over for this request: `enforced` (refused, errorCode
+   * `rate_limited`) or `shadow` (served, since the limit is in shadow mode); null otherwise.
+   */
+  rateLimited: 'enforced' | 'shadow' | null;
   /** The route wants this request in the access log. */
   accessLogged: boolean;
   /** The request's headers as received (flat, lower-case names), for log formats that want one. */

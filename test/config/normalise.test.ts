@@ -21,6 +21,7 @@ describe('normalised config', () => {
           pathPrefix: '/api',
           accessLog: true,
           errorPages: [],
+          rateLimit: null,
           targets: [{ url: 'http://backend:8080', weight: 1, healthPath: '/health' }],
           pathRewrite: null,
           preserveHost: false,
@@ -148,6 +149,7 @@ describe('normalised config', () => {
       pathPrefix: '/old',
       accessLog: true,
       errorPages: [],
+      rateLimit: null,
       target: '/new',
       statusCode: 307,
     });
@@ -164,6 +166,7 @@ describe('normalised config', () => {
       pathPrefix: '/files',
       accessLog: true,
       errorPages: [],
+      rateLimit: null,
       root: './public',
     });
     expect(result.warnings).toHaveLength(1);

@@ -13,9 +13,6 @@ describe('the Prox README example config', () => {
     expect(warned).toEqual([
       '/tls',
       '/routes/~1static/type',
-      '/routes/~1proxy/rate_limit',
-      '/routes/~1api~1v1/rate_limit',
-      '/routes/~1balance/rate_limit',
     ]);
     expect(result.warnings.every((w) => w.severity === 'warning' && w.line > 0 && w.file === FIXTURE)).toBe(true);
   });
@@ -49,6 +46,22 @@ describe('the Prox README example config', () => {
       ],
       strategy: 'round_robin',
       pathRewrite: '/anything',
+    });
+  });
+
+  it('turns its three rate_limit blocks into active limits with the Prox defaults', async () => {
+    const result = await loadConfigFile(FIXTURE);
+    if (!result.ok) throw new Error('expected valid');
+    const common = { algorithm: 'token_bucket', mode: 'enforce', maxKeys: 100000 };
+    expect(result.config.routes[3].rateLimit).toEqual({
+      ...common, by: 'ip', headerName: null, requests: 10, periodSecs: 60, burst: 10, statusCode: 429, message: null, onMissingKey: 'allow',
+    });
+    expect(result.config.routes[4].rateLimit).toEqual({
+      ...common, by: 'header', headerName: 'x-api-key', requests: 5, periodSecs: 30, burst: 5, statusCode: 403,
+      message: 'Rate limit exceeded for your API key.', onMissingKey: 'allow',
+    });
+    expect(result.config.routes[5].rateLimit).toEqual({
+      ...common, by: 'route', headerName: null, requests: 1000, periodSecs: 3600, burst: 1000, statusCode: 429, message: null, onMissingKey: 'allow',
     });
   });
 

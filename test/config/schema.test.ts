@@ -81,6 +81,13 @@ describe('config.schema.json', () => {
     [['routes', '/any', 'retries'], 'attempts', DEFAULTS.retries.attempts],
     [['routes', '/any', 'retries'], 'on', DEFAULTS.retries.on],
     [['routes', '/any', 'retries'], 'backoff_ms', DEFAULTS.retries.backoffMs],
+    [['routes', '/any', 'rate_limit'], 'status_code', DEFAULTS.rateLimit.statusCode],
+    [['routes', '/any', 'rate_limit'], 'algorithm', DEFAULTS.rateLimit.algorithm],
+    [['routes', '/any', 'rate_limit'], 'on_missing_key', DEFAULTS.rateLimit.onMissingKey],
+    [['routes', '/any', 'rate_limit'], 'mode', DEFAULTS.rateLimit.mode],
+    [['routes', '/any', 'rate_limit'], 'max_keys', DEFAULTS.rateLimit.maxKeys],
+    // No default message: without one the answer is prox's JSON error.
+    [['routes', '/any', 'rate_limit'], 'message', undefined],
     [['admin'], 'enabled', DEFAULTS.admin.enabled],
     [['admin'], 'listen_addr', DEFAULTS.admin.listenAddr],
     [['admin'], 'public_path', DEFAULTS.admin.publicPath],

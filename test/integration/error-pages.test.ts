@@ -29,6 +29,12 @@ routes:
     circuit_breaker: { max_failures: 1, timeout_secs: 60 }
     errors:
       503: { type: text, body: "maintenance" }
+  "/limited":
+    type: redirect
+    target: "/elsewhere"
+    rate_limit: { by: route, requests: 1, period: "1h" }
+    errors:
+      429: { type: text, body: "slow down" }
 `;
   }
 
@@ -75,6 +81,16 @@ routes:
     expect(response.headers['content-type']).toBe('text/plain; charset=utf-8');
     expect(response.body).toBe('maintenance');
     expect(Number(response.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+  });
+
+  it('uses the page for a rate-limit refusal without its own message', async () => {
+    expect((await send(`${prox.baseUrl}/limited`)).status).toBe(307);
+    const refused = await send(`${prox.baseUrl}/limited`);
+    expect(refused.status).toBe(429);
+    expect(refused.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(refused.body).toBe('slow down');
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(refused.headers['ratelimit']).toMatch(/^"default";r=0;t=\d+$/);
   });
 
   it('sends the headers of a custom page without its body to HEAD', async () => {

@@ -9,8 +9,10 @@ import type { BoundListener } from '../../ports/http-server';
 export class NodeAdminServer implements AdminServer {
   async listen(host: string, port: number, handler: AdminHandler): Promise<BoundListener> {
     const server: Server = createServer((req, res) => {
-      const path = (req.url ?? '/').split('?')[0];
-      handler(req.method ?? 'GET', path).then(
+      const url = req.url ?? '/';
+      const queryAt = url.indexOf('?');
+      const path = queryAt === -1 ? url : url.slice(0, queryAt);
+      handler(req.method ?? 'GET', path, queryAt === -1 ? '' : url.slice(queryAt + 1)).then(
         (answer) => {
           res.writeHead(answer.status, { 'content-type': answer.contentType, 'cache-control': 'no-store' });
           res.end(req.method === 'HEAD' ? undefined : answer.body);

@@ -34,6 +34,7 @@ export class PrometheusMetrics implements ProxMetrics {
   private readonly reloads: Counter<'result'>;
   private readonly configInfo: Gauge<'hash'>;
   private readonly rateLimitHits: Counter<'route'>;
+  private readonly rateLimitShadowHits: Counter<'route'>;
   private readonly requestChildren = new Map<string, Counter.Internal>();
   private readonly routeChildren = new Map<string, RouteChildren>();
   private readonly upstreamChildren = new Map<string, { count: Counter.Internal; duration: Histogram.Internal<string> }>();
@@ -52,6 +53,7 @@ export class PrometheusMetrics implements ProxMetrics {
     this.reloads = new Counter({ name: 'prox_config_reloads_total', help: 'Config reloads by result (invalid: rejected by validation; failed: valid but could not be applied).', labelNames: ['result'], registers });
     this.configInfo = new Gauge({ name: 'prox_config_info', help: 'The running config, identified by the hash of its normalised form (value is always 1).', labelNames: ['hash'], registers });
     this.rateLimitHits = new Counter({ name: 'prox_rate_limit_hits_total', help: 'Requests refused by a rate limit.', labelNames: ['route'], registers });
+    this.rateLimitShadowHits = new Counter({ name: 'prox_rate_limit_shadow_hits_total', help: 'Requests a rate limit in shadow mode would have refused (served anyway).', labelNames: ['route'], registers });
     new Gauge({ name: 'prox_build_info', help: 'prox version and Node.js version (value is always 1).', labelNames: ['version', 'node'], registers }).set(build, 1);
     new Gauge({ name: 'prox_tls_certificate_expiry_seconds', help: 'Seconds until each served TLS certificate expires.', labelNames: ['domain'], registers });
     const self = this;
@@ -108,7 +110,10 @@ export class PrometheusMetrics implements ProxMetrics {
   configApplied(hash: string, routes: readonly string[]): void {
     this.configInfo.reset();
     this.configInfo.set({ hash }, 1);
-    for (const route of routes) this.rateLimitHits.inc({ route }, 0);
+    for (const route of routes) {
+      this.rateLimitHits.inc({ route }, 0);
+      this.rateLimitShadowHits.inc({ route }, 0);
+    }
   }
 
   configReloaded(result: ReloadResult): void {
@@ -143,6 +148,7 @@ export class PrometheusMetrics implements ProxMetrics {
       route.bytesOut.inc(0);
     }
     route.duration.observe(record.durationMs / 1000);
+    if (record.rateLimited !== null) (record.rateLimited === 'enforced' ? this.rateLimitHits : this.rateLimitShadowHits).inc({ route: record.route });
     if (record.bytesIn > 0) route.bytesIn.inc(record.bytesIn);
     if (record.bytesOut > 0) route.bytesOut.inc(record.bytesOut);
   }

@@ -123,8 +123,11 @@ export class ProxiedRequest implements UpstreamResponseHandler, DiscardedBodyOwn
     private readonly hashKey: string | null,
     private readonly context: ForwardingContext,
     private readonly record: RequestRecord,
-    /** `[request-id-header, id]`, added upstream and to every answer. */
-    private readonly idHeader: readonly [string, string],
+    /**
+     * Flat `[name, value, ...]` headers added to every answer; the first pair is the request id
+     * header, which also goes upstream.
+     */
+    private readonly answerHeaders: readonly string[],
     /** The route's header and body rules for this exchange; null when the route has none. */
     private readonly rules: ExchangeRules | null = null,
   ) {
@@ -168,8 +171,8 @@ export class ProxiedRequest implements UpstreamResponseHandler, DiscardedBodyOwn
     this.attemptStartedAt = now;
     const remainingMs = this.route.timeoutMs - (now - this.startedAt);
     const headers = buildUpstreamRequestHeaders(this.exchange.request, target.authority, this.route.policy, {
-      header: this.idHeader[0],
-      value: this.idHeader[1],
+      header: this.answerHeaders[0],
+      value: this.answerHeaders[1],
     });
     this.rules?.editUpstreamHeaders(headers);
     const request: UpstreamRequest = {
@@ -212,8 +215,8 @@ export class ProxiedRequest implements UpstreamResponseHandler, DiscardedBodyOwn
     this.flow = flow;
     this.responseStarted = true;
     this.record.status = status;
-    const head = buildClientResponseHead(headers, this.idHeader[0]);
-    head.headers.push(this.idHeader[0], this.idHeader[1]);
+    const head = buildClientResponseHead(headers, this.answerHeaders[0]);
+    for (const header of this.answerHeaders) head.headers.push(header);
     if (this.rules !== null) {
       const replacement = this.rules.responseBodyFor(status, headers);
       this.rules.editClientHeaders(head.headers, status, headers, replacement);
@@ -316,7 +319,7 @@ export class ProxiedRequest implements UpstreamResponseHandler, DiscardedBodyOwn
     this.settled = true;
     this.record.status = 503;
     const retryAfter = String(this.route.pool.retryAfterSecs(now));
-    this.answerLocally(503, 'service_unavailable', ['retry-after', retryAfter, this.idHeader[0], this.idHeader[1]]);
+    this.answerLocally(503, 'service_unavailable', ['retry-after', retryAfter, ...this.answerHeaders]);
     this.complete('service_unavailable');
   }
 
@@ -342,7 +345,7 @@ export class ProxiedRequest implements UpstreamResponseHandler, DiscardedBodyOwn
   private answerError(status: number, code: ErrorCode): void {
     this.settled = true;
     this.record.status = status;
-    this.answerLocally(status, code, this.idHeader);
+    this.answerLocally(status, code, this.answerHeaders);
     this.complete(code);
   }
 

@@ -10,6 +10,7 @@ import { flushMicrotasks } from '../support/microtasks';
 import { backend, compileHarness, config, loadBalance, proxy, RecordingBackendEvents, ScriptedProbe } from '../support/route-builders';
 import { SeededRandom } from '../support/seeded-random';
 import { breakerSpec, healthCheckSpec, passiveSpec } from '../support/specs';
+import { MemoryRateLimitStore } from '../../../src/adapters/memory/memory-rate-limit-store';
 
 const OK: ProbeResult = { kind: 'response', status: 200, body: '' };
 const DOWN: ProbeResult = { kind: 'failed', detail: 'refused' };
@@ -175,7 +176,7 @@ describe('BackendRegistry: monitor lifecycle', () => {
     const registry = new BackendRegistry({ probe, clock, random: new SeededRandom(1), events });
     const build = (targets: string[]) => {
       const generation = registry.beginGeneration();
-      const compiled = compileConfig(config([api(targets)]), { isTrustedPeer: () => false, backends: generation, events });
+      const compiled = compileConfig(config([api(targets)]), { isTrustedPeer: () => false, backends: generation, events, rateLimits: new MemoryRateLimitStore() });
       return { generation, compiled };
     };
     const probedOrigins = (): string[] => probe.calls.map((c) => c.request.origin).sort();

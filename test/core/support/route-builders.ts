@@ -10,6 +10,7 @@ import type {
 } from '../../../src/config/model';
 import type { BackendEvents } from '../../../src/core/backends/backend-events';
 import { BackendRegistry } from '../../../src/core/backends/backend-registry';
+import { MemoryRateLimitStore } from '../../../src/adapters/memory/memory-rate-limit-store';
 import { CompiledConfig, compileConfig } from '../../../src/core/compiled-route';
 import type { HealthProbe, ProbeRequest, ProbeResult } from '../../../src/ports/health-probe';
 import type { RandomSource } from '../../../src/ports/random';
@@ -40,7 +41,7 @@ export function backend(url: string, weight = 1): BackendTarget {
 }
 
 export function proxy(key: string, target: string, options: Partial<ProxyRoute> = {}): ProxyRoute {
-  return { type: 'proxy', ...keyParts(key), accessLog: true, errorPages: [], targets: [backend(target)], ...UPSTREAM_DEFAULTS, ...options };
+  return { type: 'proxy', ...keyParts(key), accessLog: true, errorPages: [], rateLimit: null, targets: [backend(target)], ...UPSTREAM_DEFAULTS, ...options };
 }
 
 export function loadBalance(key: string, targets: (string | BackendTarget)[], options: Partial<LoadBalanceRoute> = {}): LoadBalanceRoute {
@@ -49,6 +50,7 @@ export function loadBalance(key: string, targets: (string | BackendTarget)[], op
     ...keyParts(key),
     accessLog: true,
     errorPages: [],
+    rateLimit: null,
     targets: targets.map((t) => (typeof t === 'string' ? backend(t) : t)),
     strategy: 'round_robin',
     hashKey: { by: 'ip', name: null },
@@ -57,12 +59,12 @@ export function loadBalance(key: string, targets: (string | BackendTarget)[], op
   };
 }
 
-export function redirectRoute(key: string, target: string, statusCode: RedirectRoute['statusCode']): RedirectRoute {
-  return { type: 'redirect', ...keyParts(key), accessLog: true, errorPages: [], target, statusCode };
+export function redirectRoute(key: string, target: string, statusCode: RedirectRoute['statusCode'], options: Partial<RedirectRoute> = {}): RedirectRoute {
+  return { type: 'redirect', ...keyParts(key), accessLog: true, errorPages: [], rateLimit: null, target, statusCode, ...options };
 }
 
 export function staticRoute(key: string): StaticRoute {
-  return { type: 'static', ...keyParts(key), accessLog: true, errorPages: [], root: '/srv/www' };
+  return { type: 'static', ...keyParts(key), accessLog: true, errorPages: [], rateLimit: null, root: '/srv/www' };
 }
 
 export function config(routes: RouteConfig[], trustedProxies: string[] = []): ProxConfig {
@@ -121,6 +123,7 @@ export interface CompileHarness {
   readonly probe: ScriptedProbe;
   readonly events: RecordingBackendEvents;
   readonly registry: BackendRegistry;
+  readonly rateLimits: MemoryRateLimitStore;
   compile(config: ProxConfig, trusted?: (address: string) => boolean): CompiledConfig;
 }
 
@@ -130,16 +133,19 @@ export function compileHarness(random: RandomSource = new SeededRandom(42)): Com
   const probe = new ScriptedProbe();
   const events = new RecordingBackendEvents();
   const registry = new BackendRegistry({ probe, clock, random, events });
+  const rateLimits = new MemoryRateLimitStore();
   return {
     clock,
     probe,
     events,
     registry,
+    rateLimits,
     compile(config, trusted = () => false) {
       const generation = registry.beginGeneration();
-      const compiled = compileConfig(config, { isTrustedPeer: trusted, backends: generation, events });
+      const compiled = compileConfig(config, { isTrustedPeer: trusted, backends: generation, events, rateLimits });
       for (const monitor of generation.createdMonitors) monitor.start();
       registry.commit(generation);
+      rateLimits.retainOnly(compiled.rateLimitIds);
       return compiled;
     },
   };
