@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { BackendStateReason, BackendStateTarget, MetricsStateSource, ProxMetrics, ReloadResult } from '../../ports/metrics';
 import type { RequestRecord, UpstreamOutcome } from '../../ports/request-observer';
+import { CounterSeries, HistogramSeries, HotCounter, HotHistogram } from './hot-metrics';
 
 /** Latency buckets for a proxy: sub-millisecond local answers up to long-polling upstreams. */
 export const PROXY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -10,44 +11,46 @@ const STANDARD_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH
 const BREAKER_VALUES = { closed: 0, open: 1, half_open: 2 } as const;
 
 interface RouteChildren {
-  readonly duration: Histogram.Internal<string>;
-  readonly bytesIn: Counter.Internal;
-  readonly bytesOut: Counter.Internal;
+  readonly duration: HistogramSeries;
+  readonly bytesIn: CounterSeries;
+  readonly bytesOut: CounterSeries;
 }
 
 /**
  * Prometheus metrics on prom-client. Label values come from config (route keys, target URLs)
  * and small fixed sets (method, status, outcome), never from raw traffic, so cardinality is
- * bounded by the config. Label children are cached by key so the hot path does one Map lookup
- * per metric instead of prom-client's label hashing.
+ * bounded by the config. The per-request metrics are `HotCounter` / `HotHistogram` series
+ * cached by key, so the hot path does one Map lookup and a few additions instead of
+ * prom-client's label hashing; the rest are prom-client's own.
  */
 export class PrometheusMetrics implements ProxMetrics {
   readonly registry = new Registry();
-  private readonly requests: Counter<'route' | 'method' | 'status'>;
-  private readonly duration: Histogram<'route'>;
-  private readonly requestBytes: Counter<'route'>;
-  private readonly responseBytes: Counter<'route'>;
-  private readonly upstreamRequests: Counter<'route' | 'backend' | 'outcome'>;
-  private readonly upstreamDuration: Histogram<'route' | 'backend'>;
+  private readonly requests: HotCounter;
+  private readonly duration: HotHistogram;
+  private readonly requestBytes: HotCounter;
+  private readonly responseBytes: HotCounter;
+  private readonly upstreamRequests: HotCounter;
+  private readonly upstreamDuration: HotHistogram;
   private readonly transitions: Counter<'route' | 'backend' | 'to' | 'reason'>;
   private readonly retries: Counter<'route'>;
   private readonly reloads: Counter<'result'>;
   private readonly configInfo: Gauge<'hash'>;
   private readonly rateLimitHits: Counter<'route'>;
   private readonly rateLimitShadowHits: Counter<'route'>;
-  private readonly requestChildren = new Map<string, Counter.Internal>();
+  private readonly requestChildren = new Map<string, CounterSeries>();
   private readonly routeChildren = new Map<string, RouteChildren>();
-  private readonly upstreamChildren = new Map<string, { count: Counter.Internal; duration: Histogram.Internal<string> }>();
+  private readonly upstreamChildren = new Map<string, { count: CounterSeries; duration: HistogramSeries }>();
+  private readonly upstreamDurations = new Map<string, HistogramSeries>();
   private state: MetricsStateSource | null = null;
 
   constructor(build: { version: string; node: string }, withDefaultMetrics = true) {
     const registers = [this.registry];
-    this.requests = new Counter({ name: 'prox_requests_total', help: 'Requests answered, by route, method and status code.', labelNames: ['route', 'method', 'status'], registers });
-    this.duration = new Histogram({ name: 'prox_request_duration_seconds', help: 'Time from request arrival to the end of the response.', labelNames: ['route'], buckets: PROXY_BUCKETS, registers });
-    this.requestBytes = new Counter({ name: 'prox_request_body_bytes_total', help: 'Request body bytes received from clients.', labelNames: ['route'], registers });
-    this.responseBytes = new Counter({ name: 'prox_response_body_bytes_total', help: 'Response body bytes sent to clients.', labelNames: ['route'], registers });
-    this.upstreamRequests = new Counter({ name: 'prox_upstream_requests_total', help: 'Upstream attempts by route, backend and outcome.', labelNames: ['route', 'backend', 'outcome'], registers });
-    this.upstreamDuration = new Histogram({ name: 'prox_upstream_duration_seconds', help: 'Time from sending an upstream attempt to its response head (or failure).', labelNames: ['route', 'backend'], buckets: PROXY_BUCKETS, registers });
+    this.requests = new HotCounter('prox_requests_total', 'Requests answered, by route, method and status code.', this.registry);
+    this.duration = new HotHistogram('prox_request_duration_seconds', 'Time from request arrival to the end of the response.', this.registry, PROXY_BUCKETS);
+    this.requestBytes = new HotCounter('prox_request_body_bytes_total', 'Request body bytes received from clients.', this.registry);
+    this.responseBytes = new HotCounter('prox_response_body_bytes_total', 'Response body bytes sent to clients.', this.registry);
+    this.upstreamRequests = new HotCounter('prox_upstream_requests_total', 'Upstream attempts by route, backend and outcome.', this.registry);
+    this.upstreamDuration = new HotHistogram('prox_upstream_duration_seconds', 'Time from sending an upstream attempt to its response head (or failure).', this.registry, PROXY_BUCKETS);
     this.transitions = new Counter({ name: 'prox_backend_state_transitions_total', help: 'Backend state changes by new state and cause.', labelNames: ['route', 'backend', 'to', 'reason'], registers });
     this.retries = new Counter({ name: 'prox_upstream_retries_total', help: 'Requests sent again to a backend after a failed attempt.', labelNames: ['route'], registers });
     this.reloads = new Counter({ name: 'prox_config_reloads_total', help: 'Config reloads by result (invalid: rejected by validation; failed: valid but could not be applied).', labelNames: ['result'], registers });
@@ -131,36 +134,42 @@ export class PrometheusMetrics implements ProxMetrics {
     const key = record.route + '\n' + method + '\n' + status;
     let counter = this.requestChildren.get(key);
     if (counter === undefined) {
-      counter = this.requests.labels(record.route, method, String(status));
+      counter = this.requests.seriesFor({ route: record.route, method, status: String(status) });
       this.requestChildren.set(key, counter);
     }
-    counter.inc();
+    counter.value++;
     let route = this.routeChildren.get(record.route);
     if (route === undefined) {
+      // Series exist from a route's first request on, so rate() works before the first body byte.
+      const labels = { route: record.route };
       route = {
-        duration: this.duration.labels(record.route),
-        bytesIn: this.requestBytes.labels(record.route),
-        bytesOut: this.responseBytes.labels(record.route),
+        duration: this.duration.seriesFor(labels),
+        bytesIn: this.requestBytes.seriesFor(labels),
+        bytesOut: this.responseBytes.seriesFor(labels),
       };
       this.routeChildren.set(record.route, route);
-      // Series exist from a route's first request on, so rate() works before the first body byte.
-      route.bytesIn.inc(0);
-      route.bytesOut.inc(0);
     }
     route.duration.observe(record.durationMs / 1000);
+    route.bytesIn.value += record.bytesIn;
+    route.bytesOut.value += record.bytesOut;
     if (record.rateLimited !== null) (record.rateLimited === 'enforced' ? this.rateLimitHits : this.rateLimitShadowHits).inc({ route: record.route });
-    if (record.bytesIn > 0) route.bytesIn.inc(record.bytesIn);
-    if (record.bytesOut > 0) route.bytesOut.inc(record.bytesOut);
   }
 
   upstreamAttempted(route: string, backend: string, outcome: UpstreamOutcome, durationMs: number): void {
     const key = route + '\n' + backend + '\n' + outcome;
     let children = this.upstreamChildren.get(key);
     if (children === undefined) {
-      children = { count: this.upstreamRequests.labels(route, backend, outcome), duration: this.upstreamDuration.labels(route, backend) };
+      // One duration series per route and backend, shared by its outcomes.
+      const durationKey = route + '\n' + backend;
+      let duration = this.upstreamDurations.get(durationKey);
+      if (duration === undefined) {
+        duration = this.upstreamDuration.seriesFor({ route, backend });
+        this.upstreamDurations.set(durationKey, duration);
+      }
+      children = { count: this.upstreamRequests.seriesFor({ route, backend, outcome }), duration };
       this.upstreamChildren.set(key, children);
     }
-    children.count.inc();
+    children.count.value++;
     children.duration.observe(durationMs / 1000);
   }
 
