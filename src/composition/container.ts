@@ -28,6 +28,8 @@ export interface CompositionOverrides {
   readonly logger?: Logger;
   readonly random?: RandomSource;
   readonly clock?: Clock;
+  /** Worker processes answer admin requests over IPC instead of a socket of their own. */
+  readonly adminServer?: AdminServer;
 }
 
 /**
@@ -41,7 +43,7 @@ export function buildContainer(overrides: CompositionOverrides = {}): Container 
   container.bind<Logger>(Logger).toConstantValue(overrides.logger ?? new PinoLogger());
   container.bind<UpstreamClient>(UpstreamClient).toResolvedValue(() => new UndiciUpstreamClient());
   container.bind<HealthProbe>(HealthProbe).toResolvedValue(() => new UndiciHealthProbe());
-  container.bind<AdminServer>(AdminServer).toResolvedValue(() => new NodeAdminServer());
+  container.bind<AdminServer>(AdminServer).toResolvedValue(() => overrides.adminServer ?? new NodeAdminServer());
   container
     .bind<ProxMetrics>(ProxMetrics)
     .toResolvedValue(() => new PrometheusMetrics({ version: PROX_VERSION, node: process.versions.node }));

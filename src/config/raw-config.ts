@@ -115,6 +115,7 @@ export interface RawConfig {
   readonly access_log?: RawAccessLog;
   readonly request_id_header?: string;
   readonly shutdown_timeout_secs?: number;
+  readonly workers?: number | 'auto';
   readonly trusted_proxies?: readonly string[];
   readonly limits?: RawLimits;
   readonly tls?: unknown;

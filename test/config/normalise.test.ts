@@ -10,6 +10,7 @@ describe('normalised config', () => {
       accessLog: { enabled: true, format: 'json', path: null },
       requestIdHeader: 'x-request-id',
       shutdownTimeoutSecs: 30,
+      workers: 1,
       trustedProxies: [],
       limits: { maxHeaderBytes: 16384, maxHeaders: 100, maxBodyBytes: null },
       routes: [

@@ -70,6 +70,7 @@ export function config(routes: RouteConfig[], trustedProxies: string[] = []): Pr
     accessLog: { enabled: true, format: 'json', path: null },
     requestIdHeader: 'x-request-id',
     shutdownTimeoutSecs: 30,
+    workers: 1,
     trustedProxies,
     limits: { maxHeaderBytes: 16384, maxHeaders: 100, maxBodyBytes: null },
     routes,
