@@ -50,6 +50,7 @@ class Supervisor {
   private port: number | null = null;
   private admin: BoundListener | null = null;
   private started = false;
+  private restarts = 0;
   private stopping = false;
   private reloading = false;
   private pendingReload: string | null = null;
@@ -145,6 +146,7 @@ class Supervisor {
       if (this.stopping) return;
       const replacement = this.spawn(worker.id);
       this.metrics.workerRestarted();
+      this.restarts++;
       // A replacement that fails exits too; its own exit schedules the next attempt.
       void replacement.listening.then(
         () => this.logger.info('worker restarted', { worker: replacement.id, pid: replacement.pid }),
@@ -241,6 +243,12 @@ class Supervisor {
         return json(200, { status: 'ok' });
       case '/readyz':
         return this.readiness();
+      case '/workers':
+        return this.workersView();
+      case '/': {
+        const endpoints = ['/metrics', '/healthz', '/readyz', '/routes', '/backends', '/config', '/workers'];
+        return json(200, { endpoints });
+      }
       default: {
         // Views of routes, backends and config: every worker runs the same config; one answers.
         const worker = this.liveWorkers()[0];
@@ -249,6 +257,23 @@ class Supervisor {
       }
     }
   };
+
+  /** Each worker with its pid and how many requests it answered: is the kernel spreading load? */
+  private async workersView(): Promise<AdminResponse> {
+    const workers = await Promise.all(
+      this.slots.map(async (worker, index) => {
+        const reply = worker === null || worker.port === null ? null : await worker.ask({ type: 'metrics' });
+        return {
+          worker: index + 1,
+          pid: worker?.pid ?? null,
+          running: reply !== null,
+          started_at: worker === null ? null : new Date(worker.startedAt).toISOString(),
+          requests: reply === null ? null : total(reply.metrics, 'prox_requests_total'),
+        };
+      }),
+    );
+    return json(200, { workers, restarts: this.restarts });
+  }
 
   /** Ready when every worker is running and ready. */
   private async readiness(): Promise<AdminResponse> {
@@ -270,6 +295,12 @@ class Supervisor {
     const ready = problems.length === 0;
     return json(ready ? 200 : 503, { ready, problems, workers });
   }
+}
+
+/** Sum of one counter's series in a worker's registry JSON. */
+function total(metrics: readonly unknown[], name: string): number {
+  const metric = (metrics as { name: string; values: { value: number }[] }[]).find((m) => m.name === name);
+  return metric === undefined ? 0 : metric.values.reduce((sum, v) => sum + v.value, 0);
 }
 
 function json(status: number, value: unknown): AdminResponse {
