@@ -44,12 +44,15 @@ if (loadTool !== 'wrk') console.log('load generator: autocannon (install wrk for
 if (!pinning) console.log('CPU pinning off (needs taskset and 2+ CPUs): figures share cores with the load generator');
 
 const dir = mkdtempSync(join(tmpdir(), 'prox-bench-'));
-const idleCount = Math.min(Number(process.env.BENCH_IDLE_CONNECTIONS ?? 10_000), Math.floor((hardFdLimit() - 200) / 2));
+const idleCount = Math.min(Number(process.env.BENCH_IDLE_CONNECTIONS ?? 10_000), hardFdLimit() - 100);
 if (wantedScenarios.includes('idle') && idleCount < Number(process.env.BENCH_IDLE_CONNECTIONS ?? 10_000)) {
   console.log(`idle scenario: only ${idleCount} connections (open-file hard limit ${hardFdLimit()}; raise it with ulimit -Hn / limits.conf)`);
 }
 
 const backend = await startBackend(process.env.BENCH_BACKEND, dir, LOAD_CPU);
+// nginx answers `return 200` before it has read a request body; uploads need an origin that
+// reads all 10 MiB first, so they always go to the built-in backend.
+const uploadBackend = wantedScenarios.includes('upload') ? (backend.kind === 'builtin' ? backend : await startBackend('builtin', dir, LOAD_CPU)) : null;
 console.log(`backend: ${backend.version} on ports ${backend.ports.join(', ')}; load: ${loadTool}; ${SECONDS}s per run, ${CONNECTIONS} connections`);
 
 const results = { date: new Date().toISOString(), machine: machine(), pinning, load: loadTool === 'wrk' ? versionOf('wrk', ['-v']) : 'autocannon', backend: backend.version, seconds: SECONDS, connections: CONNECTIONS, idleConnections: idleCount, peers: {}, scenarios: {} };
@@ -70,6 +73,7 @@ try {
   }
 } finally {
   await backend.stop();
+  if (uploadBackend !== null && uploadBackend !== backend) await uploadBackend.stop();
   rmSync(dir, { recursive: true, force: true });
 }
 
@@ -77,7 +81,8 @@ const written = writeReport(results, process.env.BENCH_OUT ?? join(ROOT, 'bench'
 console.log(`\n${written.table}\nwrote ${written.files.join(', ')}`);
 
 async function measure(scenario, peerName) {
-  const peer = await PEERS[peerName].start({ dir, ports: backend.ports, cpu: PROXY_CPU, accessLog: scenario.accessLog === true });
+  const origin = scenario.kind === 'upload' ? uploadBackend : backend;
+  const peer = await PEERS[peerName].start({ dir, ports: origin.ports, cpu: PROXY_CPU, accessLog: scenario.accessLog === true });
   try {
     if (scenario.idle) {
       const rss = sampleRss(peer.pid);

@@ -1,8 +1,8 @@
 // The origin servers behind every proxy: two ports (the load-balanced pair), answering
 //   /        12 bytes ("hello world\n"), /health 2 bytes, /1m one MiB, POST /upload any body.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, has, start, stop, waitForPort, versionOf } from './system.mjs';
+import { freePort, hardFdLimit, has, start, stop, waitForPort, versionOf } from './system.mjs';
 
 export const SMALL_BODY = 'hello world\n';
 export const MIB = 1024 * 1024;
@@ -20,6 +20,9 @@ function startNginxBackend(dir, ports, cpu) {
   const root = join(dir, 'backend');
   mkdirSync(join(root, 'logs'), { recursive: true });
   writeFileSync(join(root, '1m'), Buffer.alloc(MIB, 'x'));
+  // Run as root, nginx's workers drop to an unprivileged user: they must be able to read the file.
+  for (const path of [dir, root]) chmodSync(path, 0o755);
+  chmodSync(join(root, '1m'), 0o644);
   const servers = ports
     .map(
       (port) => `
@@ -38,7 +41,7 @@ function startNginxBackend(dir, ports, cpu) {
     join(root, 'nginx.conf'),
     `daemon off;
 worker_processes 1;
-worker_rlimit_nofile 65536;
+worker_rlimit_nofile ${hardFdLimit()};
 error_log ${join(root, 'logs', 'error.log')} warn;
 pid ${join(root, 'nginx.pid')};
 events { worker_connections 20000; }

@@ -2,7 +2,7 @@
 // ports, and returns { pid, port, stop }.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, has, start, stop, versionOf, waitForOutput, waitForPort } from './system.mjs';
+import { freePort, hardFdLimit, has, start, stop, versionOf, waitForOutput, waitForPort } from './system.mjs';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const PROX = join(ROOT, 'dist', 'cli', 'main.js');
@@ -95,7 +95,7 @@ async function startNginx({ dir, ports, cpu, accessLog }) {
     join(root, 'nginx.conf'),
     `daemon off;
 worker_processes 1;
-worker_rlimit_nofile 65536;
+worker_rlimit_nofile ${hardFdLimit()};
 error_log ${join(root, 'logs', 'error.log')} warn;
 pid ${join(root, 'nginx.pid')};
 events { worker_connections 20000; }
@@ -137,7 +137,7 @@ async function startHaproxy({ dir, ports, cpu, accessLog }) {
   writeFileSync(
     file,
     `global
-  maxconn 30000
+  maxconn ${Math.floor((hardFdLimit() - 100) / 2)}
   nbthread 1
   ${accessLog ? 'log stdout format raw local0' : ''}
 defaults

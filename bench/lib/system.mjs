@@ -15,9 +15,10 @@ export function has(tool) {
 
 export function versionOf(command, args) {
   try {
-    return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')[0].trim();
+    // nginx and wrk print their version on stderr.
+    return execFileSync('sh', ['-c', '"$0" "$@" 2>&1', command, ...args], { encoding: 'utf8' }).split('\n')[0].trim();
   } catch (error) {
-    return String(error.stderr ?? '').split('\n')[0].trim();
+    return String(error.stdout ?? '').split('\n')[0].trim();
   }
 }
 
