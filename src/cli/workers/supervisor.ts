@@ -67,12 +67,16 @@ class Supervisor {
   }
 
   async run(): Promise<number> {
+    // Signals are taken from the start: a SIGTERM sent as soon as "workers ready" is read must
+    // not meet the default action (instant death, workers orphaned to drain on their own).
+    const signalled = this.takeSignals();
     if (this.config.admin.enabled) {
       const { host, port } = this.config.admin.listenAddr;
       try {
         this.admin = await new NodeAdminServer().listen(host, port, this.adminHandler);
       } catch (error) {
         this.logger.error('cannot start', { error: error instanceof Error ? error.message : String(error) });
+        this.releaseSignals();
         return 1;
       }
       this.logger.info('admin listening', { address: formatListenAddress(this.admin) });
@@ -84,17 +88,14 @@ class Supervisor {
       await Promise.all(workers.map((worker) => worker.listening));
     } catch (error) {
       this.logger.error('cannot start', { error: error instanceof Error ? error.message : String(error) });
+      this.stopping = true;
       await this.stopWorkers(EXIT_GRACE_MS);
       await this.admin?.stopAccepting();
+      this.releaseSignals();
       return 1;
     }
     this.started = true;
-    const address = formatListenAddress({ host: this.config.listenAddr.host, port: this.slots[0]!.port! });
-    this.logger.info('workers ready', { workers: this.options.workers, address, pids: this.slots.map((worker) => worker?.pid) });
-    return this.serveUntilSignalled();
-  }
-
-  private serveUntilSignalled(): Promise<number> {
+    if (this.stopping) return this.shutdown(await signalled);
     const watcher = this.options.watch
       ? new ConfigFileWatcher(this.options.configFile, WATCH_DEBOUNCE_MS, () => this.requestReload('file changed'), (error) =>
           this.logger.warn('config file watch failed; SIGHUP still reloads', { error: error.message }),
@@ -102,24 +103,36 @@ class Supervisor {
       : null;
     watcher?.start();
     process.on('SIGHUP', () => this.requestReload('SIGHUP'));
-    return new Promise<number>((resolve) => {
-      const stop = (signal: string): void => {
-        process.removeAllListeners('SIGTERM');
-        process.removeAllListeners('SIGINT');
-        process.removeAllListeners('SIGHUP');
-        watcher?.close();
-        // A second signal means "now".
+    const address = formatListenAddress({ host: this.config.listenAddr.host, port: this.slots[0]!.port! });
+    this.logger.info('workers ready', { workers: this.options.workers, address, pids: this.slots.map((worker) => worker?.pid) });
+    const signal = await signalled;
+    watcher?.close();
+    return this.shutdown(signal);
+  }
+
+  /** Resolves with the first SIGTERM/SIGINT; a second one kills the workers and exits 1 ("now"). */
+  private takeSignals(): Promise<string> {
+    return new Promise((resolve) => {
+      const first = (signal: string): void => {
+        this.releaseSignals();
+        this.stopping = true;
         const now = (): void => {
           for (const worker of this.slots) worker?.signal('SIGKILL');
           process.exit(1);
         };
         process.once('SIGTERM', now);
         process.once('SIGINT', now);
-        void this.shutdown(signal).then(resolve);
+        resolve(signal);
       };
-      process.once('SIGTERM', () => stop('SIGTERM'));
-      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => first('SIGTERM'));
+      process.once('SIGINT', () => first('SIGINT'));
     });
+  }
+
+  private releaseSignals(): void {
+    process.removeAllListeners('SIGTERM');
+    process.removeAllListeners('SIGINT');
+    process.removeAllListeners('SIGHUP');
   }
 
   private spawn(id: number): WorkerHandle {
@@ -201,6 +214,7 @@ class Supervisor {
 
   private async shutdown(signal: string): Promise<number> {
     this.stopping = true;
+    this.pendingReload = null;
     for (const timer of this.restartTimers) clearTimeout(timer);
     this.logger.info('shutting down', { signal, workers: this.liveWorkers().length });
     const clean = await this.stopWorkers(this.config.shutdownTimeoutSecs * 1000 + EXIT_GRACE_MS);
