@@ -6,6 +6,8 @@ import { PinoLogger } from '../adapters/logging/pino-logger';
 import type { Logger } from '../ports/logger';
 import type { ProxServer } from '../app/prox-server';
 import { formatDiagnostic } from './validate-command';
+import { resolveWorkerCount } from './workers/worker-count';
+import { runSupervisor } from './workers/supervisor';
 
 export interface ServeOptions {
   readonly config?: string;
@@ -37,6 +39,8 @@ export async function runServe(options: ServeOptions, env: NodeJS.ProcessEnv): P
     return loaded.unreadable ? 2 : 1;
   }
   keepRunningOnStrayErrors(logger);
+  const workers = resolveWorkerCount(loaded.config.workers);
+  if (workers > 1) return runSupervisor({ configFile, config: loaded.config, workers, watch: options.watch !== false, logger });
   const server = createProxServer({ logger, env });
   const reloader = new Reloader(server, configFile, loaded.config, logger);
   // Watching starts before the listener reports ready, so no change after that report is missed;
@@ -138,7 +142,7 @@ class Reloader {
  * The adapters guard their callbacks; this is the last net, so one bad request never takes
  * the proxy down.
  */
-function keepRunningOnStrayErrors(logger: Logger): void {
+export function keepRunningOnStrayErrors(logger: Logger): void {
   process.on('uncaughtException', (error) => {
     logger.error('uncaught exception (request isolated, process kept running)', { error: error.stack ?? String(error) });
   });
@@ -147,6 +151,6 @@ function keepRunningOnStrayErrors(logger: Logger): void {
   });
 }
 
-function diagnosticFields(d: Diagnostic): Record<string, unknown> {
+export function diagnosticFields(d: Diagnostic): Record<string, unknown> {
   return { file: d.file, line: d.line, col: d.col, path: d.path, message: d.message, hint: d.hint };
 }

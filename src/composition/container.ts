@@ -33,6 +33,8 @@ export interface CompositionOverrides {
   readonly clock?: Clock;
   /** Process environment; PROX_TEST_CLOCK=offset selects the test-only OffsetClock. */
   readonly env?: NodeJS.ProcessEnv;
+  /** Worker processes answer admin requests over IPC instead of a socket of their own. */
+  readonly adminServer?: AdminServer;
 }
 
 /**
@@ -49,7 +51,7 @@ export function buildContainer(overrides: CompositionOverrides = {}): Container 
   container.bind<Logger>(Logger).toConstantValue(overrides.logger ?? new PinoLogger());
   container.bind<UpstreamClient>(UpstreamClient).toResolvedValue(() => new UndiciUpstreamClient());
   container.bind<HealthProbe>(HealthProbe).toResolvedValue(() => new UndiciHealthProbe());
-  container.bind<AdminServer>(AdminServer).toResolvedValue(() => new NodeAdminServer());
+  container.bind<AdminServer>(AdminServer).toResolvedValue(() => overrides.adminServer ?? new NodeAdminServer());
   container
     .bind<ProxMetrics>(ProxMetrics)
     .toResolvedValue(() => new PrometheusMetrics({ version: PROX_VERSION, node: process.versions.node }));

@@ -9,6 +9,7 @@ import type { RetryCondition } from './model';
  */
 export const DEFAULTS = {
   shutdownTimeoutSecs: 30,
+  workers: 1 as number | 'auto',
   trustedProxies: [] as readonly string[],
   maxHeaderBytes: 16384,
   maxHeaders: 100,

@@ -296,6 +296,8 @@ export interface ProxConfig {
   /** Lower-cased name of the request id header kept from the client or generated (default `x-request-id`). */
   readonly requestIdHeader: string;
   readonly shutdownTimeoutSecs: number;
+  /** Worker processes sharing the listener; `auto` = one per available CPU, resolved at start. */
+  readonly workers: number | 'auto';
   /** CIDRs / addresses whose X-Forwarded-* headers are believed. */
   readonly trustedProxies: readonly string[];
   readonly limits: RequestLimits;

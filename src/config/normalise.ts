@@ -51,6 +51,7 @@ export function normaliseConfig(raw: RawConfig, options: NormaliseOptions): Prox
     errorPages,
     requestIdHeader: (raw.request_id_header ?? DEFAULTS.requestIdHeader).toLowerCase(),
     shutdownTimeoutSecs: raw.shutdown_timeout_secs ?? DEFAULTS.shutdownTimeoutSecs,
+    workers: raw.workers ?? DEFAULTS.workers,
     trustedProxies: [...(raw.trusted_proxies ?? DEFAULTS.trustedProxies)],
     limits: {
       maxHeaderBytes: raw.limits?.max_header_bytes ?? DEFAULTS.maxHeaderBytes,

@@ -163,6 +163,7 @@ export interface RawConfig {
   readonly errors?: RawErrorPages;
   readonly request_id_header?: string;
   readonly shutdown_timeout_secs?: number;
+  readonly workers?: number | 'auto';
   readonly trusted_proxies?: readonly string[];
   readonly limits?: RawLimits;
   readonly tls?: unknown;

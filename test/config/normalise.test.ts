@@ -11,6 +11,7 @@ describe('normalised config', () => {
       errorPages: [],
       requestIdHeader: 'x-request-id',
       shutdownTimeoutSecs: 30,
+      workers: 1,
       trustedProxies: [],
       limits: { maxHeaderBytes: 16384, maxHeaders: 100, maxBodyBytes: null },
       routes: [

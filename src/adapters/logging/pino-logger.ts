@@ -12,13 +12,13 @@ export class PinoLogger implements Logger {
   private readonly log: pino.Logger;
   private broken = false;
 
-  constructor(destination: pino.DestinationStream | NodeJS.WritableStream = process.stdout) {
+  constructor(destination: pino.DestinationStream | NodeJS.WritableStream = process.stdout, bindings: Record<string, unknown> = {}) {
     if ('on' in destination && typeof destination.on === 'function') {
       destination.on('error', () => {
         this.broken = true;
       });
     }
-    this.log = pino({ base: { service: 'prox' }, timestamp: pino.stdTimeFunctions.isoTime }, destination);
+    this.log = pino({ base: { service: 'prox', ...bindings }, timestamp: pino.stdTimeFunctions.isoTime }, destination);
   }
 
   info(message: string, fields?: LogFields): void {

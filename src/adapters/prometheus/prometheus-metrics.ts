@@ -53,12 +53,13 @@ export class PrometheusMetrics implements ProxMetrics {
     this.upstreamDuration = new HotHistogram('prox_upstream_duration_seconds', 'Time from sending an upstream attempt to its response head (or failure).', this.registry, PROXY_BUCKETS);
     this.transitions = new Counter({ name: 'prox_backend_state_transitions_total', help: 'Backend state changes by new state and cause.', labelNames: ['route', 'backend', 'to', 'reason'], registers });
     this.retries = new Counter({ name: 'prox_upstream_retries_total', help: 'Requests sent again to a backend after a failed attempt.', labelNames: ['route'], registers });
-    this.reloads = new Counter({ name: 'prox_config_reloads_total', help: 'Config reloads by result (invalid: rejected by validation; failed: valid but could not be applied).', labelNames: ['result'], registers });
-    this.configInfo = new Gauge({ name: 'prox_config_info', help: 'The running config, identified by the hash of its normalised form (value is always 1).', labelNames: ['hash'], registers });
+    // With workers: N every worker applies each reload: merged scrapes take the maximum, not the sum.
+    this.reloads = new Counter({ name: 'prox_config_reloads_total', help: 'Config reloads by result (invalid: rejected by validation; failed: valid but could not be applied).', labelNames: ['result'], registers, aggregator: 'max' });
+    this.configInfo = new Gauge({ name: 'prox_config_info', help: 'The running config, identified by the hash of its normalised form (value is always 1).', labelNames: ['hash'], registers, aggregator: 'max' });
     this.rateLimitHits = new Counter({ name: 'prox_rate_limit_hits_total', help: 'Requests refused by a rate limit.', labelNames: ['route'], registers });
     this.rateLimitShadowHits = new Counter({ name: 'prox_rate_limit_shadow_hits_total', help: 'Requests a rate limit in shadow mode would have refused (served anyway).', labelNames: ['route'], registers });
-    new Gauge({ name: 'prox_build_info', help: 'prox version and Node.js version (value is always 1).', labelNames: ['version', 'node'], registers }).set(build, 1);
-    new Gauge({ name: 'prox_tls_certificate_expiry_seconds', help: 'Seconds until each served TLS certificate expires.', labelNames: ['domain'], registers });
+    new Gauge({ name: 'prox_build_info', help: 'prox version and Node.js version (value is always 1).', labelNames: ['version', 'node'], registers, aggregator: 'max' }).set(build, 1);
+    new Gauge({ name: 'prox_tls_certificate_expiry_seconds', help: 'Seconds until each served TLS certificate expires.', labelNames: ['domain'], registers, aggregator: 'min' });
     const self = this;
     new Gauge({
       name: 'prox_in_flight_requests',
@@ -72,6 +73,8 @@ export class PrometheusMetrics implements ProxMetrics {
       name: 'prox_active_connections',
       help: 'Client connections open on the public listener.',
       registers,
+      // Counted from the kernel's table for the port, which every worker sees whole.
+      aggregator: 'max',
       collect() {
         const count = self.state?.activeConnections();
         if (count !== null && count !== undefined) this.set(count);
@@ -82,6 +85,8 @@ export class PrometheusMetrics implements ProxMetrics {
       help: 'Whether a backend of a route is healthy (1) or not (0): active checks and passive ejection.',
       labelNames: ['route', 'backend'],
       registers,
+      // Each worker keeps its own view; merged, a backend counts as healthy only if all agree.
+      aggregator: 'min',
       collect() {
         this.reset();
         if (self.state === null) return;
@@ -93,6 +98,7 @@ export class PrometheusMetrics implements ProxMetrics {
       help: 'Circuit breaker of a backend of a route: 0 closed, 1 open, 2 half-open.',
       labelNames: ['route', 'backend'],
       registers,
+      aggregator: 'max',
       collect() {
         this.reset();
         if (self.state === null) return;

@@ -75,6 +75,7 @@ export function config(routes: RouteConfig[], trustedProxies: string[] = []): Pr
     errorPages: [],
     requestIdHeader: 'x-request-id',
     shutdownTimeoutSecs: 30,
+    workers: 1,
     trustedProxies,
     limits: { maxHeaderBytes: 16384, maxHeaders: 100, maxBodyBytes: null },
     routes,

@@ -1,0 +1,67 @@
+// The origin servers behind every proxy: two ports (the load-balanced pair), answering
+//   /        12 bytes ("hello world\n"), /health 2 bytes, /1m one MiB, POST /upload any body.
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort, hardFdLimit, has, start, stop, waitForPort, versionOf } from './system.mjs';
+
+export const SMALL_BODY = 'hello world\n';
+export const MIB = 1024 * 1024;
+
+export async function startBackend(kind, dir, cpu) {
+  const ports = [await freePort(), await freePort()];
+  const chosen = kind ?? (has('nginx') ? 'nginx' : 'builtin');
+  const child = chosen === 'nginx' ? startNginxBackend(dir, ports, cpu) : startBuiltinBackend(ports, cpu);
+  for (const port of ports) await waitForPort(port, `${chosen} backend`);
+  const version = chosen === 'nginx' ? versionOf('nginx', ['-v']) : 'µWebSockets.js (built-in)';
+  return { kind: chosen, version, ports, pid: child.pid, stop: () => stop(child) };
+}
+
+function startNginxBackend(dir, ports, cpu) {
+  const root = join(dir, 'backend');
+  mkdirSync(join(root, 'logs'), { recursive: true });
+  writeFileSync(join(root, '1m'), Buffer.alloc(MIB, 'x'));
+  // Run as root, nginx's workers drop to an unprivileged user: they must be able to read the file.
+  for (const path of [dir, root]) chmodSync(path, 0o755);
+  chmodSync(join(root, '1m'), 0o644);
+  const servers = ports
+    .map(
+      (port) => `
+    server {
+      listen 127.0.0.1:${port} reuseport backlog=4096;
+      keepalive_requests 1000000;
+      client_max_body_size 0;
+      location = /1m { alias ${join(root, '1m')}; default_type application/octet-stream; }
+      location = /health { return 200 "ok"; }
+      location = /upload { return 200 "ok"; }
+      location / { default_type text/plain; return 200 "${SMALL_BODY.trimEnd()}\\n"; }
+    }`,
+    )
+    .join('\n');
+  writeFileSync(
+    join(root, 'nginx.conf'),
+    `daemon off;
+worker_processes 1;
+worker_rlimit_nofile ${hardFdLimit()};
+error_log ${join(root, 'logs', 'error.log')} warn;
+pid ${join(root, 'nginx.pid')};
+events { worker_connections 20000; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  client_body_temp_path ${join(root, 'body')};
+  proxy_temp_path ${join(root, 'proxy')};
+  fastcgi_temp_path ${join(root, 'fastcgi')};
+  uwsgi_temp_path ${join(root, 'uwsgi')};
+  scgi_temp_path ${join(root, 'scgi')};
+  ${servers}
+}
+`,
+  );
+  return start(cpu, 'nginx', ['-p', root, '-c', join(root, 'nginx.conf'), '-e', join(root, 'logs', 'error.log')]);
+}
+
+function startBuiltinBackend(ports, cpu) {
+  const script = new URL('./uws-backend.cjs', import.meta.url).pathname;
+  return start(cpu, process.execPath, [script, ...ports.map(String)], { cwd: new URL('../..', import.meta.url).pathname });
+}

@@ -1,0 +1,173 @@
+// The proxies under test. Each starts on the pinned proxy CPU, forwards to the two backend
+// ports, and returns { pid, port, stop }.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort, hardFdLimit, has, start, stop, versionOf, waitForOutput, waitForPort } from './system.mjs';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const PROX = join(ROOT, 'dist', 'cli', 'main.js');
+
+/** Peers in table order; `available` says whether this machine can run each. */
+export const PEERS = {
+  prox: { label: 'prox', available: () => true, version: () => `prox ${JSON.parse(readPackage()).version}`, start: startProx },
+  'prox-no-metrics': { label: 'prox, metrics off', available: () => true, version: () => 'prox, admin off', start: (o) => startProx({ ...o, metrics: false }) },
+  'prox-2w': { label: 'prox workers: 2 (unpinned)', available: () => true, version: () => 'prox, workers: 2', start: (o) => startProx({ ...o, workers: 2 }) },
+  nginx: { label: 'nginx', available: () => has('nginx'), version: () => versionOf('nginx', ['-v']), install: 'sudo apt-get install nginx', start: startNginx },
+  haproxy: { label: 'HAProxy', available: () => has('haproxy'), version: () => versionOf('haproxy', ['-v']), install: 'sudo apt-get install haproxy', start: startHaproxy },
+  'node-http-proxy': { label: 'node-http-proxy', node: true, available: () => canResolve('http-proxy'), version: () => `http-proxy ${packageVersion('http-proxy')}`, install: 'npm install (devDependency)', start: (o) => startNodePeer('node-http-proxy.cjs', o) },
+  'fastify-http-proxy': { label: '@fastify/http-proxy', node: true, available: () => canResolve('@fastify/http-proxy'), version: () => `@fastify/http-proxy ${packageVersion('@fastify/http-proxy')}`, install: 'npm install (devDependency)', start: (o) => startNodePeer('fastify-http-proxy.cjs', o) },
+};
+
+function readPackage(name) {
+  return readFileSync(name === undefined ? join(ROOT, 'package.json') : join(ROOT, 'node_modules', name, 'package.json'), 'utf8');
+}
+function packageVersion(name) {
+  try {
+    return JSON.parse(readPackage(name)).version;
+  } catch {
+    return '?';
+  }
+}
+function canResolve(name) {
+  try {
+    readPackage(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** 20 routes as a real edge config has them; the hit route `/` is the last, a balanced pair. */
+export function proxConfig({ ports, accessLogFile, workers = 1, port, metrics = true }) {
+  const [a, b] = ports.map((p) => `http://127.0.0.1:${p}`);
+  const other = [
+    `"/api/v1/users": { type: proxy, target: "${a}" }`,
+    `"/api/v1/orders": { type: proxy, target: "${a}", timeout_secs: 30 }`,
+    `"/api/v2": { type: proxy, target: "${b}", path_rewrite: "/" }`,
+    `"/static": { type: proxy, target: "${a}" }`,
+    `"/assets": { type: proxy, target: "${b}" }`,
+    `"/old": { type: redirect, target: "/new", status_code: 301 }`,
+    `"/docs": { type: redirect, target: "https://docs.example.com" }`,
+    `"/admin-ui": { type: proxy, target: "${a}" }`,
+    `"/ws": { type: proxy, target: "${b}" }`,
+    `"/search": { type: load_balance, strategy: least_connections, targets: ["${a}", "${b}"] }`,
+    `"api.example.com/": { type: load_balance, targets: ["${a}", "${b}"] }`,
+    `"api.example.com/v1": { type: proxy, target: "${a}" }`,
+    `"www.example.com/": { type: proxy, target: "${b}" }`,
+    `"*.example.org/": { type: proxy, target: "${a}" }`,
+    `"shop.example.net/cart": { type: proxy, target: "${b}" }`,
+    `"shop.example.net/": { type: proxy, target: "${a}" }`,
+    `"cdn.example.com/": { type: proxy, target: "${b}" }`,
+    `"status.example.com/": { type: redirect, target: "https://status.example.io" }`,
+    `"/graphql": { type: proxy, target: "${a}" }`,
+  ];
+  return [
+    `listen_addr: "127.0.0.1:${port}"`,
+    `workers: ${workers}`,
+    metrics ? 'admin: { listen_addr: "127.0.0.1:0" }' : 'admin: { enabled: false }',
+    accessLogFile === null ? 'access_log: { enabled: false }' : `access_log: { enabled: true, path: "${accessLogFile}" }`,
+    'health_check: { enabled: true, interval_secs: 5, timeout_secs: 2, path: /health }',
+    'routes:',
+    ...other.map((line) => `  ${line}`),
+    `  "/": { type: load_balance, strategy: round_robin, targets: ["${a}", "${b}"] }`,
+    '',
+  ].join('\n');
+}
+
+async function startProx({ dir, ports, cpu, accessLog, workers = 1, metrics = true }) {
+  const port = await freePort();
+  const file = join(dir, `prox-${workers}w${accessLog ? '-log' : ''}${metrics ? '' : '-nometrics'}.yaml`);
+  writeFileSync(file, proxConfig({ ports, workers, port, metrics, accessLogFile: accessLog ? join(dir, 'prox-access.log') : null }));
+  const extra = process.env.BENCH_PROX_NODE_ARGS ? process.env.BENCH_PROX_NODE_ARGS.split(' ') : [];
+  const child = start(workers > 1 ? null : cpu, process.execPath, [...extra, PROX, 'serve', '--config', file, '--no-watch'], { cwd: dir });
+  const ready = workers > 1 ? /"msg":"workers ready"/ : /"msg":"listening"/;
+  await waitForOutput(child, (text) => ready.test(text), 'prox');
+  // Keep reading the operational log so prox never blocks on a full pipe.
+  child.stdout.resume();
+  return { pid: child.pid, port, stop: () => stop(child) };
+}
+
+async function startNginx({ dir, ports, cpu, accessLog }) {
+  const port = await freePort();
+  const root = join(dir, 'nginx-proxy');
+  mkdirSync(join(root, 'logs'), { recursive: true });
+  writeFileSync(
+    join(root, 'nginx.conf'),
+    `daemon off;
+worker_processes 1;
+worker_rlimit_nofile ${hardFdLimit()};
+error_log ${join(root, 'logs', 'error.log')} warn;
+pid ${join(root, 'nginx.pid')};
+events { worker_connections 20000; }
+http {
+  ${accessLog ? `access_log ${join(root, 'logs', 'access.log')};` : 'access_log off;'}
+  client_body_temp_path ${join(root, 'body')};
+  proxy_temp_path ${join(root, 'proxy')};
+  fastcgi_temp_path ${join(root, 'fastcgi')};
+  uwsgi_temp_path ${join(root, 'uwsgi')};
+  scgi_temp_path ${join(root, 'scgi')};
+  upstream backends {
+    server 127.0.0.1:${ports[0]};
+    server 127.0.0.1:${ports[1]};
+    keepalive 64;
+  }
+  server {
+    listen 127.0.0.1:${port} backlog=4096;
+    keepalive_requests 1000000;
+    client_max_body_size 0;
+    location / {
+      proxy_pass http://backends;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_request_buffering off;
+      proxy_max_temp_file_size 0;
+    }
+  }
+}
+`,
+  );
+  const child = start(cpu, 'nginx', ['-p', root, '-c', join(root, 'nginx.conf'), '-e', join(root, 'logs', 'error.log')]);
+  await waitForPort(port, 'nginx');
+  return { pid: child.pid, port, stop: () => stop(child) };
+}
+
+async function startHaproxy({ dir, ports, cpu, accessLog }) {
+  const port = await freePort();
+  const file = join(dir, 'haproxy.cfg');
+  writeFileSync(
+    file,
+    `global
+  maxconn ${Math.floor((hardFdLimit() - 100) / 2)}
+  nbthread 1
+  ${accessLog ? 'log stdout format raw local0' : ''}
+defaults
+  mode http
+  ${accessLog ? 'log global\n  option httplog' : ''}
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  option http-keep-alive
+frontend fe
+  bind 127.0.0.1:${port}
+  default_backend be
+backend be
+  balance roundrobin
+  http-reuse always
+  option httpchk GET /health
+  server b1 127.0.0.1:${ports[0]} check inter 5s
+  server b2 127.0.0.1:${ports[1]} check inter 5s
+`,
+  );
+  const child = start(cpu, 'haproxy', ['-db', '-f', file]);
+  child.stdout.resume();
+  await waitForPort(port, 'haproxy');
+  return { pid: child.pid, port, stop: () => stop(child, 'SIGUSR1') };
+}
+
+async function startNodePeer(script, { ports, cpu }) {
+  const port = await freePort();
+  const child = start(cpu, process.execPath, [join(ROOT, 'bench', 'lib', script), String(port), ...ports.map(String)], { cwd: ROOT });
+  await waitForPort(port, script);
+  child.stdout.resume();
+  return { pid: child.pid, port, stop: () => stop(child) };
+}

@@ -1,0 +1,113 @@
+#!/usr/bin/env node
+// npm run bench: prox side by side with nginx, HAProxy and the Node proxies, same backend, same
+// load, same pinned CPU. See docs/performance.md. Settings (environment):
+//   BENCH_SECONDS (5)  BENCH_CONNECTIONS (50)  BENCH_IDLE_CONNECTIONS (10000)
+//   BENCH_SCENARIOS (comma list of: small,small-log,large,upload,idle,close)
+//   BENCH_PEERS (comma list of: prox,prox-no-metrics,prox-2w,nginx,haproxy,node-http-proxy,fastify-http-proxy)
+//   BENCH_BACKEND (nginx|builtin)  BENCH_LOAD (wrk|autocannon)  BENCH_OUT (bench/results)
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startBackend, MIB } from './lib/backends.mjs';
+import { drive, holdIdleConnections, loadTool } from './lib/load.mjs';
+import { PEERS } from './lib/peers.mjs';
+import { writeReport } from './lib/report.mjs';
+import { hardFdLimit, machine, pinning, sampleRss, sleep, versionOf } from './lib/system.mjs';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const WARMUP = Math.max(1, Math.min(2, Math.round(SECONDS / 3)));
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const PROXY_CPU = 0;
+const LOAD_CPU = 1;
+const list = (value, fallback) => (value ? value.split(',').map((s) => s.trim()).filter(Boolean) : fallback);
+
+const SCENARIOS = {
+  small: { title: '1. small GET, keep-alive (20 routes, balanced pair, health checks, metrics on)', path: '/', kind: 'get', peers: ['prox', 'prox-no-metrics', 'prox-2w', 'nginx', 'haproxy', 'node-http-proxy', 'fastify-http-proxy'] },
+  'small-log': { title: '2. small GET with access log on (to a file)', path: '/', kind: 'get', accessLog: true, peers: ['prox', 'nginx', 'haproxy'] },
+  large: { title: '3. 1 MiB responses', path: '/1m', kind: 'get', connections: 8, peers: ['prox', 'nginx', 'haproxy', 'node-http-proxy', 'fastify-http-proxy'] },
+  upload: { title: '4. 10 MiB uploads', path: '/upload', kind: 'upload', bodyBytes: 10 * MIB, connections: 4, peers: ['prox', 'nginx', 'haproxy', 'node-http-proxy', 'fastify-http-proxy'] },
+  idle: { title: '5. idle keep-alive connections held open', idle: true, peers: ['prox', 'nginx', 'haproxy', 'node-http-proxy', 'fastify-http-proxy'] },
+  close: { title: '6. new connection per request (Connection: close)', path: '/', kind: 'close', peers: ['prox', 'nginx', 'haproxy', 'node-http-proxy', 'fastify-http-proxy'] },
+};
+
+const wantedScenarios = list(process.env.BENCH_SCENARIOS, Object.keys(SCENARIOS));
+const wantedPeers = list(process.env.BENCH_PEERS, Object.keys(PEERS));
+for (const name of [...wantedScenarios, ...wantedPeers]) {
+  if (!(name in SCENARIOS) && !(name in PEERS)) throw new Error(`unknown scenario or peer "${name}"`);
+}
+if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run npm run build (npm run bench does)');
+
+const missing = wantedPeers.filter((name) => !PEERS[name].available());
+for (const name of missing) console.log(`skipping ${PEERS[name].label}: not installed (${PEERS[name].install})`);
+if (loadTool !== 'wrk') console.log('load generator: autocannon (install wrk for lower overhead and p99.9: sudo apt-get install wrk)');
+if (!pinning) console.log('CPU pinning off (needs taskset and 2+ CPUs): figures share cores with the load generator');
+
+const dir = mkdtempSync(join(tmpdir(), 'prox-bench-'));
+const idleCount = Math.min(Number(process.env.BENCH_IDLE_CONNECTIONS ?? 10_000), hardFdLimit() - 100);
+if (wantedScenarios.includes('idle') && idleCount < Number(process.env.BENCH_IDLE_CONNECTIONS ?? 10_000)) {
+  console.log(`idle scenario: only ${idleCount} connections (open-file hard limit ${hardFdLimit()}; raise it with ulimit -Hn / limits.conf)`);
+}
+
+const backend = await startBackend(process.env.BENCH_BACKEND, dir, LOAD_CPU);
+// nginx answers `return 200` before it has read a request body; uploads need an origin that
+// reads all 10 MiB first, so they always go to the built-in backend.
+const uploadBackend = wantedScenarios.includes('upload') ? (backend.kind === 'builtin' ? backend : await startBackend('builtin', dir, LOAD_CPU)) : null;
+console.log(`backend: ${backend.version} on ports ${backend.ports.join(', ')}; load: ${loadTool}; ${SECONDS}s per run, ${CONNECTIONS} connections`);
+
+const results = { date: new Date().toISOString(), machine: machine(), pinning, load: loadTool === 'wrk' ? versionOf('wrk', ['-v']) : 'autocannon', backend: backend.version, seconds: SECONDS, connections: CONNECTIONS, idleConnections: idleCount, peers: {}, scenarios: {} };
+for (const name of wantedPeers) if (!missing.includes(name)) results.peers[name] = { label: PEERS[name].label, version: PEERS[name].version() };
+
+try {
+  for (const scenarioName of wantedScenarios) {
+    const scenario = SCENARIOS[scenarioName];
+    const rows = [];
+    console.log(`\n${scenario.title}`);
+    for (const peerName of scenario.peers) {
+      if (!wantedPeers.includes(peerName) || missing.includes(peerName)) continue;
+      const row = await measure(scenario, peerName).catch((error) => ({ peer: peerName, failed: String(error.message ?? error).split('\n')[0] }));
+      rows.push(row);
+      console.log(`  ${PEERS[peerName].label.padEnd(28)} ${describe(row)}`);
+    }
+    results.scenarios[scenarioName] = { title: scenario.title, rows };
+  }
+} finally {
+  await backend.stop();
+  if (uploadBackend !== null && uploadBackend !== backend) await uploadBackend.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const written = writeReport(results, process.env.BENCH_OUT ?? join(ROOT, 'bench', 'results'));
+console.log(`\n${written.table}\nwrote ${written.files.join(', ')}`);
+
+async function measure(scenario, peerName) {
+  const origin = scenario.kind === 'upload' ? uploadBackend : backend;
+  const peer = await PEERS[peerName].start({ dir, ports: origin.ports, cpu: PROXY_CPU, accessLog: scenario.accessLog === true });
+  try {
+    if (scenario.idle) {
+      const rss = sampleRss(peer.pid);
+      const before = rss.now();
+      const held = await holdIdleConnections({ port: peer.port, count: idleCount, cpu: LOAD_CPU });
+      await sleep(500);
+      const during = rss.now();
+      const peak = rss.stop();
+      await held.release();
+      return { peer: peerName, connections: held.opened, errors: held.failed, rssBefore: before, rss: during, peakRss: peak };
+    }
+    const url = `http://127.0.0.1:${peer.port}${scenario.path}`;
+    const load = { url, connections: scenario.connections ?? CONNECTIONS, kind: scenario.kind, bodyBytes: scenario.bodyBytes ?? 0, dir, cpu: LOAD_CPU };
+    await drive({ ...load, seconds: WARMUP });
+    const rss = sampleRss(peer.pid);
+    const result = await drive({ ...load, seconds: SECONDS });
+    const uploadedMb = scenario.kind === 'upload' ? (result.requests * scenario.bodyBytes) / 1e6 / SECONDS : null;
+    return { peer: peerName, ...result, mbps: uploadedMb ?? result.mbps, peakRss: rss.stop() };
+  } finally {
+    await peer.stop();
+  }
+}
+
+function describe(row) {
+  if (row.failed) return `failed: ${row.failed}`;
+  if (row.connections !== undefined) return `${row.connections} connections held, RSS ${(row.rss / 1e6).toFixed(0)} MB (${(row.rssBefore / 1e6).toFixed(0)} MB before)`;
+  return `${row.rps.toFixed(0)} req/s, ${row.mbps.toFixed(1)} MB/s, p50 ${row.p50Ms.toFixed(2)} ms, p99 ${row.p99Ms.toFixed(2)} ms, p99.9 ${row.p999Ms.toFixed(2)} ms, errors ${row.errors}, peak RSS ${(row.peakRss / 1e6).toFixed(0)} MB`;
+}

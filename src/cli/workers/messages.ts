@@ -1,0 +1,26 @@
+import type { AdminResponse } from '../../ports/admin-server';
+
+/** What the supervisor tells a worker when it forks it (as the one command-line argument, JSON). */
+export interface WorkerSettings {
+  readonly id: number;
+  readonly configFile: string;
+  /** The concrete public port every worker binds when the config says port 0; null = as configured. */
+  readonly port: number | null;
+  /** Where the supervisor serves the admin endpoints (shown in the worker's log), null when off. */
+  readonly adminAddress: { readonly host: string; readonly port: number } | null;
+}
+
+/** Supervisor → worker. Workers answer requests carrying an `id` with a reply of the same id. */
+export type ToWorker =
+  | { readonly type: 'admin'; readonly id: number; readonly method: string; readonly path: string }
+  | { readonly type: 'metrics'; readonly id: number }
+  | { readonly type: 'reload'; readonly id: number; readonly trigger: string; readonly port: number | null };
+
+/** Worker → supervisor. */
+export type FromWorker =
+  | { readonly type: 'listening'; readonly port: number }
+  | { readonly type: 'admin'; readonly id: number; readonly answer: AdminResponse }
+  | { readonly type: 'metrics'; readonly id: number; readonly metrics: unknown[] }
+  | { readonly type: 'reload'; readonly id: number; readonly applied: boolean; readonly reason: string | null };
+
+export type WorkerReply = Extract<FromWorker, { id: number }>;
