@@ -53,6 +53,33 @@ export async function runServe(options: ServeOptions, env: NodeJS.ProcessEnv): P
         );
   watcher?.start();
   process.on('SIGHUP', () => reloader.request('SIGHUP'));
+  // Signals are taken from before startup on: a SIGTERM right after "listening" must drain, not
+  // kill the process with the default action.
+  let started = false;
+  let stopSignal: string | null = null;
+  let finish: (code: number) => void = () => undefined;
+  const finished = new Promise<number>((resolve) => (finish = resolve));
+  const stop = (signal: string): void => {
+    if (stopSignal !== null) return;
+    stopSignal = signal;
+    process.removeAllListeners('SIGTERM');
+    process.removeAllListeners('SIGINT');
+    process.removeAllListeners('SIGHUP');
+    watcher?.close();
+    // A second signal means "now".
+    process.once('SIGTERM', () => process.exit(1));
+    process.once('SIGINT', () => process.exit(1));
+    if (started) drain();
+  };
+  const drain = (): void => {
+    logger.info('shutting down', { signal: stopSignal, inFlight: server.inFlight });
+    void server.shutdown(reloader.current.shutdownTimeoutSecs * 1000).then((drained) => {
+      logger.info('stopped', { drained });
+      finish(0);
+    });
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
   try {
     await server.start(loaded.config);
   } catch (error) {
@@ -60,25 +87,10 @@ export async function runServe(options: ServeOptions, env: NodeJS.ProcessEnv): P
     logger.error('cannot start', { error: error instanceof Error ? error.message : String(error) });
     return 1;
   }
-  reloader.activate();
-  return new Promise<number>((resolve) => {
-    const stop = (signal: string): void => {
-      process.removeAllListeners('SIGTERM');
-      process.removeAllListeners('SIGINT');
-      process.removeAllListeners('SIGHUP');
-      watcher?.close();
-      // A second signal means "now".
-      process.once('SIGTERM', () => process.exit(1));
-      process.once('SIGINT', () => process.exit(1));
-      logger.info('shutting down', { signal, inFlight: server.inFlight });
-      void server.shutdown(reloader.current.shutdownTimeoutSecs * 1000).then((drained) => {
-        logger.info('stopped', { drained });
-        resolve(0);
-      });
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
+  started = true;
+  if (stopSignal !== null) drain();
+  else reloader.activate();
+  return finished;
 }
 
 /**

@@ -2,7 +2,8 @@ import { once } from 'node:events';
 import { request as httpRequest, IncomingMessage } from 'node:http';
 import { startBackend, TestBackend } from '../support/backends';
 import { send } from '../support/http-client';
-import { startProx } from '../support/prox-process';
+import { PROX_BIN, startProx, withTestAdmin, writeTempConfig } from '../support/prox-process';
+import { spawn } from 'node:child_process';
 
 /** A backend that holds every request until `release()`, counting arrivals. */
 async function holdingBackend(): Promise<{ backend: TestBackend; arrivals(count: number): Promise<void>; release(): void }> {
@@ -90,6 +91,34 @@ describe('graceful shutdown (SIGTERM)', () => {
       stuck.release();
       await prox.stop();
       await stuck.backend.close();
+    }
+  });
+
+  it('drains and exits 0 when SIGTERM arrives while it is still starting up', async () => {
+    // The first health round holds startup until the probe is answered.
+    const probe = await holdingBackend();
+    const configFile = writeTempConfig(
+      withTestAdmin(`listen_addr: "127.0.0.1:0"
+health_check: { enabled: true, interval_secs: 60, timeout_secs: 30 }
+routes:
+  "/": { type: proxy, target: "${probe.backend.url}" }
+`),
+    );
+    const child = spawn(process.execPath, [PROX_BIN, 'serve', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout!.setEncoding('utf8').on('data', (text: string) => (output += text));
+    const exited = once(child, 'exit');
+    try {
+      await probe.arrivals(1);
+      child.kill('SIGTERM');
+      probe.release();
+      const [code, signal] = (await exited) as [number | null, string | null];
+      expect({ code, signal }).toEqual({ code: 0, signal: null });
+      const messages = output.trim().split('\n').map((line) => (JSON.parse(line) as { msg: string }).msg);
+      expect(messages.filter((msg) => ['listening', 'shutting down', 'stopped'].includes(msg))).toEqual(['listening', 'shutting down', 'stopped']);
+    } finally {
+      child.kill('SIGKILL');
+      await probe.backend.close();
     }
   });
 });
