@@ -17,6 +17,7 @@ import type { HealthProbe } from '../ports/health-probe';
 import type { BoundListener, HttpExchange, HttpServer, ListenSpec } from '../ports/http-server';
 import type { Logger } from '../ports/logger';
 import type { RandomSource } from '../ports/random';
+import type { StaticFileSystem } from '../ports/static-files';
 import type { UpstreamClient } from '../ports/upstream-client';
 
 export type TrustPredicateFactory = (trustedProxies: readonly string[]) => (address: string) => boolean;
@@ -24,6 +25,7 @@ export type TrustPredicateFactory = (trustedProxies: readonly string[]) => (addr
 export interface ProxServerParts {
   readonly httpServer: HttpServer;
   readonly upstreams: UpstreamClient;
+  readonly files: StaticFileSystem;
   readonly healthProbe: HealthProbe & { close?(): Promise<void> };
   readonly logger: Logger;
   readonly clock: Clock;
@@ -105,6 +107,7 @@ export class ProxServer {
       logger: this.parts.logger,
       observer,
       requestIds: new RequestIdGenerator(this.parts.random),
+      files: this.parts.files,
     });
     pipeline.mountAdmin(this.publicAdminMount());
     this.pipeline = pipeline;

@@ -21,6 +21,8 @@ import { HttpServer } from '../ports/http-server';
 import { Logger } from '../ports/logger';
 import { RandomSource } from '../ports/random';
 import { UpstreamClient } from '../ports/upstream-client';
+import { StaticFileSystem } from '../ports/static-files';
+import { NodeStaticFileSystem } from '../adapters/fs/node-static-file-system';
 
 export const ProxServerToken = Symbol.for('prox.ProxServer');
 
@@ -40,6 +42,7 @@ export function buildContainer(overrides: CompositionOverrides = {}): Container 
   container.bind<RandomSource>(RandomSource).toConstantValue(overrides.random ?? new MathRandomSource());
   container.bind<Logger>(Logger).toConstantValue(overrides.logger ?? new PinoLogger());
   container.bind<UpstreamClient>(UpstreamClient).toResolvedValue(() => new UndiciUpstreamClient());
+  container.bind<StaticFileSystem>(StaticFileSystem).toResolvedValue(() => new NodeStaticFileSystem());
   container.bind<HealthProbe>(HealthProbe).toResolvedValue(() => new UndiciHealthProbe());
   container.bind<AdminServer>(AdminServer).toResolvedValue(() => new NodeAdminServer());
   container
@@ -55,6 +58,7 @@ export function buildContainer(overrides: CompositionOverrides = {}): Container 
       (
         httpServer: HttpServer,
         upstreams: UpstreamClient,
+        files: StaticFileSystem,
         healthProbe: HealthProbe,
         logger: Logger,
         clock: Clock,
@@ -66,6 +70,7 @@ export function buildContainer(overrides: CompositionOverrides = {}): Container 
         new ProxServer({
           httpServer,
           upstreams,
+          files,
           healthProbe,
           logger,
           clock,
@@ -76,7 +81,7 @@ export function buildContainer(overrides: CompositionOverrides = {}): Container 
           accessLog,
           connectionCounter: countEstablishedConnections,
         }),
-      [HttpServer, UpstreamClient, HealthProbe, Logger, Clock, RandomSource, AdminServer, ProxMetrics, AccessLogSink],
+      [HttpServer, UpstreamClient, StaticFileSystem, HealthProbe, Logger, Clock, RandomSource, AdminServer, ProxMetrics, AccessLogSink],
     );
   return container;
 }

@@ -22,9 +22,6 @@ export function reportInactiveFeatures(data: unknown, out: DiagnosticList): void
   for (const [key, value] of Object.entries(routes)) {
     const route = asRecord(value);
     if (!route) continue;
-    if (route['type'] === 'static') {
-      out.warning(['routes', key, 'type'], `static routes are accepted but not active yet in ${FEATURE_LEVEL}: requests to "${key}" get 501 Not Implemented`);
-    }
     for (const field of ROUTE_FIELDS) {
       if (field in route) out.warning(['routes', key, field], inactiveMessage(field), { anchor: 'key' });
     }

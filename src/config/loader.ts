@@ -8,6 +8,7 @@ import type { RawConfig } from './raw-config';
 import { configValidator } from './schema';
 import { reportSchemaErrors } from './schema-errors';
 import { runSemanticChecks } from './semantic-checks';
+import { checkStaticRoutes } from './static-checks';
 import { parseYamlSource } from './yaml-source';
 
 export const DEFAULT_CONFIG_FILE = 'config.yaml';
@@ -35,11 +36,13 @@ export async function loadConfigFile(file: string): Promise<LoadResult> {
  * Validates and normalises config text. Every stage after YAML parsing runs even when an earlier
  * one failed, so a single run lists all problems; only a clean run yields a config.
  *
- * `file` names the text in diagnostics and anchors the relative paths in it (access_log.path):
+ * `file` names the text in diagnostics and anchors the relative paths in it (access_log.path,
+ * static roots):
  * they resolve against its directory, itself relative to the working directory when `file` is,
  * just as reading the file was.
  */
 export function loadConfigText(text: string, file: string): LoadResult {
+  const configDir = path.dirname(path.resolve(file));
   const source = parseYamlSource(text);
   const diagnostics = new DiagnosticList(file, source.positions);
   for (const problem of source.problems) {
@@ -51,13 +54,14 @@ export function loadConfigText(text: string, file: string): LoadResult {
     const schemaValid = validate(source.data);
     if (!schemaValid) reportSchemaErrors(validate.errors ?? [], source.data, diagnostics);
     runSemanticChecks(source.data, diagnostics);
+    checkStaticRoutes(source.data, configDir, diagnostics);
     reportInactiveFeatures(source.data, diagnostics);
   }
 
   if (source.data === undefined || diagnostics.hasErrors) {
     return { ok: false, errors: diagnostics.errors, warnings: diagnostics.warnings, unreadable: false };
   }
-  const config = normaliseConfig(source.data as RawConfig, { configDir: path.dirname(path.resolve(file)) });
+  const config = normaliseConfig(source.data as RawConfig, { configDir });
   return { ok: true, config, warnings: diagnostics.warnings };
 }
 

@@ -48,7 +48,7 @@ export function normaliseConfig(raw: RawConfig, options: NormaliseOptions): Prox
       // `null` is a meaningful value (unlimited), so only a missing field takes the default.
       maxBodyBytes: raw.limits?.max_body_bytes === undefined ? DEFAULTS.maxBodyBytes : raw.limits.max_body_bytes,
     },
-    routes: Object.entries(raw.routes).map(([key, route]) => normaliseRoute(key, route, raw)),
+    routes: Object.entries(raw.routes).map(([key, route]) => normaliseRoute(key, route, raw, options.configDir)),
   };
 }
 
@@ -213,7 +213,23 @@ function hashKey(key: string, route: RawRoute): HashKeySpec {
   return { by, name: by === 'header' ? name.toLowerCase() : name };
 }
 
-function normaliseRoute(key: string, route: RawRoute, raw: RawConfig): RouteConfig {
+function staticRoute(base: RouteKey & { accessLog: boolean }, key: string, route: RawRoute, configDir: string): RouteConfig {
+  const defaults = DEFAULTS.staticFiles;
+  const index = route.index ?? defaults.index;
+  return {
+    type: 'static',
+    ...base,
+    // Relative to the config file, not to wherever prox happened to be started from.
+    root: path.resolve(configDir, required(route.root, key, 'root')),
+    index: typeof index === 'string' ? [index] : [...index],
+    fallback: route.fallback ?? defaults.fallback,
+    allowDotfiles: route.allow_dotfiles ?? defaults.allowDotfiles,
+    precompressed: route.precompressed ?? defaults.precompressed,
+    cacheControl: route.cache_control ?? defaults.cacheControl,
+  };
+}
+
+function normaliseRoute(key: string, route: RawRoute, raw: RawConfig, configDir: string): RouteConfig {
   const base = { ...routeKey(key), accessLog: route.access_log ?? DEFAULTS.routeAccessLog };
   switch (route.type) {
     case 'proxy':
@@ -240,7 +256,7 @@ function normaliseRoute(key: string, route: RawRoute, raw: RawConfig): RouteConf
         statusCode: route.status_code ?? DEFAULTS.redirectStatus,
       };
     case 'static':
-      return { type: 'static', ...base, root: required(route.root, key, 'root') };
+      return staticRoute(base, key, route, configDir);
   }
 }
 

@@ -2,14 +2,16 @@ import type { Clock } from '../ports/clock';
 import type { ExchangeHandler, HttpExchange } from '../ports/http-server';
 import type { Logger } from '../ports/logger';
 import type { RequestObserver, RequestRecord } from '../ports/request-observer';
+import type { StaticFileSystem } from '../ports/static-files';
 import type { UpstreamClient, UpstreamFailure, UpstreamRequest } from '../ports/upstream-client';
 import { hashKeyOf } from './balancing/hash-key';
-import type { CompiledConfig, ForwardRoute, RedirectRoute } from './compiled-route';
+import type { CompiledConfig, ForwardRoute, RedirectRoute, StaticFilesRoute } from './compiled-route';
 import { DrainTracker } from './drain-tracker';
 import { respondWithError } from './error-responses';
 import { ExchangeCompletion, ForwardingContext, ProxiedRequest } from './forwarding/proxied-request';
 import { RequestIdGenerator } from './request-id';
 import { removeDotSegments, replacePrefix } from './routing/path';
+import { StaticContext, StaticFileRequest } from './static/static-file-request';
 
 /** `route` label of requests that matched no route. */
 export const NO_ROUTE = '__none__';
@@ -23,6 +25,7 @@ export interface PipelineDependencies {
   readonly logger: Logger;
   readonly observer: RequestObserver;
   readonly requestIds: RequestIdGenerator;
+  readonly files: StaticFileSystem;
 }
 
 /**
@@ -36,6 +39,7 @@ export interface PipelineDependencies {
 export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion {
   readonly drain = new DrainTracker();
   private readonly forwarding: ForwardingContext;
+  private readonly staticFiles: StaticContext;
   private adminMount: AdminMount | null = null;
 
   constructor(
@@ -43,6 +47,7 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion {
     private readonly deps: PipelineDependencies,
   ) {
     this.forwarding = { upstreams: deps.upstreams, clock: deps.clock, completion: this, observer: deps.observer };
+    this.staticFiles = { files: deps.files, logger: deps.logger, completion: this };
   }
 
   get current(): CompiledConfig {
@@ -99,8 +104,8 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion {
         return this.forward(exchange, route, path, record, idHeader);
       case 'redirect':
         return this.redirect(exchange, route, record, idHeader);
-      case 'pending':
-        return this.answerLocally(exchange, record, 501, 'not_implemented', idHeader);
+      case 'static':
+        return this.serveStatic(exchange, route, path, record, idHeader);
     }
   }
 
@@ -113,6 +118,12 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion {
     new ProxiedRequest(exchange, route, pathAndQuery, hashKey, this.forwarding, record, idHeader).start();
   }
 
+  private serveStatic(exchange: HttpExchange, route: StaticFilesRoute, path: string, record: RequestRecord, idHeader: [string, string]): void {
+    // Counted like a proxied request, so graceful shutdown waits for file transfers too.
+    this.drain.begin();
+    new StaticFileRequest(exchange, route, path, this.staticFiles, record, idHeader).start();
+  }
+
   private redirect(exchange: HttpExchange, route: RedirectRoute, record: RequestRecord, idHeader: [string, string]): void {
     record.status = route.status;
     exchange.respond(route.status, [...route.headers, idHeader[0], idHeader[1]], null);
@@ -123,7 +134,7 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion {
     exchange: HttpExchange,
     record: RequestRecord,
     status: number,
-    code: 'no_route' | 'not_implemented',
+    code: 'no_route',
     idHeader: [string, string],
   ): void {
     record.status = status;

@@ -59,8 +59,19 @@ export function redirectRoute(key: string, target: string, statusCode: RedirectR
   return { type: 'redirect', ...keyParts(key), accessLog: true, target, statusCode };
 }
 
-export function staticRoute(key: string): StaticRoute {
-  return { type: 'static', ...keyParts(key), accessLog: true, root: '/srv/www' };
+export function staticRoute(key: string, options: Partial<StaticRoute> = {}): StaticRoute {
+  return {
+    type: 'static',
+    ...keyParts(key),
+    accessLog: true,
+    root: '/srv/www',
+    index: ['index.html'],
+    fallback: null,
+    allowDotfiles: false,
+    precompressed: false,
+    cacheControl: null,
+    ...options,
+  };
 }
 
 export function config(routes: RouteConfig[], trustedProxies: string[] = []): ProxConfig {
