@@ -12,7 +12,6 @@ describe('the Prox README example config', () => {
     const warned = result.warnings.map((w) => w.path);
     expect(warned).toEqual([
       '/tls',
-      '/routes/~1static/type',
       '/routes/~1proxy/rate_limit',
       '/routes/~1proxy/request_headers',
       '/routes/~1proxy/response_headers',
