@@ -67,7 +67,7 @@ describe('static files through the pipeline', () => {
     const { send, files, records, pipeline } = setup({ cacheControl: 'public, max-age=60' }, site());
     const exchange = await send({ path: '/files/hello.txt' });
     expect(exchange.eventTypes()).toEqual(['startResponse', 'write', 'end']);
-    const start = exchange.events[0] as { status: number; headers: string[]; contentLength: number };
+    const start = exchange.events[0] as unknown as { status: number; headers: string[]; contentLength: number };
     expect(start.status).toBe(200);
     expect(start.contentLength).toBe(11);
     expect(start.headers).toEqual([
