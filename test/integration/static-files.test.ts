@@ -367,7 +367,7 @@ describe('static transfers: streaming, descriptors, shutdown, reload', () => {
       // Streaming keeps a few chunks in flight (plus garbage not yet collected); reading the file
       // whole would add its 200 MiB. Measured: ~93 MB before, ~130 MB peak.
       expect(peakRssBytes(prox.child.pid!) - before).toBeLessThan(HUGE_BYTES / 2);
-      expect(descriptorsOn(prox.child.pid!, huge)).toBe(0);
+      await pollUntil(async () => descriptorsOn(prox.child.pid!, huge) === 0, { what: 'descriptor on huge.bin closed' });
     } finally {
       await prox.stop();
     }
