@@ -18,6 +18,7 @@ import type { BoundListener, HttpExchange, HttpServer, ListenSpec } from '../por
 import type { Logger } from '../ports/logger';
 import type { RandomSource } from '../ports/random';
 import type { RateLimitStore } from '../ports/rate-limit-store';
+import type { StaticFileSystem } from '../ports/static-files';
 import type { UpstreamClient } from '../ports/upstream-client';
 
 export type TrustPredicateFactory = (trustedProxies: readonly string[]) => (address: string) => boolean;
@@ -25,6 +26,7 @@ export type TrustPredicateFactory = (trustedProxies: readonly string[]) => (addr
 export interface ProxServerParts {
   readonly httpServer: HttpServer;
   readonly upstreams: UpstreamClient;
+  readonly files: StaticFileSystem;
   readonly healthProbe: HealthProbe & { close?(): Promise<void> };
   readonly logger: Logger;
   readonly clock: Clock;
@@ -109,6 +111,7 @@ export class ProxServer {
       logger: this.parts.logger,
       observer,
       requestIds: new RequestIdGenerator(this.parts.random),
+      files: this.parts.files,
     });
     pipeline.mountAdmin(this.publicAdminMount());
     this.pipeline = pipeline;

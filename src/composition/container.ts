@@ -24,6 +24,8 @@ import { HttpServer } from '../ports/http-server';
 import { Logger } from '../ports/logger';
 import { RandomSource } from '../ports/random';
 import { UpstreamClient } from '../ports/upstream-client';
+import { StaticFileSystem } from '../ports/static-files';
+import { NodeStaticFileSystem } from '../adapters/fs/node-static-file-system';
 
 export const ProxServerToken = Symbol.for('prox.ProxServer');
 
@@ -50,6 +52,7 @@ export function buildContainer(overrides: CompositionOverrides = {}): Container 
   container.bind<RandomSource>(RandomSource).toConstantValue(overrides.random ?? new MathRandomSource());
   container.bind<Logger>(Logger).toConstantValue(overrides.logger ?? new PinoLogger());
   container.bind<UpstreamClient>(UpstreamClient).toResolvedValue(() => new UndiciUpstreamClient());
+  container.bind<StaticFileSystem>(StaticFileSystem).toResolvedValue(() => new NodeStaticFileSystem());
   container.bind<HealthProbe>(HealthProbe).toResolvedValue(() => new UndiciHealthProbe());
   container.bind<AdminServer>(AdminServer).toResolvedValue(() => overrides.adminServer ?? new NodeAdminServer());
   container
@@ -65,6 +68,7 @@ export function buildContainer(overrides: CompositionOverrides = {}): Container 
       (
         httpServer: HttpServer,
         upstreams: UpstreamClient,
+        files: StaticFileSystem,
         healthProbe: HealthProbe,
         logger: Logger,
         clock: Clock,
@@ -77,6 +81,7 @@ export function buildContainer(overrides: CompositionOverrides = {}): Container 
         new ProxServer({
           httpServer,
           upstreams,
+          files,
           healthProbe,
           logger,
           clock,
@@ -89,7 +94,7 @@ export function buildContainer(overrides: CompositionOverrides = {}): Container 
           testClock,
           connectionCounter: countEstablishedConnections,
         }),
-      [HttpServer, UpstreamClient, HealthProbe, Logger, Clock, RandomSource, AdminServer, ProxMetrics, AccessLogSink, RateLimitStore],
+      [HttpServer, UpstreamClient, StaticFileSystem, HealthProbe, Logger, Clock, RandomSource, AdminServer, ProxMetrics, AccessLogSink, RateLimitStore],
     );
   return container;
 }

@@ -81,4 +81,12 @@ export const DEFAULTS = {
   },
   /** A route's `access_log` when it does not set one. */
   routeAccessLog: true,
+  /** Static routes. */
+  staticFiles: {
+    index: ['index.html'] as readonly string[],
+    fallback: null as string | null,
+    allowDotfiles: false,
+    precompressed: false,
+    cacheControl: null as string | null,
+  },
 } as const;

@@ -17,14 +17,6 @@ export function reportInactiveFeatures(data: unknown, out: DiagnosticList): void
   for (const field of TOP_LEVEL_FIELDS) {
     if (field in config) out.warning([field], inactiveMessage(field), { anchor: 'key' });
   }
-  const routes = asRecord(config['routes']) ?? {};
-  for (const [key, value] of Object.entries(routes)) {
-    const route = asRecord(value);
-    if (!route) continue;
-    if (route['type'] === 'static') {
-      out.warning(['routes', key, 'type'], `static routes are accepted but not active yet in ${FEATURE_LEVEL}: requests to "${key}" get 501 Not Implemented`);
-    }
-  }
 }
 
 function inactiveMessage(field: string): string {

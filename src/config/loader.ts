@@ -10,6 +10,7 @@ import type { RawConfig } from './raw-config';
 import { configValidator } from './schema';
 import { reportSchemaErrors } from './schema-errors';
 import { runSemanticChecks } from './semantic-checks';
+import { checkStaticRoutes } from './static-checks';
 import { parseYamlSource } from './yaml-source';
 
 export const DEFAULT_CONFIG_FILE = 'config.yaml';
@@ -37,18 +38,19 @@ export async function loadConfigFile(file: string): Promise<LoadResult> {
  * Validates and normalises config text. Every stage after YAML parsing runs even when an earlier
  * one failed, so a single run lists all problems; only a clean run yields a config.
  *
- * `file` names the text in diagnostics and anchors the relative paths in it (access_log.path, errors.*.file):
+ * `file` names the text in diagnostics and anchors the relative paths in it (access_log.path,
+ * errors.*.file, static roots):
  * they resolve against its directory, itself relative to the working directory when `file` is,
  * just as reading the file was.
  */
 export function loadConfigText(text: string, file: string): LoadResult {
+  const configDir = path.dirname(path.resolve(file));
   const source = parseYamlSource(text);
   const diagnostics = new DiagnosticList(file, source.positions);
   for (const problem of source.problems) {
     diagnostics.atPosition(problem.severity, problem.position, problem.message, problem.hint);
   }
 
-  const configDir = path.dirname(path.resolve(file));
   let errorPageFiles: ErrorPageFiles = new Map();
   if (source.data !== undefined) {
     const validate = configValidator();
@@ -56,6 +58,7 @@ export function loadConfigText(text: string, file: string): LoadResult {
     if (!schemaValid) reportSchemaErrors(validate.errors ?? [], source.data, diagnostics);
     runSemanticChecks(source.data, diagnostics);
     errorPageFiles = checkErrorPages(source.data, configDir, diagnostics);
+    checkStaticRoutes(source.data, configDir, diagnostics);
     reportInactiveFeatures(source.data, diagnostics);
   }
 

@@ -254,7 +254,7 @@ export interface RedirectRoute extends RouteKey {
   readonly statusCode: RedirectStatus;
 }
 
-/** Accepted and validated, served once static files land; answers 501 until then. */
+/** Files served from a directory (see docs/static-files.md). */
 export interface StaticRoute extends RouteKey {
   /** Whether requests on this route are access-logged (when the access log is on). */
   readonly accessLog: boolean;
@@ -263,7 +263,18 @@ export interface StaticRoute extends RouteKey {
   /** `null` when the route has no rate limit. */
   readonly rateLimit: RateLimitSpec | null;
   readonly type: 'static';
+  /** Absolute directory: a relative `root` is resolved against the config file's directory. */
   readonly root: string;
+  /** File names tried in order for a directory request (`/docs/`). */
+  readonly index: readonly string[];
+  /** Path under root served when nothing else matches (SPA fallback); `null` = 404. */
+  readonly fallback: string | null;
+  /** Serve files and directories whose name starts with `.`. */
+  readonly allowDotfiles: boolean;
+  /** Serve `file.br` / `file.gz` to clients that accept them. */
+  readonly precompressed: boolean;
+  /** Cache-Control value sent with file answers; `null` sends none. */
+  readonly cacheControl: string | null;
 }
 
 export type RouteConfig = ProxyRoute | LoadBalanceRoute | RedirectRoute | StaticRoute;

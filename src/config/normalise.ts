@@ -225,6 +225,25 @@ function hashKey(key: string, route: RawRoute): HashKeySpec {
   return { by, name: by === 'header' ? name.toLowerCase() : name };
 }
 
+/** What every route type has: its key, access log flag, error pages and rate limit. */
+type RouteBase = RouteKey & Pick<RouteConfig, 'accessLog' | 'errorPages' | 'rateLimit'>;
+
+function staticRoute(base: RouteBase, key: string, route: RawRoute, configDir: string): RouteConfig {
+  const defaults = DEFAULTS.staticFiles;
+  const index = route.index ?? defaults.index;
+  return {
+    type: 'static',
+    ...base,
+    // Relative to the config file, not to wherever prox happened to be started from.
+    root: path.resolve(configDir, required(route.root, key, 'root')),
+    index: typeof index === 'string' ? [index] : [...index],
+    fallback: route.fallback ?? defaults.fallback,
+    allowDotfiles: route.allow_dotfiles ?? defaults.allowDotfiles,
+    precompressed: route.precompressed ?? defaults.precompressed,
+    cacheControl: route.cache_control ?? defaults.cacheControl,
+  };
+}
+
 function normaliseRoute(
   key: string,
   route: RawRoute,
@@ -232,7 +251,7 @@ function normaliseRoute(
   errorPages: readonly ErrorPageSpec[],
   options: NormaliseOptions,
 ): RouteConfig {
-  const base = {
+  const base: RouteBase = {
     ...routeKey(key),
     accessLog: route.access_log ?? DEFAULTS.routeAccessLog,
     errorPages: normaliseErrorPages(route.errors, errorPages, options.configDir, options.errorPageFiles),
@@ -263,7 +282,7 @@ function normaliseRoute(
         statusCode: route.status_code ?? DEFAULTS.redirectStatus,
       };
     case 'static':
-      return { type: 'static', ...base, root: required(route.root, key, 'root') };
+      return staticRoute(base, key, route, options.configDir);
   }
 }
 

@@ -95,6 +95,11 @@ export interface RawRoute {
   readonly hash_key?: RawHashKey;
   readonly status_code?: 301 | 302 | 307 | 308;
   readonly root?: string;
+  readonly index?: string | readonly string[];
+  readonly fallback?: string;
+  readonly allow_dotfiles?: boolean;
+  readonly precompressed?: boolean;
+  readonly cache_control?: string;
   readonly path_rewrite?: string;
   readonly strip_prefix?: boolean;
   readonly preserve_host?: boolean;

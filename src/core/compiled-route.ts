@@ -10,12 +10,13 @@ import { parseUpstreamTarget } from './forwarding/upstream-target';
 import { RouteRules } from './rules/route-rules';
 import { rateLimitId, RouteRateLimit } from './rate-limit/route-rate-limit';
 import { RouteTable } from './routing/route-table';
+import { compileStaticSettings, type StaticSettings } from './static/static-settings';
 
 /**
  * A route turned into what the request path needs, once per config load, so a request does no
  * config interpretation (no defaults, no URL parsing, no string building beyond its own path).
  */
-export type CompiledRoute = ForwardRoute | RedirectRoute | PendingFeatureRoute;
+export type CompiledRoute = ForwardRoute | RedirectRoute | StaticFilesRoute;
 
 interface CompiledRouteBase {
   readonly key: string;
@@ -52,10 +53,9 @@ export interface RedirectRoute extends CompiledRouteBase {
   readonly headers: readonly string[];
 }
 
-/** A route type that validates but whose feature is not built yet: answers 501. */
-export interface PendingFeatureRoute extends CompiledRouteBase {
-  readonly kind: 'pending';
-  readonly feature: string;
+export interface StaticFilesRoute extends CompiledRouteBase {
+  readonly kind: 'static';
+  readonly files: StaticSettings;
 }
 
 export interface CompiledConfig {
@@ -143,6 +143,6 @@ function compileRoute(route: RouteConfig, deps: CompileDependencies): CompiledRo
         headers: ['location', route.target, 'content-type', 'text/plain; charset=utf-8'],
       };
     case 'static':
-      return { ...base, kind: 'pending', feature: 'static' };
+      return { ...base, kind: 'static', files: compileStaticSettings(route) };
   }
 }

@@ -5,9 +5,11 @@ import type { HttpExchange } from '../ports/http-server';
 export type ErrorCode =
   | 'bad_request'
   | 'no_route'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'range_not_satisfiable'
   | 'payload_too_large'
   | 'request_timeout'
-  | 'not_implemented'
   | 'bad_gateway'
   | 'service_unavailable'
   | 'gateway_timeout'

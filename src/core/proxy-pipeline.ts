@@ -2,9 +2,10 @@ import type { Clock } from '../ports/clock';
 import type { ExchangeHandler, HttpExchange } from '../ports/http-server';
 import type { Logger } from '../ports/logger';
 import type { RequestObserver, RequestRecord } from '../ports/request-observer';
+import type { StaticFileSystem } from '../ports/static-files';
 import type { UpstreamClient, UpstreamFailure, UpstreamRequest } from '../ports/upstream-client';
 import { hashKeyOf } from './balancing/hash-key';
-import type { CompiledConfig, CompiledRoute, ForwardRoute, RedirectRoute } from './compiled-route';
+import type { CompiledConfig, CompiledRoute, ForwardRoute, RedirectRoute, StaticFilesRoute } from './compiled-route';
 import { DrainTracker } from './drain-tracker';
 import { ErrorPages, respondWithError } from './error-responses';
 import { ExchangeCompletion, ForwardingContext, ProxiedRequest } from './forwarding/proxied-request';
@@ -13,6 +14,7 @@ import { refuseForRateLimit, reportShadowHit } from './rate-limit/rate-limit-ans
 import { RequestIdGenerator } from './request-id';
 import { ExchangeRules } from './rules/exchange-rules';
 import { removeDotSegments, replacePrefix } from './routing/path';
+import { StaticContext, StaticFileRequest } from './static/static-file-request';
 
 /** `route` label of requests that matched no route. */
 export const NO_ROUTE = '__none__';
@@ -26,6 +28,7 @@ export interface PipelineDependencies {
   readonly logger: Logger;
   readonly observer: RequestObserver;
   readonly requestIds: RequestIdGenerator;
+  readonly files: StaticFileSystem;
 }
 
 /**
@@ -39,6 +42,7 @@ export interface PipelineDependencies {
 export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion {
   readonly drain = new DrainTracker();
   private readonly forwarding: ForwardingContext;
+  private readonly staticFiles: StaticContext;
   private adminMount: AdminMount | null = null;
 
   constructor(
@@ -46,6 +50,7 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion {
     private readonly deps: PipelineDependencies,
   ) {
     this.forwarding = { upstreams: deps.upstreams, clock: deps.clock, completion: this, observer: deps.observer };
+    this.staticFiles = { files: deps.files, logger: deps.logger, completion: this };
   }
 
   get current(): CompiledConfig {
@@ -112,8 +117,8 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion {
         return this.forward(exchange, route, path, record, answerHeaders);
       case 'redirect':
         return this.redirect(exchange, route, record, answerHeaders);
-      case 'pending':
-        return this.answerLocally(exchange, record, 501, 'not_implemented', answerHeaders, route.errorPages);
+      case 'static':
+        return this.serveStatic(exchange, route, path, record, answerHeaders);
     }
   }
 
@@ -150,6 +155,12 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion {
     new ProxiedRequest(exchange, route, pathAndQuery, hashKey, this.forwarding, record, answerHeaders, rules).start();
   }
 
+  private serveStatic(exchange: HttpExchange, route: StaticFilesRoute, path: string, record: RequestRecord, answerHeaders: readonly string[]): void {
+    // Counted like a proxied request, so graceful shutdown waits for file transfers too.
+    this.drain.begin();
+    new StaticFileRequest(exchange, route, path, this.staticFiles, record, answerHeaders).start();
+  }
+
   private redirect(exchange: HttpExchange, route: RedirectRoute, record: RequestRecord, answerHeaders: readonly string[]): void {
     record.status = route.status;
     exchange.respond(route.status, [...route.headers, ...answerHeaders], null);
@@ -160,7 +171,7 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion {
     exchange: HttpExchange,
     record: RequestRecord,
     status: number,
-    code: 'no_route' | 'not_implemented',
+    code: 'no_route',
     answerHeaders: readonly string[],
     pages: ErrorPages,
   ): void {

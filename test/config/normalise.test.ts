@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import type { LoadBalanceRoute, ProxyRoute, RedirectRoute, StaticRoute } from '../../src/config/model';
 import { HEADER, load, loadValid, yaml } from './support';
 
@@ -156,8 +157,8 @@ describe('normalised config', () => {
     });
   });
 
-  it('turns static routes into StaticRoute, with a not-active warning', () => {
-    const result = load(yaml(...HEADER, '  /files:', '    type: static', '    root: ./public'));
+  it('turns static routes into StaticRoute with defaults and the root resolved against the config directory', () => {
+    const result = load(yaml(...HEADER, '  /files:', '    type: static', '    root: ./static'));
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.config.routes[0] as StaticRoute).toEqual({
@@ -168,9 +169,13 @@ describe('normalised config', () => {
       accessLog: true,
       errorPages: [],
       rateLimit: null,
-      root: './public',
+      root: path.resolve('static'),
+      index: ['index.html'],
+      fallback: null,
+      allowDotfiles: false,
+      precompressed: false,
+      cacheControl: null,
     });
-    expect(result.warnings).toHaveLength(1);
-    expect(result.warnings[0]).toMatchObject({ severity: 'warning', line: 4, col: 11, path: '/routes/~1files/type' });
+    expect(result.warnings).toEqual([]);
   });
 });

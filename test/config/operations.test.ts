@@ -230,7 +230,7 @@ describe('route access_log', () => {
         '  /p-off: {type: proxy, target: "http://a", access_log: false}',
         '  /lb-off: {type: load_balance, targets: ["http://a"], access_log: false}',
         '  /r-off: {type: redirect, target: /, access_log: false}',
-        '  /s-off: {type: static, root: ./public, access_log: false}',
+        '  /s-off: {type: static, root: ./static, access_log: false}',
         '  /r-on: {type: redirect, target: /, access_log: true}',
       ),
     );

@@ -12,7 +12,6 @@ describe('the Prox README example config', () => {
     const warned = result.warnings.map((w) => w.path);
     expect(warned).toEqual([
       '/tls',
-      '/routes/~1static/type',
     ]);
     expect(result.warnings.every((w) => w.severity === 'warning' && w.line > 0 && w.file === FIXTURE)).toBe(true);
   });

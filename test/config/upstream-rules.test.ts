@@ -399,7 +399,7 @@ describe('backend setting rules', () => {
   });
 
   it.each(upstreamFields)('%s is refused on static routes', (field, value) => {
-    const errors = errorsOf(yaml(...HEADER, '  /files:', '    type: static', '    root: ./public', `    ${field}: ${value}`));
+    const errors = errorsOf(yaml(...HEADER, '  /files:', '    type: static', '    root: ./static', `    ${field}: ${value}`));
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ line: 6, col: 5, path: `/routes/~1files/${field}`, message: `"${field}" does not apply to "static" routes` });
   });

@@ -52,7 +52,7 @@ describe('prox validate', () => {
     expect(await runValidate({ config: readme, format: 'text' }, c.io)).toBe(0);
     const text = c.out.join('\n');
     expect(text).toContain(`${readme}:5:1  warning  tls  "tls" is accepted but not active yet`);
-    expect(text).toContain(`${readme}: valid (2 warnings)`);
+    expect(text).toContain(`${readme}: valid (1 warning)`);
     expect(text).toContain('routes: 6 (proxy 2, load_balance 1, redirect 2, static 1)');
   });
 

@@ -4,6 +4,7 @@ import { RequestIdGenerator } from '../../src/core/request-id';
 import { ProxyPipeline } from '../../src/core/proxy-pipeline';
 import type { InboundRequest } from '../../src/ports/http-server';
 import type { UpstreamFailureKind } from '../../src/ports/upstream-client';
+import { FakeFileSystem } from './support/fake-file-system';
 import { FakeExchange, FakeUpstreamClient, inboundRequest, inertBody, RecordingLogger } from './support/fakes';
 import { compileHarness, config, loadBalance, proxy, redirectRoute, staticRoute } from './support/route-builders';
 import { SeededRandom } from './support/seeded-random';
@@ -16,7 +17,7 @@ function setup(routes: RouteConfig[], options: { seed?: number; trusted?: string
   const trusted = new Set(options.trusted ?? []);
   const harness = compileHarness(new SeededRandom(options.seed ?? 42));
   const compiled = harness.compile(config(routes, [...trusted]), (address) => trusted.has(address));
-  const pipeline = new ProxyPipeline(compiled, { upstreams: upstream, clock: harness.clock, logger, observer: NO_OBSERVER, requestIds: new RequestIdGenerator(new SeededRandom(7)) });
+  const pipeline = new ProxyPipeline(compiled, { upstreams: upstream, clock: harness.clock, logger, observer: NO_OBSERVER, requestIds: new RequestIdGenerator(new SeededRandom(7)), files: new FakeFileSystem() });
   const send = (request: Partial<InboundRequest> = {}): FakeExchange => {
     const exchange = new FakeExchange(inboundRequest(request));
     pipeline.handle(exchange);
@@ -64,13 +65,14 @@ describe('ProxyPipeline: answers without an upstream', () => {
     expect(pipeline.drain.count).toBe(0);
   });
 
-  test('static route (not built yet) answers 501 not_implemented', () => {
-    const { send, upstream } = setup([staticRoute('/files')]);
-    const exchange = send({ path: '/files/a.txt' });
+  test('static route refuses methods other than GET and HEAD without touching upstreams', () => {
+    const { send, upstream, pipeline } = setup([staticRoute('/files')]);
+    const exchange = send({ method: 'POST', path: '/files/a.txt' });
     expect(exchange.events).toEqual([
-      { type: 'respond', status: 501, headers: ['content-type', 'application/json'], body: '{"error":"not_implemented","status":501}' },
+      { type: 'respond', status: 405, headers: ['content-type', 'application/json', 'allow', 'GET, HEAD'], body: '{"error":"method_not_allowed","status":405}' },
     ]);
     expect(upstream.dispatches).toHaveLength(0);
+    expect(pipeline.drain.count).toBe(0);
   });
 
   test('routing uses the request hostname', () => {
@@ -389,9 +391,8 @@ describe('ProxyPipeline: drain accounting', () => {
   });
 
   test('answers without an upstream never touch the drain count', () => {
-    const { send, pipeline } = setup([redirectRoute('/r', 'https://x.example/', 308), staticRoute('/s')]);
+    const { send, pipeline } = setup([redirectRoute('/r', 'https://x.example/', 308)]);
     send({ path: '/r' });
-    send({ path: '/s' });
     send({ path: '/none' });
     expect(pipeline.drain.count).toBe(0);
   });

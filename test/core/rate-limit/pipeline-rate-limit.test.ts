@@ -1,5 +1,6 @@
 import type { RateLimitSpec, RouteConfig } from '../../../src/config/model';
 import { ProxyPipeline } from '../../../src/core/proxy-pipeline';
+import { FakeFileSystem } from '../support/fake-file-system';
 import { RequestIdGenerator } from '../../../src/core/request-id';
 import type { InboundRequest } from '../../../src/ports/http-server';
 import type { RequestObserver, RequestRecord } from '../../../src/ports/request-observer';
@@ -42,7 +43,7 @@ function setup(routes: RouteConfig[], trusted: string[] = []) {
   harness.clock.advance(60_000 - (harness.clock.nowMs() % 60_000));
   const trust = new Set(trusted);
   const compile = (next: RouteConfig[]) => harness.compile(config(next, trusted), (address) => trust.has(address));
-  const pipeline = new ProxyPipeline(compile(routes), { upstreams: upstream, clock: harness.clock, logger, observer, requestIds: new RequestIdGenerator(new SeededRandom(7)) });
+  const pipeline = new ProxyPipeline(compile(routes), { upstreams: upstream, clock: harness.clock, logger, observer, requestIds: new RequestIdGenerator(new SeededRandom(7)), files: new FakeFileSystem() });
   const send = (request: Partial<InboundRequest> = {}): FakeExchange => {
     const exchange = new FakeExchange(inboundRequest({ path: '/api', ...request }));
     pipeline.handle(exchange);

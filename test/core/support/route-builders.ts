@@ -63,8 +63,21 @@ export function redirectRoute(key: string, target: string, statusCode: RedirectR
   return { type: 'redirect', ...keyParts(key), accessLog: true, errorPages: [], rateLimit: null, target, statusCode, ...options };
 }
 
-export function staticRoute(key: string): StaticRoute {
-  return { type: 'static', ...keyParts(key), accessLog: true, errorPages: [], rateLimit: null, root: '/srv/www' };
+export function staticRoute(key: string, options: Partial<StaticRoute> = {}): StaticRoute {
+  return {
+    type: 'static',
+    ...keyParts(key),
+    accessLog: true,
+    errorPages: [],
+    rateLimit: null,
+    root: '/srv/www',
+    index: ['index.html'],
+    fallback: null,
+    allowDotfiles: false,
+    precompressed: false,
+    cacheControl: null,
+    ...options,
+  };
 }
 
 export function config(routes: RouteConfig[], trustedProxies: string[] = []): ProxConfig {
