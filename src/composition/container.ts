@@ -37,6 +37,8 @@ export interface CompositionOverrides {
   readonly env?: NodeJS.ProcessEnv;
   /** Worker processes answer admin requests over IPC instead of a socket of their own. */
   readonly adminServer?: AdminServer;
+  /** Worker processes share the public port with their siblings on purpose. */
+  readonly publicPortShared?: boolean;
 }
 
 /**
@@ -61,7 +63,7 @@ export function buildContainer(overrides: CompositionOverrides = {}): Container 
   container.bind<AccessLogSink>(AccessLogSink).toResolvedValue(() => new AccessLog());
   container
     .bind<HttpServer>(HttpServer)
-    .toResolvedValue((logger: Logger) => new HyperExpressHttpServer(logger), [Logger]);
+    .toResolvedValue((logger: Logger) => new HyperExpressHttpServer(logger, overrides.publicPortShared ?? false), [Logger]);
   container
     .bind<ProxServer>(ProxServerToken)
     .toResolvedValue(

@@ -39,6 +39,18 @@ describe('prox CLI', () => {
     expect(result.code).toBe(1);
   });
 
+  it.each([1, 2])('serve with workers: %i refuses a port another prox already listens on', async (workers) => {
+    const first = await startProx('listen_addr: "127.0.0.1:0"\nroutes:\n  "/": { type: redirect, target: "/x" }\n');
+    try {
+      const config = withTestAdmin(`listen_addr: "127.0.0.1:${first.port}"\nworkers: ${workers}\nroutes:\n  "/": { type: redirect, target: "/y" }\n`);
+      const second = await runProxCli(['serve', '--config', writeTempConfig(config)]);
+      expect(second.code).toBe(1);
+      expect(second.stdout).toContain(`cannot listen on 127.0.0.1:${first.port}: address already in use`);
+    } finally {
+      await first.stop();
+    }
+  });
+
   it('on SIGTERM lets an in-flight request finish, then exits 0', async () => {
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));

@@ -4,6 +4,7 @@ import type { BoundListener, ExchangeHandler, HttpServer, ListenSpec } from '../
 import type { Logger } from '../../ports/logger';
 import { formatListenAddress } from '../../config/listen-address';
 import { loadNativeUws } from './native-uws';
+import { assertPortFree } from './port-in-use';
 import { remoteAddressOf } from './remote-address';
 import { HygieneVerdict, hostnameOf, inspectRequest, isVerdict, withSingleContentLength } from './request-hygiene';
 import { statusLine } from './status-lines';
@@ -20,10 +21,21 @@ import { UwsExchange } from './uws-exchange';
 export class HyperExpressHttpServer implements HttpServer {
   private readonly servers: HyperExpressServer[] = [];
 
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    /** Set in the worker processes of `workers: N`, which share the port on purpose. */
+    private readonly portSharedWithSiblings = false,
+  ) {}
 
   async listen(spec: ListenSpec, handler: ExchangeHandler): Promise<BoundListener> {
     loadNativeUws();
+    if (!this.portSharedWithSiblings) {
+      try {
+        await assertPortFree(spec.host, spec.port);
+      } catch (error) {
+        throw new Error(`cannot listen on ${formatListenAddress(spec)}: ${(error as Error).message}`);
+      }
+    }
     // Loaded only after the native binary is proven, so its fallback never runs.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { Server } = require('hyper-express') as typeof import('hyper-express');

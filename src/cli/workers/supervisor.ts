@@ -8,6 +8,7 @@ import type { AdminHandler, AdminResponse } from '../../ports/admin-server';
 import type { BoundListener } from '../../ports/http-server';
 import type { Logger } from '../../ports/logger';
 import { diagnosticFields } from '../serve-command';
+import { assertPortFree } from '../../adapters/hyper-express/port-in-use';
 import { freePort } from './free-port';
 import { WorkerHandle } from './worker-handle';
 import { resolveWorkerCount } from './worker-count';
@@ -83,7 +84,9 @@ class Supervisor {
     }
     this.logger.info('starting workers', { workers: this.options.workers, pid: process.pid });
     try {
-      if (this.config.listenAddr.port === 0) this.port = await freePort(this.config.listenAddr.host);
+      const { host, port } = this.config.listenAddr;
+      if (port === 0) this.port = await freePort(host);
+      else await assertPortFree(host, port).catch((error: Error) => Promise.reject(new Error(`cannot listen on ${formatListenAddress({ host, port })}: ${error.message}`)));
       const workers = this.slots.map((_, index) => this.spawn(index + 1));
       await Promise.all(workers.map((worker) => worker.listening));
     } catch (error) {

@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const admin = new IpcAdminServer(settings.adminAddress ?? { host: '127.0.0.1', port: 0 });
-  const container = buildContainer({ logger, adminServer: admin, env: process.env });
+  const container = buildContainer({ logger, adminServer: admin, env: process.env, publicPortShared: true });
   const server = container.get<ProxServer>(ProxServerToken);
   const metrics = container.get<ProxMetrics>(ProxMetrics) as PrometheusMetrics;
   let current = withPort(loaded.config, settings.port);
