@@ -11,6 +11,7 @@ const PROX = join(ROOT, 'dist', 'cli', 'main.js');
 export const PEERS = {
   prox: { label: 'prox', available: () => true, version: () => `prox ${JSON.parse(readPackage()).version}`, start: startProx },
   'prox-no-metrics': { label: 'prox, metrics off', available: () => true, version: () => 'prox, admin off', start: (o) => startProx({ ...o, metrics: false }) },
+  'prox-edge': { label: 'prox, hit route with header rules + rate limit', available: () => true, version: () => 'prox, edge rules on /', start: (o) => startProx({ ...o, edge: true }) },
   'prox-2w': { label: 'prox workers: 2 (unpinned)', available: () => true, version: () => 'prox, workers: 2', start: (o) => startProx({ ...o, workers: 2 }) },
   nginx: { label: 'nginx', available: () => has('nginx'), version: () => versionOf('nginx', ['-v']), install: 'sudo apt-get install nginx', start: startNginx },
   haproxy: { label: 'HAProxy', available: () => has('haproxy'), version: () => versionOf('haproxy', ['-v']), install: 'sudo apt-get install haproxy', start: startHaproxy },
@@ -37,8 +38,24 @@ function canResolve(name) {
   }
 }
 
+/**
+ * What a typical edge route adds (with `edge`): request header rules with placeholders, a
+ * conditional rule, response headers, and a per-client rate limit that never refuses here.
+ */
+const EDGE_RULES = [
+  '    request_headers:',
+  '      - add: { X-Real-IP: "{client_ip}", X-Request-Start: "t={timestamp}", X-Route: "{route}" }',
+  '        remove: [Cookie, Referer]',
+  '      - condition: { path_matches: "^/admin" }',
+  '        add: { X-Admin: "1" }',
+  '    response_headers:',
+  '      add: { X-Frame-Options: DENY, Strict-Transport-Security: "max-age=63072000" }',
+  '      remove: [X-Powered-By]',
+  '    rate_limit: { by: ip, requests: 1000000000, period: "1s" }',
+];
+
 /** 20 routes as a real edge config has them; the hit route `/` is the last, a balanced pair. */
-export function proxConfig({ ports, accessLogFile, workers = 1, port, metrics = true }) {
+export function proxConfig({ ports, accessLogFile, workers = 1, port, metrics = true, edge = false }) {
   const [a, b] = ports.map((p) => `http://127.0.0.1:${p}`);
   const other = [
     `"/api/v1/users": { type: proxy, target: "${a}" }`,
@@ -69,15 +86,19 @@ export function proxConfig({ ports, accessLogFile, workers = 1, port, metrics = 
     'health_check: { enabled: true, interval_secs: 5, timeout_secs: 2, path: /health }',
     'routes:',
     ...other.map((line) => `  ${line}`),
-    `  "/": { type: load_balance, strategy: round_robin, targets: ["${a}", "${b}"] }`,
+    '  "/":',
+    '    type: load_balance',
+    '    strategy: round_robin',
+    `    targets: ["${a}", "${b}"]`,
+    ...(edge ? EDGE_RULES : []),
     '',
   ].join('\n');
 }
 
-async function startProx({ dir, ports, cpu, accessLog, workers = 1, metrics = true }) {
+async function startProx({ dir, ports, cpu, accessLog, workers = 1, metrics = true, edge = false }) {
   const port = await freePort();
-  const file = join(dir, `prox-${workers}w${accessLog ? '-log' : ''}${metrics ? '' : '-nometrics'}.yaml`);
-  writeFileSync(file, proxConfig({ ports, workers, port, metrics, accessLogFile: accessLog ? join(dir, 'prox-access.log') : null }));
+  const file = join(dir, `prox-${workers}w${accessLog ? '-log' : ''}${metrics ? '' : '-nometrics'}${edge ? '-edge' : ''}.yaml`);
+  writeFileSync(file, proxConfig({ ports, workers, port, metrics, edge, accessLogFile: accessLog ? join(dir, 'prox-access.log') : null }));
   const extra = process.env.BENCH_PROX_NODE_ARGS ? process.env.BENCH_PROX_NODE_ARGS.split(' ') : [];
   const child = start(workers > 1 ? null : cpu, process.execPath, [...extra, PROX, 'serve', '--config', file, '--no-watch'], { cwd: dir });
   const ready = workers > 1 ? /"msg":"workers ready"/ : /"msg":"listening"/;

@@ -54,6 +54,8 @@ export function targets(results) {
   check('1: p99 ÷ nginx p99', p && n ? p.p99Ms / n.p99Ms : undefined, '≤ 2', (v) => v <= 2);
   const off = row('small', 'prox-no-metrics');
   check('metrics cost (1 − on ÷ off)', p && off ? 1 - p.rps / off.rps : undefined, '≤ 10%', (v) => v <= 0.1);
+  const edge = row('small', 'prox-edge');
+  check('header rules + rate limit cost (1 − edge ÷ bare route)', p && edge ? 1 - edge.rps / p.rps : undefined, '–', () => true);
   const logged = row('small-log', 'prox');
   check('access log cost (1 − log on ÷ off)', p && logged ? 1 - logged.rps / p.rps : undefined, '≤ 25%', (v) => v <= 0.25);
   const l = row('large', 'prox');

@@ -14,6 +14,12 @@ const enum BodyFraming {
   Chunked,
 }
 
+/**
+ * A response body keeps flowing from the upstream while this much waits for a slow client, so
+ * reading the upstream and writing the client overlap instead of taking turns.
+ */
+const RESPONSE_QUEUE_BYTES = 256 * 1024;
+
 /** Request bodies are held this far before the client is paused while no consumer reads. */
 const UNCLAIMED_BODY_BUFFER_BYTES = 64 * 1024;
 
@@ -43,8 +49,12 @@ export class UwsExchange implements HttpExchange, BodySource, InboundRequest {
 
   private framing = BodyFraming.None;
   private totalLength = 0;
+  /** Length framing: the chunk uWS could not take whole; its unsent rest is re-sent on writable. */
   private pendingChunk: Uint8Array | null = null;
   private pendingOffset = 0;
+  /** Length framing: chunks accepted while `pendingChunk` waits, sent in order after it. */
+  private queued: Uint8Array[] = [];
+  private queuedBytes = 0;
   private endAfterPending = false;
   private chunkToWrite: Uint8Array | null = null;
   private lastWriteOk = true;
@@ -286,6 +296,11 @@ export class UwsExchange implements HttpExchange, BodySource, InboundRequest {
   write(chunk: Uint8Array): boolean {
     if (this.done || this.framing === BodyFraming.None) return true;
     this.bytesSent += chunk.byteLength;
+    if (this.pendingChunk !== null) {
+      this.queued.push(chunk);
+      this.queuedBytes += chunk.byteLength;
+      return this.queuedBytes < RESPONSE_QUEUE_BYTES;
+    }
     this.chunkToWrite = chunk;
     this.res.cork(this.corkedWrite);
     this.chunkToWrite = null;
@@ -300,32 +315,39 @@ export class UwsExchange implements HttpExchange, BodySource, InboundRequest {
       this.lastWriteOk = this.res.write(chunk);
       return;
     }
+    // Whatever uWS could not take waits in pendingChunk; the upstream may keep sending into the
+    // queue meanwhile.
+    this.lastWriteOk = true;
+    this.sendWithLength(chunk);
+  };
+
+  /** tryEnd one chunk; false when the client is full and the rest waits as `pendingChunk`. */
+  private sendWithLength(chunk: Uint8Array): boolean {
     const offsetBefore = this.res.getWriteOffset();
     const [ok, done] = this.res.tryEnd(chunk, this.totalLength);
     if (done) {
       this.done = true;
-      this.lastWriteOk = true;
-    } else if (ok) {
-      this.lastWriteOk = true;
-    } else {
-      this.pendingChunk = chunk;
-      this.pendingOffset = offsetBefore;
-      this.lastWriteOk = false;
+      return true;
     }
-  };
+    if (ok) return true;
+    this.pendingChunk = chunk;
+    this.pendingOffset = offsetBefore;
+    return false;
+  }
 
   private readonly handleWritable = (offset: number): boolean => {
     if (this.done) return true;
     if (this.framing === BodyFraming.Length && this.pendingChunk !== null) {
-      const rest = this.pendingChunk.subarray(offset - this.pendingOffset);
-      const [ok, done] = this.res.tryEnd(rest, this.totalLength);
-      if (done) {
-        this.done = true;
-        this.pendingChunk = null;
-      } else if (ok) {
-        this.pendingChunk = null;
-      } else {
+      const chunk = this.pendingChunk;
+      this.pendingChunk = null;
+      if (!this.sendWithLength(chunk.subarray(offset - this.pendingOffset))) {
+        // The rest of the rest: sendWithLength recorded it against the current offset.
         return false;
+      }
+      while (!this.done && this.queued.length > 0) {
+        const next = this.queued.shift()!;
+        this.queuedBytes -= next.byteLength;
+        if (!this.sendWithLength(next)) return this.afterPartialDrain();
       }
     }
     if (this.endAfterPending && this.pendingChunk === null && !this.done) {
@@ -339,6 +361,16 @@ export class UwsExchange implements HttpExchange, BodySource, InboundRequest {
     return true;
   };
 
+  /** Part of the queue went out: let the upstream go on once there is room again. */
+  private afterPartialDrain(): boolean {
+    if (this.queuedBytes < RESPONSE_QUEUE_BYTES) {
+      const callback = this.writableCallback;
+      this.writableCallback = null;
+      callback?.();
+    }
+    return false;
+  }
+
   end(): void {
     if (this.done) return;
     if (this.framing === BodyFraming.Chunked) {
@@ -348,8 +380,8 @@ export class UwsExchange implements HttpExchange, BodySource, InboundRequest {
         this.res.end(undefined, this.closeConnection);
       });
     } else if (this.framing === BodyFraming.Length) {
-      // Fewer bytes than announced: tryEnd has not completed the response. If a chunk is still
-      // pending, completion happens in handleWritable; otherwise the response is short.
+      // Fewer bytes than announced: tryEnd has not completed the response. If chunks are still
+      // waiting, completion happens in handleWritable; otherwise the response is short.
       if (this.pendingChunk !== null) this.endAfterPending = true;
       else this.abort();
     }
@@ -366,6 +398,8 @@ export class UwsExchange implements HttpExchange, BodySource, InboundRequest {
     if (this.done) return;
     this.done = true;
     this.headHeaders = null;
+    this.pendingChunk = null;
+    this.queued = [];
     this.res.close();
   }
 }
