@@ -2,7 +2,8 @@
 //   /        12 bytes ("hello world\n"), /health 2 bytes, /1m one MiB, POST /upload any body.
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, hardFdLimit, has, start, stop, waitForPort, versionOf } from './system.mjs';
+import { freePort, has, start, stop, waitForPort, versionOf } from './system.mjs';
+import { nginxMainContext } from './nginx.mjs';
 
 export const SMALL_BODY = 'hello world\n';
 export const MIB = 1024 * 1024;
@@ -39,12 +40,7 @@ function startNginxBackend(dir, ports, cpu) {
     .join('\n');
   writeFileSync(
     join(root, 'nginx.conf'),
-    `daemon off;
-worker_processes 1;
-worker_rlimit_nofile ${hardFdLimit()};
-error_log ${join(root, 'logs', 'error.log')} warn;
-pid ${join(root, 'nginx.pid')};
-events { worker_connections 20000; }
+    `${nginxMainContext(root)}
 http {
   access_log off;
   sendfile on;

@@ -3,6 +3,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, hardFdLimit, has, start, stop, versionOf, waitForOutput, waitForPort } from './system.mjs';
+import { nginxMainContext } from './nginx.mjs';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const PROX = join(ROOT, 'dist', 'cli', 'main.js');
@@ -114,12 +115,7 @@ async function startNginx({ dir, ports, cpu, accessLog }) {
   mkdirSync(join(root, 'logs'), { recursive: true });
   writeFileSync(
     join(root, 'nginx.conf'),
-    `daemon off;
-worker_processes 1;
-worker_rlimit_nofile ${hardFdLimit()};
-error_log ${join(root, 'logs', 'error.log')} warn;
-pid ${join(root, 'nginx.pid')};
-events { worker_connections 20000; }
+    `${nginxMainContext(root)}
 http {
   ${accessLog ? `access_log ${join(root, 'logs', 'access.log')};` : 'access_log off;'}
   client_body_temp_path ${join(root, 'body')};

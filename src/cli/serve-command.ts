@@ -6,6 +6,7 @@ import { PinoLogger } from '../adapters/logging/pino-logger';
 import type { Logger } from '../ports/logger';
 import type { ProxServer } from '../app/prox-server';
 import { formatDiagnostic } from './validate-command';
+import { SerializedReloads } from './serialized-reloads';
 import { resolveWorkerCount } from './workers/worker-count';
 import { runSupervisor } from './workers/supervisor';
 
@@ -99,8 +100,7 @@ export async function runServe(options: ServeOptions, env: NodeJS.ProcessEnv): P
  */
 class Reloader {
   /** Until the server has started, requests only wait (as pending). */
-  private running = true;
-  private pending: string | null = null;
+  private readonly reloads = new SerializedReloads((trigger) => this.reload(trigger), true);
 
   constructor(
     private readonly server: ProxServer,
@@ -110,24 +110,11 @@ class Reloader {
   ) {}
 
   activate(): void {
-    this.running = false;
-    const next = this.pending;
-    this.pending = null;
-    if (next !== null) this.request(next);
+    this.reloads.release();
   }
 
   request(trigger: string): void {
-    if (this.running) {
-      this.pending = trigger;
-      return;
-    }
-    this.running = true;
-    void this.reload(trigger).finally(() => {
-      this.running = false;
-      const next = this.pending;
-      this.pending = null;
-      if (next !== null) this.request(next);
-    });
+    this.reloads.request(trigger);
   }
 
   private async reload(trigger: string): Promise<void> {

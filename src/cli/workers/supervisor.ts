@@ -10,6 +10,7 @@ import type { Logger } from '../../ports/logger';
 import { diagnosticFields } from '../serve-command';
 import { assertPortFree } from '../../adapters/hyper-express/port-in-use';
 import { freePort } from './free-port';
+import { SerializedReloads } from '../serialized-reloads';
 import { WorkerHandle } from './worker-handle';
 import { resolveWorkerCount } from './worker-count';
 
@@ -53,8 +54,7 @@ class Supervisor {
   private started = false;
   private restarts = 0;
   private stopping = false;
-  private reloading = false;
-  private pendingReload: string | null = null;
+  private readonly reloads = new SerializedReloads((trigger) => (this.stopping ? Promise.resolve() : this.reload(trigger)), false);
 
   constructor(private readonly options: SupervisorOptions) {
     this.config = options.config;
@@ -172,19 +172,8 @@ class Supervisor {
     this.restartTimers.add(timer);
   }
 
-  /** One reload at a time; requests during one fold into a single follow-up with the newest file. */
   private requestReload(trigger: string): void {
-    if (this.reloading) {
-      this.pendingReload = trigger;
-      return;
-    }
-    this.reloading = true;
-    void this.reload(trigger).finally(() => {
-      this.reloading = false;
-      const next = this.pendingReload;
-      this.pendingReload = null;
-      if (next !== null && !this.stopping) this.requestReload(next);
-    });
+    this.reloads.request(trigger);
   }
 
   private async reload(trigger: string): Promise<void> {
@@ -217,7 +206,7 @@ class Supervisor {
 
   private async shutdown(signal: string): Promise<number> {
     this.stopping = true;
-    this.pendingReload = null;
+    this.reloads.dropPending();
     for (const timer of this.restartTimers) clearTimeout(timer);
     this.logger.info('shutting down', { signal, workers: this.liveWorkers().length });
     const clean = await this.stopWorkers(this.config.shutdownTimeoutSecs * 1000 + EXIT_GRACE_MS);
