@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'not_found'
   | 'method_not_allowed'
   | 'range_not_satisfiable'
+  | 'precondition_failed'
   | 'payload_too_large'
   | 'request_timeout'
   | 'bad_gateway'

@@ -170,6 +170,19 @@ routes:
       expect([tagWins.status, tagWins.body.toString()]).toEqual([200, 'body { color: red; }']);
     });
 
+    it('answers 412 when If-Match or If-Unmodified-Since fails, and serves when they hold', async () => {
+      const first = await get(`${prox.baseUrl}/static/style.css`);
+      const etag = String(first.headers['etag']);
+      const stale = await get(`${prox.baseUrl}/static/style.css`, { 'if-match': '"stale"' });
+      expect([stale.status, JSON.parse(stale.body.toString())]).toEqual([412, { error: 'precondition_failed', status: 412 }]);
+      const current = await get(`${prox.baseUrl}/static/style.css`, { 'if-match': etag });
+      expect([current.status, current.body.toString()]).toEqual([200, 'body { color: red; }']);
+      const modifiedSince = await get(`${prox.baseUrl}/static/style.css`, { 'if-unmodified-since': 'Mon, 01 Jan 2001 00:00:00 GMT' });
+      expect(modifiedSince.status).toBe(412);
+      const unmodified = await get(`${prox.baseUrl}/static/style.css`, { 'if-unmodified-since': String(first.headers['last-modified']) });
+      expect(unmodified.status).toBe(200);
+    });
+
     it('serves a single range with 206 and the exact slice', async () => {
       const response = await get(`${prox.baseUrl}/static/big.bin`, { range: 'bytes=1000000-1999999' });
       expect(response.status).toBe(206);

@@ -1,7 +1,7 @@
 import { parseByteRange } from './byte-range';
 import type { PrecompressedCoding } from './content-coding';
 import { headerValue } from './request-headers';
-import { ifRangeHolds, isNotModified, validatorsFor } from './validators';
+import { ifRangeHolds, isNotModified, preconditionsHold, validatorsFor } from './validators';
 
 /** The file about to be served, as far as the response head is concerned. */
 export interface Representation {
@@ -21,9 +21,9 @@ export interface HeadSettings {
 
 /** What to answer: status, headers (request id not included), and which bytes to send. */
 export interface ResponsePlan {
-  readonly status: 200 | 206 | 304 | 416;
+  readonly status: 200 | 206 | 304 | 412 | 416;
   readonly headers: string[];
-  /** First byte of the body and its length (Content-Length); 0/0 for 304 and 416. HEAD announces the length but sends nothing. */
+  /** First byte of the body and its length (Content-Length); 0/0 for 304, 412 and 416. HEAD announces the length but sends nothing. */
   readonly start: number;
   readonly length: number;
 }
@@ -38,6 +38,9 @@ export function planFileResponse(method: string, requestHeaders: readonly string
   if (settings.cacheControl !== null) headers.push('cache-control', settings.cacheControl);
   if (settings.varyByEncoding) headers.push('vary', 'Accept-Encoding');
 
+  if (!preconditionsHold(headerValue(requestHeaders, 'if-match'), headerValue(requestHeaders, 'if-unmodified-since'), validators)) {
+    return { status: 412, headers: [], start: 0, length: 0 };
+  }
   if (isNotModified(headerValue(requestHeaders, 'if-none-match'), headerValue(requestHeaders, 'if-modified-since'), validators)) {
     return { status: 304, headers, start: 0, length: 0 };
   }

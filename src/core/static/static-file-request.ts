@@ -192,6 +192,10 @@ export class StaticFileRequest {
       this.release();
       return this.answerError(416, 'range_not_satisfiable', plan.headers);
     }
+    if (plan.status === 412) {
+      this.release();
+      return this.answerError(412, 'precondition_failed', plan.headers);
+    }
     for (const header of this.answerHeaders) plan.headers.push(header);
     this.record.status = plan.status;
     if (plan.status === 304) {

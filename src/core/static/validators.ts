@@ -20,6 +20,18 @@ export function validatorsFor(size: number, mtimeMs: number, coding: string | nu
 }
 
 /**
+ * RFC 9110 §13.2.2 steps 1 and 2: If-Match decides when present (strong comparison, `*` matches
+ * the existing file); only without it does If-Unmodified-Since count. False means 412.
+ */
+export function preconditionsHold(ifMatch: string | null, ifUnmodifiedSince: string | null, validators: Validators): boolean {
+  if (ifMatch !== null) return matchesAnyTag(ifMatch, validators.etag, true);
+  if (ifUnmodifiedSince === null) return true;
+  const since = parseHttpDate(ifUnmodifiedSince);
+  // An invalid date is ignored (§13.1.4).
+  return since === null || validators.lastModifiedMs <= since;
+}
+
+/**
  * RFC 9110 §13.2.2 steps 3 and 4 for GET/HEAD: If-None-Match decides when present (weak
  * comparison); only without it does If-Modified-Since count.
  */

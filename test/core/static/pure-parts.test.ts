@@ -4,7 +4,7 @@ import { contentTypeFor } from '../../../src/core/static/content-type';
 import { isWithinRoot, joinUnderRoot, segmentsBelowRoot } from '../../../src/core/static/containment';
 import { parseHttpDate } from '../../../src/core/static/http-date';
 import { pathBelowPrefix, resolveRequestPath } from '../../../src/core/static/request-path';
-import { ifRangeHolds, isNotModified, validatorsFor } from '../../../src/core/static/validators';
+import { ifRangeHolds, isNotModified, preconditionsHold, validatorsFor } from '../../../src/core/static/validators';
 
 describe('resolveRequestPath', () => {
   it.each([
@@ -130,6 +130,24 @@ describe('conditional requests', () => {
     ['no condition', null, null, false],
   ])('%s → not modified: %j', (_name, ifNoneMatch, ifModifiedSince, notModified) => {
     expect(isNotModified(ifNoneMatch, ifModifiedSince, validators)).toBe(notModified);
+  });
+
+  it.each([
+    ['no precondition', null, null, true],
+    ['If-Match with the tag', validators.etag, null, true],
+    ['If-Match with the tag in a list', `"other", ${validators.etag}`, null, true],
+    ['If-Match star', '*', null, true],
+    // Strong comparison: a weak tag never satisfies If-Match.
+    ['If-Match with the weak form', 'W/' + validators.etag, null, false],
+    ['If-Match with another tag', '"other"', null, false],
+    // If-Match decides when present, whatever the date says.
+    ['If-Match with the tag and an old date', validators.etag, 'Mon, 01 Jan 2024 00:00:00 GMT', true],
+    ['If-Unmodified-Since equal to Last-Modified', null, lastModified, true],
+    ['If-Unmodified-Since later', null, 'Wed, 03 Jan 2024 00:00:00 GMT', true],
+    ['If-Unmodified-Since earlier', null, 'Tue, 02 Jan 2024 03:04:04 GMT', false],
+    ['If-Unmodified-Since invalid (ignored)', null, 'not a date', true],
+  ])('%s → preconditions hold: %j', (_name, ifMatch, ifUnmodifiedSince, holds) => {
+    expect(preconditionsHold(ifMatch, ifUnmodifiedSince, validators)).toBe(holds);
   });
 
   it.each([
