@@ -68,3 +68,59 @@ describe('1 GiB transfers stream through with flat memory', () => {
     }
   });
 });
+
+describe('a slow client', () => {
+  it('makes prox stop reading the upstream, then gets every byte in order', async () => {
+    const total = 64 * 1024 * 1024;
+    /** Byte i of the body is i mod 251, so a lost, repeated or reordered chunk shows. */
+    const pattern = (offset: number, length: number): Buffer => {
+      const chunk = Buffer.allocUnsafe(length);
+      for (let i = 0; i < length; i++) chunk[i] = (offset + i) % 251;
+      return chunk;
+    };
+    let backendBlockedAt = -1;
+    let signalBlocked!: () => void;
+    const blocked = new Promise<void>((resolve) => (signalBlocked = resolve));
+    const backend = await startBackend((_req, res) => {
+      res.writeHead(200, { 'content-length': String(total) });
+      let sent = 0;
+      const pump = (): void => {
+        while (sent < total) {
+          const length = Math.min(64 * 1024, total - sent);
+          const ok = res.write(pattern(sent, length));
+          sent += length;
+          if (!ok) {
+            if (backendBlockedAt < 0) {
+              backendBlockedAt = sent;
+              signalBlocked();
+            }
+            return void res.once('drain', pump);
+          }
+        }
+        res.end();
+      };
+      pump();
+    });
+    const prox = await startProx(`listen_addr: "127.0.0.1:0"\nroutes:\n  "/": { type: proxy, target: "${backend.url}" }\n`);
+    try {
+      const req = httpRequest(`${prox.baseUrl}/slow`, { agent: false });
+      req.end();
+      const [res] = (await once(req, 'response')) as [IncomingMessage];
+      res.pause();
+      // The client reads nothing: the backend must be held back long before the end.
+      await blocked;
+      expect(backendBlockedAt).toBeLessThan(total);
+      let received = 0;
+      let intact = true;
+      for await (const chunk of res) {
+        const bytes = chunk as Buffer;
+        if (intact && !bytes.equals(pattern(received, bytes.length))) intact = false;
+        received += bytes.length;
+      }
+      expect({ received, intact }).toEqual({ received: total, intact: true });
+    } finally {
+      await prox.stop();
+      await backend.close();
+    }
+  });
+});
