@@ -13,9 +13,8 @@ export function chooseHttpServer(env: NodeJS.ProcessEnv, logger: Logger, portSha
   const forced = env.PROX_HTTP_SERVER;
   if (forced === 'node') return new NodeHttpServer(logger, portShared);
   if (forced === 'uws') return new HyperExpressHttpServer(logger, portShared);
-  if (forced !== undefined && forced !== '') {
-    throw new Error(`PROX_HTTP_SERVER must be "node" or "uws", got "${forced}"`);
-  }
+  const problem = httpServerChoiceProblem(env);
+  if (problem !== null) throw new Error(problem);
   try {
     loadNativeUws();
     return new HyperExpressHttpServer(logger, portShared);
@@ -26,4 +25,11 @@ export function chooseHttpServer(env: NodeJS.ProcessEnv, logger: Logger, portSha
     });
     return new NodeHttpServer(logger, portShared);
   }
+}
+
+/** Why PROX_HTTP_SERVER cannot be honoured, or null; checked before anything starts. */
+export function httpServerChoiceProblem(env: NodeJS.ProcessEnv): string | null {
+  const forced = env.PROX_HTTP_SERVER;
+  if (forced === undefined || forced === '' || forced === 'node' || forced === 'uws') return null;
+  return `PROX_HTTP_SERVER must be "node" or "uws", got "${forced}"`;
 }
