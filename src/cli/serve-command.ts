@@ -1,6 +1,7 @@
 import { loadConfigFile, resolveConfigPath } from '../config/loader';
 import type { Diagnostic, ProxConfig } from '../config/model';
 import { createProxServer } from '../composition/container';
+import { httpServerChoiceProblem } from '../composition/http-server-choice';
 import { ConfigFileWatcher } from '../adapters/fs/config-file-watcher';
 import { PinoLogger } from '../adapters/logging/pino-logger';
 import type { Logger } from '../ports/logger';
@@ -38,6 +39,11 @@ export async function runServe(options: ServeOptions, env: NodeJS.ProcessEnv): P
   if (!loaded.ok) {
     for (const error of loaded.errors) process.stderr.write(formatDiagnostic(error) + '\n');
     return loaded.unreadable ? 2 : 1;
+  }
+  const serverProblem = httpServerChoiceProblem(env);
+  if (serverProblem !== null) {
+    process.stderr.write(`prox: ${serverProblem}\n`);
+    return 1;
   }
   keepRunningOnStrayErrors(logger);
   const workers = resolveWorkerCount(loaded.config.workers);

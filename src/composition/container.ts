@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import { Container } from 'inversify';
-import { HyperExpressHttpServer } from '../adapters/hyper-express/hyper-express-http-server';
 import { PinoLogger } from '../adapters/logging/pino-logger';
 import { MathRandomSource } from '../adapters/system/math-random-source';
 import { trustPredicateFor } from '../adapters/system/proxy-addr-trust';
@@ -26,6 +25,7 @@ import { RandomSource } from '../ports/random';
 import { UpstreamClient } from '../ports/upstream-client';
 import { StaticFileSystem } from '../ports/static-files';
 import { NodeStaticFileSystem } from '../adapters/fs/node-static-file-system';
+import { chooseHttpServer } from './http-server-choice';
 
 export const ProxServerToken = Symbol.for('prox.ProxServer');
 
@@ -63,7 +63,7 @@ export function buildContainer(overrides: CompositionOverrides = {}): Container 
   container.bind<AccessLogSink>(AccessLogSink).toResolvedValue(() => new AccessLog());
   container
     .bind<HttpServer>(HttpServer)
-    .toResolvedValue((logger: Logger) => new HyperExpressHttpServer(logger, overrides.publicPortShared ?? false), [Logger]);
+    .toResolvedValue((logger: Logger) => chooseHttpServer(overrides.env ?? process.env, logger, overrides.publicPortShared ?? false), [Logger]);
   container
     .bind<ProxServer>(ProxServerToken)
     .toResolvedValue(

@@ -6,6 +6,13 @@ import { once } from 'node:events';
 
 export const PROX_BIN = join(__dirname, '..', '..', 'dist', 'cli', 'main.js');
 
+/**
+ * The Node binary prox runs on: this test run's, or PROX_TEST_NODE=/path/to/node to run the
+ * integration suites against prox on another Node version (e.g. 22 or 24, where it uses the
+ * node:http server).
+ */
+export const PROX_NODE = process.env.PROX_TEST_NODE || process.execPath;
+
 export interface ProxProcess {
   readonly child: ChildProcess;
   readonly port: number;
@@ -44,7 +51,7 @@ export function writeTempConfig(yaml: string): string {
  */
 export async function startProx(yaml: string, env: NodeJS.ProcessEnv = {}): Promise<ProxProcess> {
   const configFile = writeTempConfig(withTestAdmin(yaml));
-  const child = spawn(process.execPath, [PROX_BIN, 'serve', '--config', configFile], {
+  const child = spawn(PROX_NODE, [PROX_BIN, 'serve', '--config', configFile], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -113,7 +120,7 @@ export async function runProxCli(
   args: string[],
   env: NodeJS.ProcessEnv = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [PROX_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(PROX_NODE, [PROX_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));

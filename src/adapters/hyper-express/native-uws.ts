@@ -25,8 +25,8 @@ export function loadNativeUws(): typeof Uws {
   const runtime = `Node ${process.version} (ABI ${process.versions.modules}, ${process.platform}-${process.arch})`;
   if (!existsSync(binary)) {
     throw new NativeUwsUnavailableError(
-      `the µWebSockets native binary has no build for ${runtime}; prox will not run on its slow ` +
-        'pure-JS fallback. Use a Node version it supports (20.x) or the node:http server adapter when available.',
+      `the µWebSockets native binary has no build for ${runtime}; prox does not use its slow ` +
+        'pure-JS fallback. Run Node 20 for µWebSockets, or the node:http server (PROX_HTTP_SERVER unset or "node").',
     );
   }
   try {

@@ -1,0 +1,173 @@
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { BoundListener, ExchangeHandler, HttpServer, ListenSpec } from '../../ports/http-server';
+import type { Logger } from '../../ports/logger';
+import { formatListenAddress } from '../../config/listen-address';
+import { hostnameOf, inspectRequest, isVerdict, withSingleContentLength, type HygieneVerdict } from '../hyper-express/request-hygiene';
+import { statusLine } from '../hyper-express/status-lines';
+import { ConnectionPolicy } from './connection-policy';
+import { clientErrorListener } from './client-errors';
+import { NodeExchange } from './node-exchange';
+import { supportsReusePort } from './reuse-port';
+
+/** Idle keep-alive connections close after this long (µWebSockets uses 10 s too). */
+const KEEP_ALIVE_TIMEOUT_MS = 10_000;
+/** A client must finish sending its request head within this time (slowloris defence). */
+const HEADERS_TIMEOUT_MS = 30_000;
+/** node counts the request line into its header limit; prox's limit is on header fields. */
+const REQUEST_LINE_ALLOWANCE_BYTES = 8 * 1024;
+
+/**
+ * HttpServer on node:http: the portable inbound server, used where the µWebSockets native
+ * binary does not exist (Node 22, 24) or when PROX_HTTP_SERVER=node asks for it. Slower than
+ * µWS, same behaviour: the request hygiene checks are the µWS adapter's, and node's own parser
+ * (strict mode) rejects malformed framing before prox sees it.
+ */
+export class NodeHttpServer implements HttpServer {
+  private readonly listeners: { server: Server; policy: ConnectionPolicy }[] = [];
+
+  constructor(
+    private readonly logger: Logger,
+    /** Set in the worker processes of `workers: N`, which share the port on purpose. */
+    private readonly portSharedWithSiblings = false,
+  ) {}
+
+  async listen(spec: ListenSpec, handler: ExchangeHandler): Promise<BoundListener> {
+    const address = formatListenAddress(spec);
+    if (this.portSharedWithSiblings && !supportsReusePort()) {
+      throw new Error(
+        `cannot listen on ${address}: workers need to share the port, which the node:http server can do ` +
+          `only on Node 22.12 or later (SO_REUSEPORT); this is Node ${process.versions.node}. Use workers: 1, ` +
+          'or the µWebSockets server (Node 20).',
+      );
+    }
+    const policy = new ConnectionPolicy();
+    const server = createServer({
+      // Missing or bad Host gets prox's own JSON 400 from the shared hygiene checks.
+      requireHostHeader: false,
+      insecureHTTPParser: false,
+      maxHeaderSize: spec.limits.maxHeaderBytes + REQUEST_LINE_ALLOWANCE_BYTES,
+      headersTimeout: HEADERS_TIMEOUT_MS,
+      // Uploads and downloads may legitimately take long; route timeouts bound the upstream side.
+      requestTimeout: 0,
+      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+      noDelay: true,
+    });
+    // The count is checked (431) by the hygiene checks; node would silently drop the excess.
+    server.maxHeadersCount = 0;
+    const onRequest = requestListener(handler, spec, policy, this.logger);
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => onRequest(req, res, false));
+    server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => onRequest(req, res, true));
+    // Other expectations are ignored, as µWebSockets does, instead of node's bare 417.
+    server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => onRequest(req, res, false));
+    server.on('clientError', clientErrorListener(policy));
+    server.listen({ host: spec.host, port: spec.port, ...(this.portSharedWithSiblings ? { reusePort: true } : {}) });
+    try {
+      await Promise.race([once(server, 'listening'), once(server, 'error').then(([error]) => Promise.reject(error))]);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new Error(`cannot listen on ${address}: ${code === 'EADDRINUSE' ? 'address already in use' : `cannot bind (${String(code ?? error)})`}`);
+    }
+    const entry = { server, policy };
+    this.listeners.push(entry);
+    const stopAccepting = async (): Promise<void> => {
+      const index = this.listeners.indexOf(entry);
+      if (index < 0) return;
+      this.listeners.splice(index, 1);
+      stop(entry);
+    };
+    return { host: spec.host, port: (server.address() as AddressInfo).port, protocol: 'http/1.1', stopAccepting };
+  }
+
+  async stopAccepting(): Promise<void> {
+    for (const entry of this.listeners.splice(0)) stop(entry);
+  }
+}
+
+function stop(entry: { server: Server; policy: ConnectionPolicy }): void {
+  entry.policy.stopped = true;
+  // close() waits for every connection; in-flight exchanges go on, idle ones close now.
+  entry.server.close();
+  entry.server.closeIdleConnections();
+}
+
+function requestListener(
+  handler: ExchangeHandler,
+  spec: ListenSpec,
+  policy: ConnectionPolicy,
+  logger: Logger,
+): (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean) => void {
+  const limits = spec.limits;
+  return (req, res, expectsContinue) => {
+    const socket = req.socket;
+    if (policy.isClosing(socket)) return ignorePipelined(res, socket);
+    const raw = req.rawHeaders;
+    const collected: string[] = new Array<string>(raw.length);
+    let headerBytes = 0;
+    for (let i = 0; i < raw.length; i += 2) {
+      collected[i] = raw[i].toLowerCase();
+      collected[i + 1] = raw[i + 1];
+      headerBytes += raw[i].length + raw[i + 1].length + 4;
+    }
+    const framing = inspectRequest(collected, headerBytes, limits);
+    if (isVerdict(framing)) return rejectAndClose(res, socket, policy, framing);
+    const headers = framing.repeatedContentLength ? withSingleContentLength(collected) : collected;
+    const closeConnection = framing.connectionClose || !res.shouldKeepAlive;
+    if (closeConnection) policy.markClosing(socket);
+    if (expectsContinue) res.writeContinue();
+
+    const url = req.url ?? '/';
+    const mark = url.indexOf('?');
+    const exchange = new NodeExchange(
+      req,
+      res,
+      policy,
+      req.method ?? 'GET',
+      mark === -1 ? url : url.slice(0, mark),
+      mark === -1 ? '' : url.slice(mark + 1),
+      hostnameOf(framing.host),
+      framing.host,
+      headers,
+      remoteAddressOf(socket),
+      'http',
+      framing.chunked || framing.contentLength !== null,
+      limits.maxBodyBytes,
+      closeConnection,
+    );
+    try {
+      handler.handle(exchange);
+    } catch (error) {
+      logger.error('request handler failed', { error: String(error), path: exchange.path });
+      exchange.failInternally();
+    }
+  };
+}
+
+/**
+ * A request parsed behind one whose answer closes the connection: it is never served. Queued
+ * behind that answer (`res.socket` null), it dies with the connection; otherwise nothing is
+ * left to answer on this connection, so it closes now.
+ */
+function ignorePipelined(res: ServerResponse, socket: Socket): void {
+  if (res.socket !== null) socket.destroy();
+}
+
+function rejectAndClose(res: ServerResponse, socket: Socket, policy: ConnectionPolicy, verdict: HygieneVerdict): void {
+  policy.markClosing(socket);
+  const body = JSON.stringify({ error: verdict.code, status: verdict.status });
+  res.shouldKeepAlive = false;
+  res.writeHead(verdict.status, statusLine(verdict.status).slice(4), [
+    'content-type',
+    'application/json',
+    'content-length',
+    String(Buffer.byteLength(body)),
+  ]);
+  res.end(body);
+}
+
+/** The peer address in its usual text form: IPv4 clients of a dual-stack socket as IPv4. */
+export function remoteAddressOf(socket: Socket): string {
+  const address = socket.remoteAddress ?? '';
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
