@@ -1,6 +1,6 @@
 import type { HttpResponse } from 'uWebSockets.js';
-import type { BodySink, BodySource } from '../../ports/body';
-import { BodyTooLargeError, ClientBodyAbortedError } from '../../ports/body-errors';
+import type { BodySource } from '../../ports/body';
+import { BodyConnection, InboundBody } from '../inbound-body';
 import type { HttpExchange, InboundRequest } from '../../ports/http-server';
 import { writeHeaderList } from './header-writer';
 import { statusLine } from './status-lines';
@@ -20,9 +20,6 @@ const enum BodyFraming {
  */
 const RESPONSE_QUEUE_BYTES = 256 * 1024;
 
-/** Request bodies are held this far before the client is paused while no consumer reads. */
-const UNCLAIMED_BODY_BUFFER_BYTES = 64 * 1024;
-
 /**
  * One request/response on a µWebSockets connection, with both body directions flow-controlled.
  *
@@ -31,7 +28,7 @@ const UNCLAIMED_BODY_BUFFER_BYTES = 64 * 1024;
  * not buffer what it could not send (the rest is re-sent from `onWritable`), while `write`
  * buffers everything and frames as chunked.
  */
-export class UwsExchange implements HttpExchange, BodySource, InboundRequest {
+export class UwsExchange implements HttpExchange, InboundRequest, BodyConnection {
   /** A response has been begun; a second one is ignored. */
   private committed = false;
   /** uWS considers the response over (ended, closed or aborted): `res` must not be touched. */
@@ -62,13 +59,7 @@ export class UwsExchange implements HttpExchange, BodySource, InboundRequest {
   private headStatus = 0;
   private headHeaders: readonly string[] | null = null;
 
-  private sink: BodySink | null = null;
-  private unclaimedChunks: Uint8Array[] | null = null;
-  private unclaimedBytes = 0;
-  private receivedBytes = 0;
-  private bodyComplete: boolean;
-  private bodyFailed = false;
-  private readingPaused = false;
+  private readonly inboundBody: InboundBody | null;
 
   readonly body: BodySource | null;
 
@@ -83,11 +74,11 @@ export class UwsExchange implements HttpExchange, BodySource, InboundRequest {
     readonly remoteAddress: string,
     readonly scheme: 'http' | 'https',
     hasBody: boolean,
-    private readonly maxBodyBytes: number | null,
+    maxBodyBytes: number | null,
     connectionClose: boolean,
   ) {
-    this.body = hasBody ? this : null;
-    this.bodyComplete = !hasBody;
+    this.inboundBody = hasBody ? new InboundBody(this, maxBodyBytes) : null;
+    this.body = this.inboundBody;
     this.closeConnection = connectionClose;
     this.clientAskedClose = connectionClose;
   }
@@ -101,7 +92,7 @@ export class UwsExchange implements HttpExchange, BodySource, InboundRequest {
   }
 
   get bytesReceived(): number {
-    return this.receivedBytes;
+    return this.inboundBody === null ? 0 : this.inboundBody.bytesReceived;
   }
 
   /** Response body bytes handed to uWS. */
@@ -116,81 +107,32 @@ export class UwsExchange implements HttpExchange, BodySource, InboundRequest {
   readonly handleAborted = (): void => {
     this.clientGone = true;
     this.done = true;
-    if (!this.bodyComplete && !this.bodyFailed) {
-      this.bodyFailed = true;
-      this.sink?.onBodyError(new ClientBodyAbortedError());
-    }
+    this.inboundBody?.clientLeft();
     const callback = this.goneCallback;
     this.goneCallback = null;
     callback?.();
   };
 
   readonly handleData = (data: ArrayBuffer, isLast: boolean): void => {
-    if (this.bodyFailed) return;
-    if (data.byteLength > 0) {
-      // uWS neuters the ArrayBuffer when this callback returns: copy it out.
-      const chunk = Buffer.from(data.slice(0));
-      this.receivedBytes += chunk.byteLength;
-      if (this.maxBodyBytes !== null && this.receivedBytes > this.maxBodyBytes) return this.failBodyTooLarge();
-      if (this.sink !== null) {
-        this.sink.onBodyChunk(chunk);
-      } else {
-        (this.unclaimedChunks ??= []).push(chunk);
-        this.unclaimedBytes += chunk.byteLength;
-        if (this.unclaimedBytes > UNCLAIMED_BODY_BUFFER_BYTES) this.pause();
-      }
-    }
-    if (isLast) {
-      this.bodyComplete = true;
-      this.sink?.onBodyEnd();
-    }
+    const body = this.inboundBody!;
+    // uWS neuters the ArrayBuffer when this callback returns: copy it out.
+    if (data.byteLength > 0) body.accept(Buffer.from(data.slice(0)));
+    if (isLast) body.finish();
   };
 
-  private failBodyTooLarge(): void {
-    this.bodyFailed = true;
-    this.unclaimedChunks = null;
-    // The rest of the body is still on the wire; the connection cannot be reused.
-    this.closeConnection = true;
-    this.sink?.onBodyError(new BodyTooLargeError(this.maxBodyBytes ?? 0));
-  }
+  // ---- BodyConnection ---------------------------------------------------------------------
 
-  // ---- BodySource -------------------------------------------------------------------------
-
-  start(sink: BodySink): void {
-    this.sink = sink;
-    const chunks = this.unclaimedChunks;
-    this.unclaimedChunks = null;
-    this.unclaimedBytes = 0;
-    if (this.bodyFailed) {
-      const error = this.clientGone ? new ClientBodyAbortedError() : new BodyTooLargeError(this.maxBodyBytes ?? 0);
-      // The consumer is still setting itself up inside start(): report on the next tick, as a
-      // failure found while streaming would be.
-      process.nextTick(() => sink.onBodyError(error));
-      return;
-    }
-    if (chunks !== null) for (const chunk of chunks) sink.onBodyChunk(chunk);
-    if (this.bodyComplete) sink.onBodyEnd();
-    else this.resume();
-  }
-
-  pause(): void {
-    if (this.readingPaused || this.bodyComplete || this.clientGone) return;
-    this.readingPaused = true;
+  pauseReading(): void {
     this.res.pause();
   }
 
-  resume(): void {
-    if (!this.readingPaused || this.clientGone) return;
-    this.readingPaused = false;
+  resumeReading(): void {
     this.res.resume();
   }
 
-  /** A response went out before anyone read the body: read and drop the rest. */
-  private discardUnreadBody(): void {
-    if (this.bodyComplete || this.sink !== null) return;
-    this.unclaimedChunks = null;
-    this.sink = DISCARDING_SINK;
-    this.resume();
+  bodyTooLarge(): void {
+    // The rest of the body is still on the wire; the connection cannot be reused.
+    this.closeConnection = true;
   }
 
   // ---- HttpExchange -----------------------------------------------------------------------
@@ -219,7 +161,7 @@ export class UwsExchange implements HttpExchange, BodySource, InboundRequest {
   private writeWholeResponse(status: number, headers: readonly string[], body: string | Uint8Array | null): void {
     if (this.done) return;
     this.done = true;
-    this.discardUnreadBody();
+    this.inboundBody?.discardUnread();
     this.res.cork(() => {
       this.writeHead(status, headers);
       if (this.isHead || status === 204 || status === 304) {
@@ -243,7 +185,7 @@ export class UwsExchange implements HttpExchange, BodySource, InboundRequest {
   startResponse(status: number, headers: readonly string[], contentLength: number | null): void {
     if (this.committed || this.done) return;
     this.committed = true;
-    this.discardUnreadBody();
+    this.inboundBody?.discardUnread();
     const bodiless = this.isHead || status === 204 || status === 304;
     if (bodiless || contentLength === 0) {
       this.res.cork(() => {
@@ -404,11 +346,6 @@ export class UwsExchange implements HttpExchange, BodySource, InboundRequest {
   }
 }
 
-const DISCARDING_SINK: BodySink = {
-  onBodyChunk: () => undefined,
-  onBodyEnd: () => undefined,
-  onBodyError: () => undefined,
-};
 
 function byteLengthOf(body: string | Uint8Array): number {
   return typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;

@@ -1,12 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { BodySink, BodySource } from '../../ports/body';
-import { BodyTooLargeError, ClientBodyAbortedError } from '../../ports/body-errors';
+import type { BodySource } from '../../ports/body';
+import { BodyConnection, InboundBody } from '../inbound-body';
 import type { HttpExchange, InboundRequest } from '../../ports/http-server';
 import { safeHeaderList } from './header-list';
 import type { ConnectionPolicy } from './connection-policy';
-
-/** Request bodies are held this far before the client is paused while no consumer reads. */
-const UNCLAIMED_BODY_BUFFER_BYTES = 64 * 1024;
 
 /**
  * One request/response on a node:http connection, with both body directions flow-controlled.
@@ -17,7 +14,7 @@ const UNCLAIMED_BODY_BUFFER_BYTES = 64 * 1024;
  * `res` 'close' fires after a completed response too, so only a close before `writableFinished`
  * means the client left.
  */
-export class NodeExchange implements HttpExchange, BodySource, InboundRequest {
+export class NodeExchange implements HttpExchange, InboundRequest, BodyConnection {
   /** A response has been begun; a second one is ignored. */
   private committed = false;
   /** The response is over (ended, aborted or the client left): `res` is not written again. */
@@ -33,13 +30,7 @@ export class NodeExchange implements HttpExchange, BodySource, InboundRequest {
   /** Announced length of a streamed body; null when chunked. */
   private totalLength: number | null = null;
 
-  private sink: BodySink | null = null;
-  private unclaimedChunks: Uint8Array[] | null = null;
-  private unclaimedBytes = 0;
-  private receivedBytes = 0;
-  private bodyComplete: boolean;
-  private bodyFailed = false;
-  private readingPaused = false;
+  private readonly inboundBody: InboundBody | null;
 
   readonly body: BodySource | null;
   /** Response body bytes handed to the connection. */
@@ -58,11 +49,11 @@ export class NodeExchange implements HttpExchange, BodySource, InboundRequest {
     readonly remoteAddress: string,
     readonly scheme: 'http' | 'https',
     hasBody: boolean,
-    private readonly maxBodyBytes: number | null,
+    maxBodyBytes: number | null,
     connectionClose: boolean,
   ) {
-    this.body = hasBody ? this : null;
-    this.bodyComplete = !hasBody;
+    this.inboundBody = hasBody ? new InboundBody(this, maxBodyBytes) : null;
+    this.body = this.inboundBody;
     this.closeConnection = connectionClose;
     req.on('error', this.handleRequestError);
     res.on('close', this.handleClose);
@@ -81,7 +72,7 @@ export class NodeExchange implements HttpExchange, BodySource, InboundRequest {
   }
 
   get bytesReceived(): number {
-    return this.receivedBytes;
+    return this.inboundBody === null ? 0 : this.inboundBody.bytesReceived;
   }
 
   private get isHead(): boolean {
@@ -96,10 +87,7 @@ export class NodeExchange implements HttpExchange, BodySource, InboundRequest {
   private readonly handleClose = (): void => {
     if (this.res.writableFinished) return;
     this.clientGone = true;
-    if (!this.bodyComplete && !this.bodyFailed) {
-      this.bodyFailed = true;
-      this.sink?.onBodyError(new ClientBodyAbortedError());
-    }
+    this.inboundBody?.clientLeft();
     if (this.done) return;
     this.done = true;
     const callback = this.goneCallback;
@@ -108,22 +96,11 @@ export class NodeExchange implements HttpExchange, BodySource, InboundRequest {
   };
 
   private readonly handleData = (chunk: Buffer): void => {
-    if (this.bodyFailed) return;
-    this.receivedBytes += chunk.byteLength;
-    if (this.maxBodyBytes !== null && this.receivedBytes > this.maxBodyBytes) return this.failBodyTooLarge();
-    if (this.sink !== null) {
-      this.sink.onBodyChunk(chunk);
-    } else {
-      (this.unclaimedChunks ??= []).push(chunk);
-      this.unclaimedBytes += chunk.byteLength;
-      if (this.unclaimedBytes > UNCLAIMED_BODY_BUFFER_BYTES) this.pause();
-    }
+    this.inboundBody!.accept(chunk);
   };
 
   private readonly handleEnd = (): void => {
-    if (this.bodyFailed) return;
-    this.bodyComplete = true;
-    this.sink?.onBodyEnd();
+    this.inboundBody!.finish();
   };
 
   private readonly handleDrain = (): void => {
@@ -132,57 +109,23 @@ export class NodeExchange implements HttpExchange, BodySource, InboundRequest {
     callback?.();
   };
 
-  private failBodyTooLarge(): void {
-    this.bodyFailed = true;
-    this.unclaimedChunks = null;
+  // ---- BodyConnection ---------------------------------------------------------------------
+
+  pauseReading(): void {
+    this.req.pause();
+  }
+
+  resumeReading(): void {
+    this.req.resume();
+  }
+
+  bodyTooLarge(): void {
     // The rest of the body is still on the wire: the connection cannot be reused, and nothing
     // pipelined behind it may be served.
     this.closeConnection = true;
     this.connections.markClosing(this.req.socket);
-    this.sink?.onBodyError(new BodyTooLargeError(this.maxBodyBytes ?? 0));
     // Keep reading (and dropping) so a client blocked on sending can read the answer.
-    this.readingPaused = false;
-    this.req.resume();
-  }
-
-  // ---- BodySource -------------------------------------------------------------------------
-
-  start(sink: BodySink): void {
-    this.sink = sink;
-    const chunks = this.unclaimedChunks;
-    this.unclaimedChunks = null;
-    this.unclaimedBytes = 0;
-    if (this.bodyFailed) {
-      const error = this.clientGone ? new ClientBodyAbortedError() : new BodyTooLargeError(this.maxBodyBytes ?? 0);
-      // The consumer is still setting itself up inside start(): report on the next tick, as a
-      // failure found while streaming would be.
-      process.nextTick(() => sink.onBodyError(error));
-      return;
-    }
-    if (chunks !== null) for (const chunk of chunks) sink.onBodyChunk(chunk);
-    if (this.bodyComplete) sink.onBodyEnd();
-    else this.resume();
-  }
-
-  pause(): void {
-    if (this.readingPaused || this.bodyComplete || this.clientGone) return;
-    this.readingPaused = true;
-    this.req.pause();
-  }
-
-  resume(): void {
-    if (!this.readingPaused || this.clientGone) return;
-    this.readingPaused = false;
-    this.req.resume();
-  }
-
-  /** A response went out before anyone read the body: read and drop the rest. */
-  private discardUnreadBody(): void {
-    if (this.bodyComplete || this.sink !== null) return;
-    this.unclaimedChunks = null;
-    this.sink = DISCARDING_SINK;
-    this.readingPaused = true;
-    this.resume();
+    this.inboundBody!.keepDraining();
   }
 
   // ---- HttpExchange -----------------------------------------------------------------------
@@ -200,7 +143,7 @@ export class NodeExchange implements HttpExchange, BodySource, InboundRequest {
     if (this.committed || this.done) return;
     this.committed = true;
     this.done = true;
-    this.discardUnreadBody();
+    this.inboundBody?.discardUnread();
     const bodiless = status === 204 || status === 304;
     const head = safeHeaderList(headers);
     if (!bodiless && body !== null) head.push('content-length', String(byteLengthOf(body)));
@@ -217,7 +160,7 @@ export class NodeExchange implements HttpExchange, BodySource, InboundRequest {
   startResponse(status: number, headers: readonly string[], contentLength: number | null): void {
     if (this.committed || this.done) return;
     this.committed = true;
-    this.discardUnreadBody();
+    this.inboundBody?.discardUnread();
     const bodiless = this.isHead || status === 204 || status === 304;
     const head = safeHeaderList(headers);
     if (status !== 204 && status !== 304 && contentLength !== null) head.push('content-length', String(contentLength));
@@ -272,11 +215,6 @@ export class NodeExchange implements HttpExchange, BodySource, InboundRequest {
   }
 }
 
-const DISCARDING_SINK: BodySink = {
-  onBodyChunk: () => undefined,
-  onBodyEnd: () => undefined,
-  onBodyError: () => undefined,
-};
 
 function byteLengthOf(body: string | Uint8Array): number {
   return typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
