@@ -1,4 +1,4 @@
-import type { BalanceStrategy, HashKeySpec, ProxConfig, RetrySpec, RouteConfig } from '../config/model';
+import type { BalanceStrategy, HashKeySpec, ProxConfig, RetrySpec, RouteConfig } from './model';
 import type { RateLimitStore } from '../ports/rate-limit-store';
 import type { BackendGeneration } from './backends/backend-registry';
 import type { BackendEvents } from './backends/backend-events';

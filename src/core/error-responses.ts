@@ -1,4 +1,4 @@
-import type { ErrorPageSpec } from '../config/model';
+import type { ErrorPageSpec } from './model';
 import type { HttpExchange } from '../ports/http-server';
 
 /** Stable error codes sent to clients. Details stay in the operator's log. */

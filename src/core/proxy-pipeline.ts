@@ -50,7 +50,7 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion {
     private readonly deps: PipelineDependencies,
   ) {
     this.forwarding = { upstreams: deps.upstreams, clock: deps.clock, completion: this, observer: deps.observer };
-    this.staticFiles = { files: deps.files, logger: deps.logger, completion: this };
+    this.staticFiles = { files: deps.files, logger: deps.logger, completion: this, clock: deps.clock };
   }
 
   get current(): CompiledConfig {

@@ -1,4 +1,4 @@
-import type { AccessLogConfig } from '../config/model';
+import type { AccessLogConfig } from '../core/model';
 import type { RequestObserver } from './request-observer';
 
 export type BackendStateTarget = 'healthy' | 'unhealthy' | 'ejected' | 'breaker_open' | 'breaker_closed';

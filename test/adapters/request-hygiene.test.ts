@@ -8,7 +8,7 @@ import {
   inspectRequest,
   isVerdict,
   withSingleContentLength,
-} from '../../src/adapters/hyper-express/request-hygiene';
+} from '../../src/adapters/http-common/request-hygiene';
 
 const LIMITS: ListenSpec['limits'] = { maxHeaderBytes: 2048, maxHeaders: 20, maxBodyBytes: 1024 };
 

@@ -6,8 +6,8 @@ import { formatListenAddress } from '../../config/listen-address';
 import { loadNativeUws } from './native-uws';
 import { assertPortFree } from './port-in-use';
 import { remoteAddressOf } from './remote-address';
-import { HygieneVerdict, hostnameOf, inspectRequest, isVerdict, withSingleContentLength } from './request-hygiene';
-import { statusLine } from './status-lines';
+import { HygieneVerdict, hostnameOf, inspectRequest, isVerdict, withSingleContentLength } from '../http-common/request-hygiene';
+import { statusLine } from '../http-common/status-lines';
 import { UwsExchange } from './uws-exchange';
 
 /**

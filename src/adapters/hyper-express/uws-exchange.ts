@@ -1,9 +1,9 @@
 import type { HttpResponse } from 'uWebSockets.js';
 import type { BodySource } from '../../ports/body';
-import { BodyConnection, InboundBody } from '../inbound-body';
+import { BodyConnection, InboundBody } from '../http-common/inbound-body';
 import type { HttpExchange, InboundRequest } from '../../ports/http-server';
 import { writeHeaderList } from './header-writer';
-import { statusLine } from './status-lines';
+import { statusLine } from '../http-common/status-lines';
 
 const enum BodyFraming {
   /** Nothing is streamed (HEAD, 204, 304, or already ended). */

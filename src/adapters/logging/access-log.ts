@@ -1,5 +1,5 @@
 import pino from 'pino';
-import type { AccessLogConfig } from '../../config/model';
+import type { AccessLogConfig } from '../../core/model';
 import type { AccessLogSink } from '../../ports/metrics';
 import type { RequestRecord, UpstreamOutcome } from '../../ports/request-observer';
 

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { statusLine } from '../hyper-express/status-lines';
+import { statusLine } from '../http-common/status-lines';
 import type { ConnectionPolicy } from './connection-policy';
 
 /** The in-flight response node keeps on a socket (not in its typings). */

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { BodySource } from '../../ports/body';
-import { BodyConnection, InboundBody } from '../inbound-body';
+import { BodyConnection, InboundBody } from '../http-common/inbound-body';
 import type { HttpExchange, InboundRequest } from '../../ports/http-server';
 import { safeHeaderList } from './header-list';
 import type { ConnectionPolicy } from './connection-policy';

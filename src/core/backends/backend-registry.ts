@@ -1,4 +1,4 @@
-import type { BalanceStrategy, CircuitBreakerSpec, HealthCheckSpec, PassiveHealthSpec } from '../../config/model';
+import type { BalanceStrategy, CircuitBreakerSpec, HealthCheckSpec, PassiveHealthSpec } from '../model';
 import type { Clock } from '../../ports/clock';
 import type { HealthProbe } from '../../ports/health-probe';
 import type { RandomSource } from '../../ports/random';

@@ -1,5 +1,6 @@
-import type { BalanceStrategy } from '../../config/model';
+import type { BalanceStrategy } from '../model';
 import type { RandomSource } from '../../ports/random';
+import type { BalancedBackend, Balancer } from './balancer-types';
 import { HashBalancer } from './strategies/hash';
 import { LeastConnectionsBalancer } from './strategies/least-connections';
 import { NoBackendBalancer } from './strategies/no-backend';
@@ -8,31 +9,7 @@ import { RandomBalancer } from './strategies/random';
 import { RoundRobinBalancer } from './strategies/round-robin';
 import { WeightedRoundRobinBalancer } from './strategies/weighted-round-robin';
 
-export interface BalancedBackend {
-  /** Backend URL; stable across config loads, so hash strategies map keys to the same backend. */
-  readonly id: string;
-  /** Share of traffic for weighted strategies; an integer >= 1. */
-  readonly weight: number;
-}
-
-/** Live state of a route's backends, owned by the caller (health, breakers, panic mode already applied). */
-export interface BackendLoadView {
-  isAvailable(index: number): boolean;
-  /** Requests in flight to that backend. */
-  inFlight(index: number): number;
-}
-
-/**
- * Chooses which of a route's backends serves the next request. State (cursors, smooth weights)
- * lives across requests. `pick` runs on the hot path and allocates nothing.
- */
-export interface Balancer {
-  /**
-   * Index of the backend for the next request, or -1 when no backend is available.
-   * `hashKey` is only read by hash strategies; null means the request has no key.
-   */
-  pick(view: BackendLoadView, hashKey: string | null): number;
-}
+export type { BackendLoadView, BalancedBackend, Balancer } from './balancer-types';
 
 /**
  * Builds the balancer for one route. Everything a pick needs (weights, the hash ring) is

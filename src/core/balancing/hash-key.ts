@@ -1,4 +1,4 @@
-import type { BalanceStrategy, HashKeySpec } from '../../config/model';
+import type { BalanceStrategy, HashKeySpec } from '../model';
 
 /** The parts of an inbound request a hash key can come from. */
 export interface HashKeySource {

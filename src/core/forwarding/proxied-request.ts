@@ -1,4 +1,4 @@
-import type { RetryCondition } from '../../config/model';
+import type { RetryCondition } from '../model';
 import type { BodySource } from '../../ports/body';
 import { BodyTooLargeError } from '../../ports/body-errors';
 import type { Clock, Timer } from '../../ports/clock';

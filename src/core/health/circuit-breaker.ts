@@ -1,4 +1,4 @@
-import type { CircuitBreakerSpec } from '../../config/model';
+import type { CircuitBreakerSpec } from '../model';
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
 

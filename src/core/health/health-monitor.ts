@@ -1,4 +1,4 @@
-import type { HealthCheckSpec, StatusRange } from '../../config/model';
+import type { HealthCheckSpec, StatusRange } from '../model';
 import type { Clock, Timer } from '../../ports/clock';
 import type { HealthProbe, ProbeResult } from '../../ports/health-probe';
 import type { RandomSource } from '../../ports/random';

@@ -1,4 +1,4 @@
-import type { PassiveHealthSpec } from '../../config/model';
+import type { PassiveHealthSpec } from '../model';
 
 /**
  * Outlier detection on live traffic for one backend of one route: `consecutiveFailures` in a

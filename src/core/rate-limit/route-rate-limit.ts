@@ -1,4 +1,4 @@
-import type { RateLimitSpec } from '../../config/model';
+import type { RateLimitSpec } from '../model';
 import type { InboundRequest } from '../../ports/http-server';
 import type { RateLimitCounter, RateLimitRule, RateLimitStore } from '../../ports/rate-limit-store';
 import { clientIpOf } from '../client-ip';

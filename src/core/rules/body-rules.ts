@@ -1,4 +1,4 @@
-import type { BodyRuleSpec } from '../../config/model';
+import type { BodyRuleSpec } from '../model';
 import { CompiledCondition } from './condition';
 
 const encoder = new TextEncoder();

@@ -1,4 +1,4 @@
-import type { RuleCondition, StatusRange } from '../../config/model';
+import type { RuleCondition, StatusRange } from '../model';
 
 /**
  * A rule's condition with its regular expressions compiled once. Every part that is set must

@@ -1,4 +1,4 @@
-import type { HeaderRuleSpec, HeaderValueRule } from '../../config/model';
+import type { HeaderRuleSpec, HeaderValueRule } from '../model';
 import { CompiledCondition } from './condition';
 import { PlaceholderValues, ValueTemplate } from './template';
 

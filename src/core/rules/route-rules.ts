@@ -1,4 +1,4 @@
-import type { MessageRulesSpec } from '../../config/model';
+import type { MessageRulesSpec } from '../model';
 import { BodyRuleSet } from './body-rules';
 import { HeaderRuleSet } from './header-rules';
 import { headerSafe } from './template';

@@ -1,4 +1,4 @@
-import type { PlaceholderName, TemplatePart } from '../../config/model';
+import type { PlaceholderName, TemplatePart } from '../model';
 
 /** Placeholders as small integers, so rendering switches on a number, not a string. */
 export const enum Placeholder {

@@ -11,9 +11,10 @@ const ASCTIME = /^[A-Za-z]{3} ([A-Za-z]{3}) ([ \d]\d) (\d{2}):(\d{2}):(\d{2}) (\
 
 /**
  * Parses the three HTTP-date forms RFC 9110 §5.6.7 requires recipients to accept; null for
- * anything else (a conditional header with an invalid date is ignored).
+ * anything else (a conditional header with an invalid date is ignored). `nowMs` (the Clock
+ * port's wall time) places RFC 850's two-digit years.
  */
-export function parseHttpDate(text: string): number | null {
+export function parseHttpDate(text: string, nowMs: number): number | null {
   const value = text.trim();
   let match = IMF_FIXDATE.exec(value);
   if (match !== null) return utc(Number(match[3]), match[2], Number(match[1]), match[4], match[5], match[6]);
@@ -21,7 +22,7 @@ export function parseHttpDate(text: string): number | null {
   if (match !== null) {
     // Two-digit years: RFC 9110 says a date more than 50 years ahead is in the past century.
     const twoDigits = Number(match[3]);
-    const currentYear = new Date().getUTCFullYear();
+    const currentYear = new Date(nowMs).getUTCFullYear();
     let year = 2000 + twoDigits;
     if (year > currentYear + 50) year -= 100;
     return utc(year, match[2], Number(match[1]), match[4], match[5], match[6]);

@@ -32,21 +32,21 @@ export interface ResponsePlan {
  * Decides a file answer from the request's conditional and Range headers (RFC 9110 §13.2.2
  * order: conditions first, then Range). Only GET takes ranges; HEAD mirrors GET's 200.
  */
-export function planFileResponse(method: string, requestHeaders: readonly string[], file: Representation, settings: HeadSettings): ResponsePlan {
+export function planFileResponse(method: string, requestHeaders: readonly string[], file: Representation, settings: HeadSettings, nowMs: number): ResponsePlan {
   const validators = validatorsFor(file.size, file.mtimeMs, file.coding);
   const headers: string[] = ['etag', validators.etag, 'last-modified', validators.lastModified];
   if (settings.cacheControl !== null) headers.push('cache-control', settings.cacheControl);
   if (settings.varyByEncoding) headers.push('vary', 'Accept-Encoding');
 
-  if (!preconditionsHold(headerValue(requestHeaders, 'if-match'), headerValue(requestHeaders, 'if-unmodified-since'), validators)) {
+  if (!preconditionsHold(headerValue(requestHeaders, 'if-match'), headerValue(requestHeaders, 'if-unmodified-since'), validators, nowMs)) {
     return { status: 412, headers: [], start: 0, length: 0 };
   }
-  if (isNotModified(headerValue(requestHeaders, 'if-none-match'), headerValue(requestHeaders, 'if-modified-since'), validators)) {
+  if (isNotModified(headerValue(requestHeaders, 'if-none-match'), headerValue(requestHeaders, 'if-modified-since'), validators, nowMs)) {
     return { status: 304, headers, start: 0, length: 0 };
   }
   headers.push('accept-ranges', 'bytes');
   const isGet = method === 'GET';
-  const range = isGet && ifRangeHolds(headerValue(requestHeaders, 'if-range'), validators)
+  const range = isGet && ifRangeHolds(headerValue(requestHeaders, 'if-range'), validators, nowMs)
     ? parseByteRange(headerValue(requestHeaders, 'range'), file.size)
     : null;
   if (range !== null && range.kind === 'unsatisfiable') {

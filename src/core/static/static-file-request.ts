@@ -1,3 +1,4 @@
+import type { Clock } from '../../ports/clock';
 import type { HttpExchange } from '../../ports/http-server';
 import type { Logger } from '../../ports/logger';
 import type { RequestRecord } from '../../ports/request-observer';
@@ -24,6 +25,8 @@ export interface StaticContext {
   readonly files: StaticFileSystem;
   readonly logger: Logger;
   readonly completion: StaticCompletion;
+  /** Wall time for conditional dates (RFC 850's two-digit years). */
+  readonly clock: Clock;
 }
 
 /** The slice of a compiled route this request needs. */
@@ -187,7 +190,7 @@ export class StaticFileRequest {
       }
     }
     const file = this.file!;
-    const plan = planFileResponse(request.method, request.headers, { size: file.size, mtimeMs: file.mtimeMs, contentType: contentTypeFor(name), coding }, settings.head);
+    const plan = planFileResponse(request.method, request.headers, { size: file.size, mtimeMs: file.mtimeMs, contentType: contentTypeFor(name), coding }, settings.head, this.context.clock.nowMs());
     if (plan.status === 416) {
       this.release();
       return this.answerError(416, 'range_not_satisfiable', plan.headers);

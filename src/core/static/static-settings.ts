@@ -1,4 +1,4 @@
-import type { StaticRoute } from '../../config/model';
+import type { StaticRoute } from '../model';
 import type { HeadSettings } from './response-plan';
 
 /** A static route's settings in the form the request path uses them. */

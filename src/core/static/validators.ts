@@ -23,10 +23,10 @@ export function validatorsFor(size: number, mtimeMs: number, coding: string | nu
  * RFC 9110 §13.2.2 steps 1 and 2: If-Match decides when present (strong comparison, `*` matches
  * the existing file); only without it does If-Unmodified-Since count. False means 412.
  */
-export function preconditionsHold(ifMatch: string | null, ifUnmodifiedSince: string | null, validators: Validators): boolean {
+export function preconditionsHold(ifMatch: string | null, ifUnmodifiedSince: string | null, validators: Validators, nowMs: number): boolean {
   if (ifMatch !== null) return matchesAnyTag(ifMatch, validators.etag, true);
   if (ifUnmodifiedSince === null) return true;
-  const since = parseHttpDate(ifUnmodifiedSince);
+  const since = parseHttpDate(ifUnmodifiedSince, nowMs);
   // An invalid date is ignored (§13.1.4).
   return since === null || validators.lastModifiedMs <= since;
 }
@@ -35,10 +35,10 @@ export function preconditionsHold(ifMatch: string | null, ifUnmodifiedSince: str
  * RFC 9110 §13.2.2 steps 3 and 4 for GET/HEAD: If-None-Match decides when present (weak
  * comparison); only without it does If-Modified-Since count.
  */
-export function isNotModified(ifNoneMatch: string | null, ifModifiedSince: string | null, validators: Validators): boolean {
+export function isNotModified(ifNoneMatch: string | null, ifModifiedSince: string | null, validators: Validators, nowMs: number): boolean {
   if (ifNoneMatch !== null) return matchesAnyTag(ifNoneMatch, validators.etag, false);
   if (ifModifiedSince === null) return false;
-  const since = parseHttpDate(ifModifiedSince);
+  const since = parseHttpDate(ifModifiedSince, nowMs);
   return since !== null && validators.lastModifiedMs <= since;
 }
 
@@ -46,11 +46,11 @@ export function isNotModified(ifNoneMatch: string | null, ifModifiedSince: strin
  * RFC 9110 §13.1.5: a Range applies only while If-Range still matches: an entity tag by strong
  * comparison, a date only when it equals Last-Modified exactly.
  */
-export function ifRangeHolds(ifRange: string | null, validators: Validators): boolean {
+export function ifRangeHolds(ifRange: string | null, validators: Validators, nowMs: number): boolean {
   if (ifRange === null) return true;
   const value = ifRange.trim();
   if (value.startsWith('"') || value.startsWith('W/')) return value === validators.etag;
-  const date = parseHttpDate(value);
+  const date = parseHttpDate(value, nowMs);
   return date !== null && date === validators.lastModifiedMs;
 }
 

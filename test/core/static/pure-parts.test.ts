@@ -85,6 +85,9 @@ describe('containment', () => {
   });
 });
 
+/** The wall time conditional dates are judged at (a Clock reading in production). */
+const NOW_MS = Date.UTC(2026, 11, 3);
+
 describe('parseHttpDate', () => {
   const expected = Date.UTC(1994, 10, 6, 8, 49, 37);
   it.each([
@@ -98,7 +101,13 @@ describe('parseHttpDate', () => {
     ['Sun, 06 Nov 1994 25:49:37 GMT', null],
     ['', null],
   ])('%j → %j', (text, ms) => {
-    expect(parseHttpDate(text)).toBe(ms);
+    expect(parseHttpDate(text, NOW_MS)).toBe(ms);
+  });
+
+  it('places a two-digit year by the clock it is given, not the machine\'s', () => {
+    // RFC 9110: a two-digit year more than 50 years ahead of now is in the previous century.
+    expect(parseHttpDate('Sunday, 06-Nov-94 08:49:37 GMT', Date.UTC(2030, 0, 1))).toBe(Date.UTC(1994, 10, 6, 8, 49, 37));
+    expect(parseHttpDate('Sunday, 06-Nov-94 08:49:37 GMT', Date.UTC(2060, 0, 1))).toBe(Date.UTC(2094, 10, 6, 8, 49, 37));
   });
 });
 
@@ -129,7 +138,7 @@ describe('conditional requests', () => {
     ['invalid date', null, 'not a date', false],
     ['no condition', null, null, false],
   ])('%s → not modified: %j', (_name, ifNoneMatch, ifModifiedSince, notModified) => {
-    expect(isNotModified(ifNoneMatch, ifModifiedSince, validators)).toBe(notModified);
+    expect(isNotModified(ifNoneMatch, ifModifiedSince, validators, NOW_MS)).toBe(notModified);
   });
 
   it.each([
@@ -147,7 +156,7 @@ describe('conditional requests', () => {
     ['If-Unmodified-Since earlier', null, 'Tue, 02 Jan 2024 03:04:04 GMT', false],
     ['If-Unmodified-Since invalid (ignored)', null, 'not a date', true],
   ])('%s → preconditions hold: %j', (_name, ifMatch, ifUnmodifiedSince, holds) => {
-    expect(preconditionsHold(ifMatch, ifUnmodifiedSince, validators)).toBe(holds);
+    expect(preconditionsHold(ifMatch, ifUnmodifiedSince, validators, NOW_MS)).toBe(holds);
   });
 
   it.each([
@@ -159,7 +168,7 @@ describe('conditional requests', () => {
     ['Wed, 03 Jan 2024 00:00:00 GMT', false],
     ['garbage', false],
   ])('If-Range %j holds: %j', (ifRange, holds) => {
-    expect(ifRangeHolds(ifRange, validators)).toBe(holds);
+    expect(ifRangeHolds(ifRange, validators, NOW_MS)).toBe(holds);
   });
 });
 

@@ -1,5 +1,5 @@
 import type { RandomSource } from '../../../ports/random';
-import type { BackendLoadView, BalancedBackend, Balancer } from '../balancer';
+import type { BackendLoadView, BalancedBackend, Balancer } from '../balancer-types';
 import { HashRing, hashString } from '../hash-ring';
 import { pickWeightedRandom } from './weighted-random';
 

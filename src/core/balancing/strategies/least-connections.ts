@@ -1,4 +1,4 @@
-import type { BackendLoadView, Balancer } from '../balancer';
+import type { BackendLoadView, Balancer } from '../balancer-types';
 
 /**
  * Fewest requests in flight among available backends, ignoring weights. Ties go round robin:

@@ -1,4 +1,4 @@
-import type { Balancer } from '../balancer';
+import type { Balancer } from '../balancer-types';
 
 /** A route without backends: nothing is ever available. */
 export class NoBackendBalancer implements Balancer {

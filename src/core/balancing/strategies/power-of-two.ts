@@ -1,5 +1,5 @@
 import type { RandomSource } from '../../../ports/random';
-import type { BackendLoadView, Balancer } from '../balancer';
+import type { BackendLoadView, Balancer } from '../balancer-types';
 
 /**
  * Power of two choices, ignoring weights: two distinct uniform draws among the available

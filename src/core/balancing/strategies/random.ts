@@ -1,5 +1,5 @@
 import type { RandomSource } from '../../../ports/random';
-import type { BackendLoadView, BalancedBackend, Balancer } from '../balancer';
+import type { BackendLoadView, BalancedBackend, Balancer } from '../balancer-types';
 import { pickWeightedRandom } from './weighted-random';
 
 /** Weighted random among available backends: `nextInt(sum of available weights)`. */

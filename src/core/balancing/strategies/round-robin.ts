@@ -1,4 +1,4 @@
-import type { BackendLoadView, Balancer } from '../balancer';
+import type { BackendLoadView, Balancer } from '../balancer-types';
 
 /**
  * Strict rotation ignoring weights. The cursor persists across requests; unavailable backends

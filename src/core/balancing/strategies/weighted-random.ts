@@ -1,5 +1,5 @@
 import type { RandomSource } from '../../../ports/random';
-import type { BackendLoadView } from '../balancer';
+import type { BackendLoadView } from '../balancer-types';
 
 /**
  * Weighted random choice among the available backends: one `nextInt` over the sum of their

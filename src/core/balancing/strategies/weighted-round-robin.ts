@@ -1,4 +1,4 @@
-import type { BackendLoadView, BalancedBackend, Balancer } from '../balancer';
+import type { BackendLoadView, BalancedBackend, Balancer } from '../balancer-types';
 
 /**
  * nginx's smooth weighted round robin: each pick adds every available backend's weight to its

@@ -1,5 +1,5 @@
-import type { BodySink, BodySource } from '../ports/body';
-import { BodyTooLargeError, ClientBodyAbortedError } from '../ports/body-errors';
+import type { BodySink, BodySource } from '../../ports/body';
+import { BodyTooLargeError, ClientBodyAbortedError } from '../../ports/body-errors';
 
 /** Request bodies are held this far before the client is paused while no consumer reads. */
 const UNCLAIMED_BODY_BUFFER_BYTES = 64 * 1024;

@@ -1,0 +1,318 @@
+/**
+ * The domain vocabulary: the validated, normalised configuration the runtime consumes. It lives
+ * in the core so the domain depends on nothing outside itself; `src/config` produces it.
+ *
+ * The YAML on disk uses the Rust Prox field names (snake_case); the loader turns it into these
+ * camelCase shapes with every default filled in, so nothing downstream re-reads raw YAML or
+ * re-applies defaults.
+ */
+
+export interface ListenAddress {
+  /** IP literal without brackets, e.g. `127.0.0.1` or `::1`. */
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface RequestLimits {
+  /** Whole request header block (names + values), bytes. */
+  readonly maxHeaderBytes: number;
+  readonly maxHeaders: number;
+  /** `null` means unlimited. */
+  readonly maxBodyBytes: number | null;
+}
+
+/** The body prox sends for one of its own error answers, instead of the built-in short JSON. */
+export interface ErrorPageSpec {
+  readonly status: number;
+  readonly type: 'json' | 'html' | 'text';
+  /** Inline body, or the content of the configured file as read at load time. */
+  readonly body: string;
+}
+
+export type BalanceStrategy =
+  | 'round_robin'
+  | 'weighted_round_robin'
+  | 'least_connections'
+  | 'random'
+  | 'power_of_two'
+  | 'ip_hash'
+  | 'consistent_hash';
+export type RedirectStatus = 301 | 302 | 307 | 308;
+
+export interface RouteKey {
+  /** The key exactly as written in the YAML map. */
+  readonly key: string;
+  /** Lower-cased host or `*.suffix` wildcard; `null` for host-less keys. */
+  readonly host: string | null;
+  /** Normalised path prefix: starts with `/`, no trailing `/` except the root `/`. */
+  readonly pathPrefix: string;
+}
+
+/** One backend of a route. */
+export interface BackendTarget {
+  /** As written, minus a trailing `/` (so it matches `backend_health_paths` keys the same way). */
+  readonly url: string;
+  /** Share of traffic for weighted strategies, 1..1000; 1 when written as a plain string. */
+  readonly weight: number;
+  /** Path probed by active health checks: `backend_health_paths[url]`, else the check's `path`. */
+  readonly healthPath: string;
+}
+
+/** Inclusive range of HTTP status codes, e.g. 200-399. */
+export interface StatusRange {
+  readonly from: number;
+  readonly to: number;
+}
+
+/** Active health checking, after merging the global block with a route's override. */
+export interface HealthCheckSpec {
+  readonly intervalSecs: number;
+  readonly timeoutSecs: number;
+  /** Default probe path; each BackendTarget carries the path actually used for it. */
+  readonly path: string;
+  readonly method: 'GET' | 'HEAD';
+  readonly unhealthyThreshold: number;
+  readonly healthyThreshold: number;
+  /** A probe passes when its status is in any range. Default 200-399. */
+  readonly expectedStatus: readonly StatusRange[];
+  /** Substring the probe's body must contain; `null` = not checked. */
+  readonly expectedBody: string | null;
+  /** Fraction 0..1 of the interval by which each wait is randomly shortened, so probes spread. */
+  readonly jitter: number;
+}
+
+/** Ejection of a backend after consecutive failures on live traffic (outlier detection). */
+export interface PassiveHealthSpec {
+  readonly enabled: boolean;
+  readonly consecutiveFailures: number;
+  /** First ejection length; doubles on each repeat ejection up to `maxEjectionSecs`. */
+  readonly ejectionSecs: number;
+  readonly maxEjectionSecs: number;
+  /** Whether 5xx responses count as failures (connect errors, resets and timeouts always do). */
+  readonly count5xx: boolean;
+}
+
+export interface CircuitBreakerSpec {
+  readonly maxFailures: number;
+  readonly timeoutSecs: number;
+  /** Successful trial requests in half-open state needed to close; also how many may run at once. */
+  readonly halfOpenSuccesses: number;
+}
+
+export type RetryCondition = 'connect_error' | 'reset' | 502 | 503 | 504;
+
+export interface RetrySpec {
+  /** Retries after the first attempt (0 = never retry). */
+  readonly attempts: number;
+  readonly on: readonly RetryCondition[];
+  /** Wait before each retry. */
+  readonly backoffMs: number;
+  /** A request body up to this size is kept so it can be replayed; larger ones are never retried once sent. */
+  readonly bufferBytes: number;
+}
+
+export interface HashKeySpec {
+  readonly by: 'ip' | 'header' | 'cookie';
+  /** Header name (lower-cased) or cookie name; `null` for `ip`. */
+  readonly name: string | null;
+}
+
+/** A route's `rate_limit` with every default filled in. */
+export interface RateLimitSpec {
+  readonly by: 'ip' | 'header' | 'route';
+  /** Lower-cased header whose value is the key when `by` is `header`; `null` otherwise. */
+  readonly headerName: string | null;
+  readonly requests: number;
+  readonly periodSecs: number;
+  readonly statusCode: number;
+  /** Body sent as text/plain when limited; `null` sends prox's JSON error. */
+  readonly message: string | null;
+  readonly algorithm: 'token_bucket' | 'fixed_window' | 'sliding_window';
+  /** `by: header` and the request has no such header: pass unlimited, or refuse. */
+  readonly onMissingKey: 'allow' | 'deny';
+  /** Token bucket size (defaults to `requests`); only token_bucket uses it. */
+  readonly burst: number;
+  /** `shadow` counts and reports what would be limited but refuses nothing. */
+  readonly mode: 'enforce' | 'shadow';
+  /** Most keys tracked at once; the least recently used is forgotten beyond it. */
+  readonly maxKeys: number;
+}
+
+export interface UpstreamOptions {
+  /** Replacement for the matched prefix; `null` keeps the path unchanged. */
+  readonly pathRewrite: string | null;
+  readonly preserveHost: boolean;
+  /** Overall time to the response head, retries included; also the longest gap between body chunks. */
+  readonly timeoutSecs: number;
+  readonly connectTimeoutSecs: number;
+  /** `null` when active health checks are off for this route. */
+  readonly healthCheck: HealthCheckSpec | null;
+  readonly passiveHealth: PassiveHealthSpec;
+  /** `null` when the route has no circuit breaker. */
+  readonly circuitBreaker: CircuitBreakerSpec | null;
+  readonly retries: RetrySpec;
+  /** Panic threshold 0..100: below this share of available backends, all are used. 0 = off. */
+  readonly minHealthyPercent: number;
+  /** request_headers / response_headers / request_body / response_body. */
+  readonly rules: MessageRulesSpec;
+}
+
+/** Values a header rule may fill in per request: `{client_ip}`, ... */
+export type PlaceholderName =
+  | 'client_ip'
+  | 'timestamp'
+  | 'timestamp_iso'
+  | 'request_id'
+  | 'host'
+  | 'uri_path'
+  | 'method'
+  | 'route';
+
+export type TemplatePart =
+  | { readonly kind: 'literal'; readonly text: string }
+  | { readonly kind: 'placeholder'; readonly name: PlaceholderName };
+
+/** When a rule applies; every non-null field must match. */
+export interface RuleCondition {
+  /** Regular expression source, searched in the request path. */
+  readonly pathMatches: string | null;
+  /** Upper-case methods, any of which matches. */
+  readonly methodIs: readonly string[] | null;
+  /** Request rules: a client request header. Response rules: an upstream response header. */
+  readonly hasHeader: { readonly name: string; readonly valueMatches: string | null } | null;
+  /** Response rules only: the status of the answer. */
+  readonly status: readonly StatusRange[] | null;
+}
+
+export interface HeaderValueRule {
+  /** Lower-cased. */
+  readonly name: string;
+  readonly value: readonly TemplatePart[];
+}
+
+/** One block of header edits, applied as remove, then add, then append. */
+export interface HeaderRuleSpec {
+  readonly condition: RuleCondition | null;
+  /** Lower-cased names. */
+  readonly remove: readonly string[];
+  /** Set: replaces every header of that name. */
+  readonly add: readonly HeaderValueRule[];
+  /** Adds another header line, keeping existing ones. */
+  readonly append: readonly HeaderValueRule[];
+}
+
+/** One whole-body replacement. */
+export interface BodyRuleSpec {
+  readonly condition: RuleCondition | null;
+  readonly body: string;
+  readonly contentType: string;
+}
+
+/** A route's header and body rules; empty lists when none are configured. */
+export interface MessageRulesSpec {
+  readonly requestHeaders: readonly HeaderRuleSpec[];
+  readonly responseHeaders: readonly HeaderRuleSpec[];
+  /** The first whose condition matches replaces the body. */
+  readonly requestBody: readonly BodyRuleSpec[];
+  readonly responseBody: readonly BodyRuleSpec[];
+}
+
+export interface ProxyRoute extends RouteKey, UpstreamOptions {
+  /** Whether requests on this route are access-logged (when the access log is on). */
+  readonly accessLog: boolean;
+  /** The top-level error pages with this route's own entries in their place, by status. */
+  readonly errorPages: readonly ErrorPageSpec[];
+  /** `null` when the route has no rate limit. */
+  readonly rateLimit: RateLimitSpec | null;
+  readonly type: 'proxy';
+  /** Exactly one. */
+  readonly targets: readonly BackendTarget[];
+}
+
+export interface LoadBalanceRoute extends RouteKey, UpstreamOptions {
+  /** Whether requests on this route are access-logged (when the access log is on). */
+  readonly accessLog: boolean;
+  /** The top-level error pages with this route's own entries in their place, by status. */
+  readonly errorPages: readonly ErrorPageSpec[];
+  /** `null` when the route has no rate limit. */
+  readonly rateLimit: RateLimitSpec | null;
+  readonly type: 'load_balance';
+  readonly targets: readonly BackendTarget[];
+  readonly strategy: BalanceStrategy;
+  /** Key source for ip_hash (always ip) and consistent_hash. */
+  readonly hashKey: HashKeySpec;
+}
+
+export interface RedirectRoute extends RouteKey {
+  /** Whether requests on this route are access-logged (when the access log is on). */
+  readonly accessLog: boolean;
+  /** The top-level error pages with this route's own entries in their place, by status. */
+  readonly errorPages: readonly ErrorPageSpec[];
+  /** `null` when the route has no rate limit. */
+  readonly rateLimit: RateLimitSpec | null;
+  readonly type: 'redirect';
+  readonly target: string;
+  readonly statusCode: RedirectStatus;
+}
+
+/** Files served from a directory (see docs/static-files.md). */
+export interface StaticRoute extends RouteKey {
+  /** Whether requests on this route are access-logged (when the access log is on). */
+  readonly accessLog: boolean;
+  /** The top-level error pages with this route's own entries in their place, by status. */
+  readonly errorPages: readonly ErrorPageSpec[];
+  /** `null` when the route has no rate limit. */
+  readonly rateLimit: RateLimitSpec | null;
+  readonly type: 'static';
+  /** Absolute directory: a relative `root` is resolved against the config file's directory. */
+  readonly root: string;
+  /** File names tried in order for a directory request (`/docs/`). */
+  readonly index: readonly string[];
+  /** Path under root served when nothing else matches (SPA fallback); `null` = 404. */
+  readonly fallback: string | null;
+  /** Serve files and directories whose name starts with `.`. */
+  readonly allowDotfiles: boolean;
+  /** Serve `file.br` / `file.gz` to clients that accept them. */
+  readonly precompressed: boolean;
+  /** Cache-Control value sent with file answers; `null` sends none. */
+  readonly cacheControl: string | null;
+}
+
+export type RouteConfig = ProxyRoute | LoadBalanceRoute | RedirectRoute | StaticRoute;
+
+/** The operator's listener: metrics, health, readiness and state pages. */
+export interface AdminConfig {
+  readonly enabled: boolean;
+  /** Default 127.0.0.1:9901 (loopback only). */
+  readonly listenAddr: ListenAddress;
+  /**
+   * Also serve the admin endpoints on the public listener under this path prefix (e.g. `/_prox`).
+   * `null` (default) keeps them off the public listener entirely.
+   */
+  readonly publicPathPrefix: string | null;
+}
+
+export interface AccessLogConfig {
+  readonly enabled: boolean;
+  readonly format: 'json' | 'combined';
+  /** File to append to; `null` writes to stdout. */
+  readonly path: string | null;
+}
+
+export interface ProxConfig {
+  readonly listenAddr: ListenAddress;
+  readonly admin: AdminConfig;
+  readonly accessLog: AccessLogConfig;
+  /** Top-level error pages, by status; each route carries them merged with its own. */
+  readonly errorPages: readonly ErrorPageSpec[];
+  /** Lower-cased name of the request id header kept from the client or generated (default `x-request-id`). */
+  readonly requestIdHeader: string;
+  readonly shutdownTimeoutSecs: number;
+  /** Worker processes sharing the listener; `auto` = one per available CPU, resolved at start. */
+  readonly workers: number | 'auto';
+  /** CIDRs / addresses whose X-Forwarded-* headers are believed. */
+  readonly trustedProxies: readonly string[];
+  readonly limits: RequestLimits;
+  /** In YAML declaration order. */
+  readonly routes: readonly RouteConfig[];
+}
