@@ -58,8 +58,7 @@ export class ProxServer {
   private readonly lastBackendEvents = new Map<string, { at: string; to: string; reason: string }>();
   private readonly backends: BackendRegistry;
   private readonly backendEvents: BackendEvents;
-  /** Reloads run one at a time, in the order they were asked for. */
-  private reloads: Promise<unknown> = Promise.resolve();
+  private applying = false;
 
   constructor(private readonly parts: ProxServerParts) {
     this.backendEvents = new ObservedBackendEvents(parts.logger, (route, backend, to, reason) => this.backendTransition(route, backend, to, reason), () => this.pipeline?.current ?? null);
@@ -74,6 +73,11 @@ export class ProxServer {
   get address(): BoundListener {
     if (this.listener === null) throw new Error('prox is not listening');
     return this.listener;
+  }
+
+  /** The admin listener, once started; null when `admin` is off. */
+  get adminAddress(): BoundListener | null {
+    return this.adminListener;
   }
 
   /** Listening, first health round done (it runs before listening), and not shutting down. */
@@ -138,15 +142,19 @@ export class ProxServer {
    * Applies a validated config: new backends get their first health probe first, then the
    * route table is swapped in one step. Requests already running finish on the routes they
    * started with; state of unchanged backends carries over; pools of removed origins close once
-   * idle. A new listen_addr is bound before the old listener stops accepting.
+   * idle. A new listen_addr is bound before the old listener stops accepting. One at a time.
    */
-  replaceConfig(config: ProxConfig): Promise<ConfigApplyResult> {
-    const run = this.reloads.then(() => this.apply(config));
-    this.reloads = run.catch(() => undefined);
-    return run.then((result) => {
+  async replaceConfig(config: ProxConfig): Promise<ConfigApplyResult> {
+    // Reloads are serialized (and coalesced) by the lifecycle around the server, not here.
+    if (this.applying) throw new Error('a config is being applied already: apply one at a time');
+    this.applying = true;
+    try {
+      const result = await this.apply(config);
       this.parts.metrics.configReloaded(result.applied ? 'success' : 'failed');
       return result;
-    });
+    } finally {
+      this.applying = false;
+    }
   }
 
   /** A reload was refused by validation (counted; the running config stays). */

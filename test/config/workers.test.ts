@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { resolveWorkerCount } from '../../src/cli/workers/worker-count';
+import { resolveWorkerCount } from '../../src/app/workers/worker-count';
 import { errorsOf, loadValid, yaml } from './support';
 
 const ROUTES = ['routes:', '  "/": { type: proxy, target: "http://127.0.0.1:8080" }'];

@@ -1,5 +1,4 @@
 import { ChildProcess, fork } from 'node:child_process';
-import { join } from 'node:path';
 import type { FromWorker, ToWorker, WorkerReply, WorkerSettings } from './messages';
 
 /** A worker that does not answer an IPC question within this long is left out of the answer. */
@@ -22,8 +21,12 @@ export class WorkerHandle {
   readonly listening: Promise<number>;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor(readonly settings: WorkerSettings) {
-    this.child = fork(join(__dirname, 'worker-main.js'), [JSON.stringify(settings)], {
+  constructor(
+    /** The worker process's entry script (`dist/cli/worker-main.js`). */
+    script: string,
+    readonly settings: WorkerSettings,
+  ) {
+    this.child = fork(script, [JSON.stringify(settings)], {
       stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     });
     forwardLines(this.child.stdout!, process.stdout);

@@ -1,0 +1,49 @@
+import type { ProxConfig } from '../../config/model';
+import type { Logger, LogFields } from '../../ports/logger';
+import type { ProxServer } from '../prox-server';
+import type { ApplyResult, ListenAddress, ProxRuntime } from './prox-runtime';
+
+/** One ProxServer in this process: `prox serve` with one worker, each worker, the programmatic API. */
+export class ServerRuntime implements ProxRuntime {
+  constructor(
+    private readonly server: ProxServer,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(config: ProxConfig): Promise<void> {
+    await this.server.start(config);
+  }
+
+  async apply(config: ProxConfig, { file, trigger }: { file: string; trigger: string }): Promise<ApplyResult> {
+    const result = await this.server.replaceConfig(config);
+    if (!result.applied) {
+      this.logger.error('config reload failed; the running config stays', { file, trigger, reason: result.reason });
+      return result;
+    }
+    this.logger.info('config reloaded', { file, trigger, routes: config.routes.length, rebound: result.rebound });
+    return result;
+  }
+
+  rejected(): void {
+    this.server.reloadRejected();
+  }
+
+  drain(timeoutMs: number): Promise<boolean> {
+    return this.server.shutdown(timeoutMs);
+  }
+
+  /** Nothing to cut beyond the process itself, which exits next. */
+  abort(): void {}
+
+  activity(): LogFields {
+    return { inFlight: this.server.inFlight };
+  }
+
+  get address(): ListenAddress {
+    return this.server.address;
+  }
+
+  get adminAddress(): ListenAddress | null {
+    return this.server.adminAddress;
+  }
+}

@@ -1,0 +1,94 @@
+import { displayPointer } from '../config/config-path';
+import { formatListenAddress } from '../config/listen-address';
+import { loadConfigFile } from '../config/loader';
+import type { Diagnostic, LoadResult, ProxConfig, RouteConfig } from '../config/model';
+
+/** Exit codes of `prox validate`, part of the CLI contract (CI pipelines branch on them). */
+export const VALIDATE_EXIT = { valid: 0, invalid: 1, unreadable: 2 } as const;
+
+type RouteType = RouteConfig['type'];
+const ROUTE_TYPES: readonly RouteType[] = ['proxy', 'load_balance', 'redirect', 'static'];
+
+export interface ValidateSummary {
+  readonly errorCount: number;
+  readonly warningCount: number;
+  /** Only known when the config is valid. */
+  readonly listenAddr: string | null;
+  readonly routes: ({ readonly total: number } & Readonly<Record<RouteType, number>>) | null;
+}
+
+export interface ValidateReport {
+  readonly valid: boolean;
+  readonly file: string;
+  readonly errors: readonly Diagnostic[];
+  readonly warnings: readonly Diagnostic[];
+  readonly summary: ValidateSummary;
+}
+
+/** A file's validation, as `prox validate` reports it. */
+export async function validateConfigFile(file: string): Promise<{ readonly report: ValidateReport; readonly unreadable: boolean; readonly exitCode: number }> {
+  const result = await loadConfigFile(file);
+  const unreadable = !result.ok && result.unreadable;
+  const exitCode = result.ok ? VALIDATE_EXIT.valid : unreadable ? VALIDATE_EXIT.unreadable : VALIDATE_EXIT.invalid;
+  return { report: buildReport(file, result), unreadable, exitCode };
+}
+
+export function buildReport(file: string, result: LoadResult): ValidateReport {
+  const errors = result.ok ? [] : result.errors;
+  return {
+    valid: result.ok,
+    file,
+    errors,
+    warnings: result.warnings,
+    summary: {
+      errorCount: errors.length,
+      warningCount: result.warnings.length,
+      listenAddr: result.ok ? formatListenAddress(result.config.listenAddr) : null,
+      routes: result.ok ? countRoutes(result.config) : null,
+    },
+  };
+}
+
+function countRoutes(config: ProxConfig): NonNullable<ValidateSummary['routes']> {
+  const counts: Record<RouteType, number> = { proxy: 0, load_balance: 0, redirect: 0, static: 0 };
+  for (const route of config.routes) counts[route.type] += 1;
+  return { total: config.routes.length, ...counts };
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+export function formatDiagnostic(d: Diagnostic): string {
+  // Findings about the whole file (line 0) have neither a position nor a field to show.
+  const line =
+    d.line > 0
+      ? `${d.file}:${d.line}:${d.col}  ${d.severity}  ${displayPointer(d.path)}  ${d.message}`
+      : `${d.file}  ${d.severity}  ${d.message}`;
+  return d.hint ? `${line}\n    hint: ${d.hint}` : line;
+}
+
+export function formatText(report: ValidateReport, options: { unreadable?: boolean } = {}): string {
+  const findings = [...report.errors, ...report.warnings].sort((a, b) => a.line - b.line || a.col - b.col);
+  const lines = findings.map(formatDiagnostic);
+  if (lines.length > 0) lines.push('');
+
+  const { summary } = report;
+  if (report.valid) {
+    const warnings = summary.warningCount > 0 ? ` (${plural(summary.warningCount, 'warning')})` : '';
+    lines.push(`${report.file}: valid${warnings}`);
+    lines.push(`  listen address: ${summary.listenAddr}`);
+    if (summary.routes) {
+      const byType = ROUTE_TYPES.filter((t) => summary.routes![t] > 0)
+        .map((t) => `${t} ${summary.routes![t]}`)
+        .join(', ');
+      lines.push(`  routes: ${summary.routes.total} (${byType})`);
+    }
+  } else if (options.unreadable) {
+    lines.push(`${report.file}: not validated`);
+  } else {
+    const warnings = summary.warningCount > 0 ? `, ${plural(summary.warningCount, 'warning')}` : '';
+    lines.push(`${report.file}: invalid, ${plural(summary.errorCount, 'error')}${warnings}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,21 @@
+import type { AdminServer } from '../../ports/admin-server';
+import type { Logger } from '../../ports/logger';
+import type { ReloadResult } from '../../ports/metrics';
+
+/** The supervisor's own series, and the merge of every worker's registry into one scrape. */
+export interface FleetMetrics {
+  configReloaded(result: ReloadResult): void;
+  workerRestarted(): void;
+  merged(workerMetrics: readonly unknown[][]): Promise<{ contentType: string; body: string }>;
+}
+
+/** What the supervisor is built from; adapters come from src/composition. */
+export interface SupervisorParts {
+  readonly logger: Logger;
+  readonly adminServer: AdminServer;
+  readonly metrics: FleetMetrics;
+  /** Fails when something listens on `host:port` already (see adapters/hyper-express/port-in-use). */
+  readonly assertPortFree: (host: string, port: number) => Promise<void>;
+  /** The worker process's entry script. */
+  readonly workerScript: string;
+}

@@ -1,0 +1,59 @@
+import type { ProxParts } from '../app/prox-parts';
+import type { WorkerSettings } from '../app/workers/messages';
+import type { WorkerParts } from '../app/workers/worker';
+import { NodeAdminServer } from '../adapters/admin/node-admin-server';
+import { ConfigFileWatcher } from '../adapters/fs/config-file-watcher';
+import { assertPortFree } from '../adapters/hyper-express/port-in-use';
+import { IpcAdminServer } from '../adapters/ipc/ipc-admin-server';
+import { PinoLogger } from '../adapters/logging/pino-logger';
+import { PrometheusMetrics } from '../adapters/prometheus/prometheus-metrics';
+import { SupervisorMetrics } from '../adapters/prometheus/supervisor-metrics';
+import type { ProxServer } from '../app/prox-server';
+import type { Logger } from '../ports/logger';
+import { ProxMetrics } from '../ports/metrics';
+import { buildContainer, createProxServer, ProxServerToken } from './container';
+import { httpServerChoiceProblem } from './http-server-choice';
+
+/** Editors write a file in several steps; wait this long after the last event. */
+const WATCH_DEBOUNCE_MS = 150;
+
+/** The operational log: JSON lines on stdout. */
+export function createLogger(bindings: Record<string, unknown> = {}): Logger {
+  return new PinoLogger(process.stdout, bindings);
+}
+
+/** Everything `prox serve` and `startProx` build a prox from, wired to the real adapters. */
+export function createProxParts(options: { readonly env: NodeJS.ProcessEnv; readonly logger: Logger; readonly workerScript: string }): ProxParts {
+  const { env, logger } = options;
+  return {
+    logger,
+    environmentProblem: httpServerChoiceProblem(env),
+    createServer: () => createProxServer({ logger, env }),
+    createSupervisorParts: (workers) => ({
+      logger,
+      adminServer: new NodeAdminServer(),
+      metrics: new SupervisorMetrics(workers),
+      assertPortFree,
+      workerScript: options.workerScript,
+    }),
+    watchConfigFile: (file) => (onChange, onError) => {
+      const watcher = new ConfigFileWatcher(file, WATCH_DEBOUNCE_MS, onChange, onError);
+      watcher.start();
+      return watcher;
+    },
+  };
+}
+
+/** One worker process's parts: its admin endpoints answered over IPC, the public port shared. */
+export function createWorkerParts(settings: WorkerSettings, env: NodeJS.ProcessEnv): WorkerParts {
+  const logger = createLogger({ worker: settings.id });
+  const admin = new IpcAdminServer(settings.adminAddress ?? { host: '127.0.0.1', port: 0 });
+  const container = buildContainer({ logger, adminServer: admin, env, publicPortShared: true });
+  const metrics = container.get<ProxMetrics>(ProxMetrics) as PrometheusMetrics;
+  return {
+    logger,
+    server: container.get<ProxServer>(ProxServerToken),
+    answerAdmin: (method, path) => admin.answer(method, path),
+    metricsSnapshot: () => metrics.registry.getMetricsAsJSON(),
+  };
+}
