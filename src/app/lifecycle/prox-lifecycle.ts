@@ -68,6 +68,7 @@ export class ProxLifecycle {
     } catch (error) {
       this.logger.error('cannot start', { error: error instanceof Error ? error.message : String(error) });
       this.reloads.close();
+      this.watch?.close();
       this.release();
       this.finish(false);
       throw error;
