@@ -16,7 +16,8 @@ export interface ProxParts {
   /** Why the environment forbids starting (e.g. an unknown PROX_HTTP_SERVER), or null. */
   readonly environmentProblem: string | null;
   createServer(): ProxServer;
-  createSupervisorParts(workers: number): SupervisorParts;
+  /** For `workers: N > 1`; null where prox runs only in this process (the programmatic API). */
+  readonly createSupervisorParts: ((workers: number) => SupervisorParts) | null;
   /** Watches one config file (its directory, debounced). */
   watchConfigFile(file: string): WatchConfig;
 }
@@ -29,15 +30,16 @@ export interface LaunchOptions {
 
 /**
  * The lifecycle for a validated config: one ProxServer here, or a supervisor of worker
- * processes for `workers: N > 1` (they read the config file themselves, so a source held only
- * in memory runs in this process).
+ * processes for `workers: N > 1` (where worker processes may be started, and the config is a
+ * file: they read it themselves).
  */
 export function lifecycleFor(source: ConfigSource, config: ProxConfig, parts: ProxParts, options: LaunchOptions): ProxLifecycle {
   const workers = resolveWorkerCount(config.workers);
-  if (workers > 1 && source.file === null) parts.logger.warn('workers: N needs a config file; running one server in this process', { workers });
+  const supervise = workers > 1 && source.file !== null ? parts.createSupervisorParts : null;
+  if (workers > 1 && supervise === null) parts.logger.warn('workers: N applies to `prox serve --config <file>`; running one server in this process', { workers });
   const runtime =
-    workers > 1 && source.file !== null
-      ? new Supervisor(source.file, workers, parts.createSupervisorParts(workers))
+    supervise !== null && source.file !== null
+      ? new Supervisor(source.file, workers, supervise(workers))
       : new ServerRuntime(parts.createServer(), parts.logger);
   return new ProxLifecycle({
     source,

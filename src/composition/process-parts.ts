@@ -23,19 +23,21 @@ export function createLogger(bindings: Record<string, unknown> = {}): Logger {
 }
 
 /** Everything `prox serve` and `startProx` build a prox from, wired to the real adapters. */
-export function createProxParts(options: { readonly env: NodeJS.ProcessEnv; readonly logger: Logger; readonly workerScript: string }): ProxParts {
-  const { env, logger } = options;
+export function createProxParts(options: {
+  readonly env: NodeJS.ProcessEnv;
+  readonly logger: Logger;
+  /** The worker process entry for `workers: N > 1`; null: run in this process only. */
+  readonly workerScript: string | null;
+}): ProxParts {
+  const { env, logger, workerScript } = options;
   return {
     logger,
     environmentProblem: httpServerChoiceProblem(env),
     createServer: () => createProxServer({ logger, env }),
-    createSupervisorParts: (workers) => ({
-      logger,
-      adminServer: new NodeAdminServer(),
-      metrics: new SupervisorMetrics(workers),
-      assertPortFree,
-      workerScript: options.workerScript,
-    }),
+    createSupervisorParts:
+      workerScript === null
+        ? null
+        : (workers) => ({ logger, adminServer: new NodeAdminServer(), metrics: new SupervisorMetrics(workers), assertPortFree, workerScript }),
     watchConfigFile: (file) => (onChange, onError) => {
       const watcher = new ConfigFileWatcher(file, WATCH_DEBOUNCE_MS, onChange, onError);
       watcher.start();

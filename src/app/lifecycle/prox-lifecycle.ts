@@ -3,7 +3,7 @@ import type { Logger } from '../../ports/logger';
 import { diagnosticFields } from './config-source';
 import type { ConfigSource } from './config-source';
 import type { ProcessControl, SignalRoles } from './process-control';
-import type { ProxRuntime } from './prox-runtime';
+import type { ListenAddress, ProxRuntime } from './prox-runtime';
 import type { ReloadOutcome } from './reload-outcome';
 import { ReloadQueue } from './reload-queue';
 
@@ -49,6 +49,15 @@ export class ProxLifecycle {
 
   private get logger(): Logger {
     return this.options.logger;
+  }
+
+  /** The public listener, once started (it follows a reload that changed `listen_addr`). */
+  get address(): ListenAddress {
+    return this.options.runtime.address;
+  }
+
+  get adminAddress(): ListenAddress | null {
+    return this.options.runtime.adminAddress;
   }
 
   /**

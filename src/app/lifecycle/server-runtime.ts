@@ -11,7 +11,14 @@ export class ServerRuntime implements ProxRuntime {
   ) {}
 
   async start(config: ProxConfig): Promise<void> {
-    await this.server.start(config);
+    try {
+      await this.server.start(config);
+    } catch (error) {
+      // Whatever did start (admin listener, health checks) must not outlive a failed start
+      // in a process that keeps running (the programmatic API).
+      await this.server.shutdown(0);
+      throw error;
+    }
   }
 
   async apply(config: ProxConfig, { file, trigger }: { file: string; trigger: string }): Promise<ApplyResult> {
