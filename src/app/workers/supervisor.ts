@@ -31,8 +31,8 @@ export class Supervisor implements ProxRuntime, WorkerFleet {
   private port: number | null = null;
   private admin: BoundListener | null = null;
   private started = false;
-  restarts = 0;
-  stopping = false;
+  private restartCount = 0;
+  private stopRequested = false;
 
   constructor(
     private readonly configFile: string,
@@ -47,10 +47,19 @@ export class Supervisor implements ProxRuntime, WorkerFleet {
     return this.parts.logger;
   }
 
+  /** Workers started again after exiting unexpectedly. */
+  get restarts(): number {
+    return this.restartCount;
+  }
+
+  get stopping(): boolean {
+    return this.stopRequested;
+  }
+
   get address(): ListenAddress {
-    const port = this.slots[0]?.port;
-    if (this.config === null || port === null || port === undefined) throw new Error('prox is not listening');
-    return { host: this.config.listenAddr.host, port };
+    if (!this.started) throw new Error('prox is not listening');
+    const { host, port } = this.config!.listenAddr;
+    return { host, port: this.port ?? port };
   }
 
   get adminAddress(): ListenAddress | null {
@@ -72,7 +81,7 @@ export class Supervisor implements ProxRuntime, WorkerFleet {
       const workers = this.slots.map((_, index) => this.spawn(index + 1));
       await Promise.all(workers.map((worker) => worker.listening));
     } catch (error) {
-      this.stopping = true;
+      this.stopRequested = true;
       await this.stopWorkers(EXIT_GRACE_MS);
       await this.admin?.stopAccepting();
       throw error;
@@ -111,7 +120,7 @@ export class Supervisor implements ProxRuntime, WorkerFleet {
   }
 
   async drain(timeoutMs: number): Promise<boolean> {
-    this.stopping = true;
+    this.stopRequested = true;
     for (const timer of this.restartTimers) clearTimeout(timer);
     const clean = await this.stopWorkers(timeoutMs + EXIT_GRACE_MS);
     await this.admin?.stopAccepting();
@@ -119,7 +128,7 @@ export class Supervisor implements ProxRuntime, WorkerFleet {
   }
 
   abort(): void {
-    this.stopping = true;
+    this.stopRequested = true;
     for (const worker of this.slots) worker?.signal('SIGKILL');
   }
 
@@ -151,7 +160,7 @@ export class Supervisor implements ProxRuntime, WorkerFleet {
       if (this.stopping) return;
       const replacement = this.spawn(worker.id);
       this.parts.metrics.workerRestarted();
-      this.restarts++;
+      this.restartCount++;
       // A replacement that fails exits too; its own exit schedules the next attempt.
       void replacement.listening.then(
         () => this.logger.info('worker restarted', { worker: replacement.id, pid: replacement.pid }),
