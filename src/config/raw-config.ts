@@ -75,6 +75,8 @@ export type RawBodyRule = Definition<'body_rule'>;
 export type RawLimits = NonNullable<RawConfig['limits']>;
 export type RawAdmin = NonNullable<RawConfig['admin']>;
 export type RawAccessLog = NonNullable<RawConfig['access_log']>;
+export type RawTls = NonNullable<RawConfig['tls']>;
+export type RawAcme = Definition<'acme'>;
 
 /**
  * The core model (src/core/model.ts) spells its literal unions out itself, since the core imports
