@@ -2,7 +2,7 @@
 // npm run bench: prox side by side with nginx, HAProxy and the Node proxies, same backend, same
 // load, same pinned CPU. See docs/performance.md. Settings (environment):
 //   BENCH_SECONDS (5)  BENCH_CONNECTIONS (50)  BENCH_IDLE_CONNECTIONS (10000)
-//   BENCH_SCENARIOS (comma list of: small,small-log,large,upload,idle,close)
+//   BENCH_SCENARIOS (comma list of: small,small-log,large,upload,idle,close,https,h2)
 //   BENCH_PEERS (comma list of: prox,prox-no-metrics,prox-edge,prox-2w,nginx,haproxy,node-http-proxy,fastify-http-proxy)
 //   BENCH_BACKEND (nginx|builtin)  BENCH_LOAD (wrk|autocannon)  BENCH_OUT (bench/results)
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -12,12 +12,15 @@ import { startBackend, MIB } from './lib/backends.mjs';
 import { drive, holdIdleConnections, loadTool } from './lib/load.mjs';
 import { PEERS } from './lib/peers.mjs';
 import { writeReport } from './lib/report.mjs';
+import { makeCertificate } from './lib/tls.mjs';
 import { hardFdLimit, machine, pinning, sampleRss, sleep, versionOf } from './lib/system.mjs';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const WARMUP = Math.max(1, Math.min(2, Math.round(SECONDS / 3)));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+/** Concurrent streams h2load keeps open on each connection of the h2 scenario. */
+const H2_STREAMS = 10;
 const PROXY_CPU = 0;
 const LOAD_CPU = 1;
 const list = (value, fallback) => (value ? value.split(',').map((s) => s.trim()).filter(Boolean) : fallback);
@@ -29,6 +32,8 @@ const SCENARIOS = {
   upload: { title: '4. 10 MiB uploads', path: '/upload', kind: 'upload', bodyBytes: 10 * MIB, connections: 4, peers: ['prox', 'nginx', 'haproxy', 'node-http-proxy', 'fastify-http-proxy'] },
   idle: { title: '5. idle keep-alive connections held open', idle: true, peers: ['prox', 'nginx', 'haproxy', 'node-http-proxy', 'fastify-http-proxy'] },
   close: { title: '6. new connection per request (Connection: close)', path: '/', kind: 'close', peers: ['prox', 'nginx', 'haproxy', 'node-http-proxy', 'fastify-http-proxy'] },
+  https: { title: '7. small GET over HTTPS/1.1 (TLS terminated, keep-alive, ECDSA P-256)', path: '/', kind: 'get', tls: true, peers: ['prox', 'nginx', 'haproxy'] },
+  h2: { title: `8. small GET over HTTP/2 (h2load, ${H2_STREAMS} streams per connection)`, path: '/', kind: 'h2', tls: true, peers: ['prox', 'nginx', 'haproxy'] },
 };
 
 const wantedScenarios = list(process.env.BENCH_SCENARIOS, Object.keys(SCENARIOS));
@@ -49,6 +54,7 @@ if (wantedScenarios.includes('idle') && idleCount < Number(process.env.BENCH_IDL
   console.log(`idle scenario: only ${idleCount} connections (open-file hard limit ${hardFdLimit()}; raise it with ulimit -Hn / limits.conf)`);
 }
 
+const certificate = wantedScenarios.some((name) => SCENARIOS[name].tls) ? makeCertificate(dir) : null;
 const backend = await startBackend(process.env.BENCH_BACKEND, dir, LOAD_CPU);
 // nginx answers `return 200` before it has read a request body; uploads need an origin that
 // reads all 10 MiB first, so they always go to the built-in backend.
@@ -82,7 +88,8 @@ console.log(`\n${written.table}\nwrote ${written.files.join(', ')}`);
 
 async function measure(scenario, peerName) {
   const origin = scenario.kind === 'upload' ? uploadBackend : backend;
-  const peer = await PEERS[peerName].start({ dir, ports: origin.ports, cpu: PROXY_CPU, accessLog: scenario.accessLog === true });
+  const tls = scenario.tls === true ? certificate : null;
+  const peer = await PEERS[peerName].start({ dir, ports: origin.ports, cpu: PROXY_CPU, accessLog: scenario.accessLog === true, tls });
   try {
     if (scenario.idle) {
       const rss = sampleRss(peer.pid);
@@ -94,8 +101,8 @@ async function measure(scenario, peerName) {
       await held.release();
       return { peer: peerName, connections: held.opened, errors: held.failed, rssBefore: before, rss: during, peakRss: peak };
     }
-    const url = `http://127.0.0.1:${peer.port}${scenario.path}`;
-    const load = { url, connections: scenario.connections ?? CONNECTIONS, kind: scenario.kind, bodyBytes: scenario.bodyBytes ?? 0, dir, cpu: LOAD_CPU };
+    const url = `${tls === null ? 'http' : 'https'}://127.0.0.1:${peer.port}${scenario.path}`;
+    const load = { url, connections: scenario.connections ?? CONNECTIONS, kind: scenario.kind, bodyBytes: scenario.bodyBytes ?? 0, streams: H2_STREAMS, dir, cpu: LOAD_CPU };
     await drive({ ...load, seconds: WARMUP });
     const rss = sampleRss(peer.pid);
     const result = await drive({ ...load, seconds: SECONDS });

@@ -1,7 +1,7 @@
 // Load generators: wrk (with a Lua script for percentiles and error counts) or autocannon,
 // plus a client holding thousands of idle keep-alive connections.
 import { execFile, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { command, has } from './system.mjs';
@@ -21,9 +21,11 @@ end
 
 /**
  * One load run. `kind`: 'get' (keep-alive), 'close' (Connection: close), 'upload' (POST of
- * `bodyBytes`). Returns { rps, mbps, p50Ms, p99Ms, p999Ms, errors }.
+ * `bodyBytes`), 'h2' (HTTP/2 GETs with `streams` concurrent streams per connection, by h2load).
+ * Returns { rps, mbps, p50Ms, p99Ms, p999Ms, errors }.
  */
-export async function drive({ url, seconds, connections, kind = 'get', bodyBytes = 0, dir, cpu }) {
+export async function drive({ url, seconds, connections, kind = 'get', bodyBytes = 0, streams = 1, dir, cpu }) {
+  if (kind === 'h2') return h2load({ url, seconds, connections, streams, dir, cpu });
   return loadTool === 'wrk' ? wrk({ url, seconds, connections, kind, bodyBytes, dir, cpu }) : autocannon({ url, seconds, connections, kind, bodyBytes });
 }
 
@@ -48,6 +50,32 @@ async function wrk({ url, seconds, connections, kind, bodyBytes, dir, cpu }) {
     p999Ms: json.p999_us / 1000,
     errors: json.errors + json.non2xx,
     requests: json.requests,
+  };
+}
+
+/** h2load (Debian: nghttp2-client) over TLS with ALPN h2; percentiles from its per-request log. */
+async function h2load({ url, seconds, connections, streams, dir, cpu }) {
+  if (!has('h2load')) throw new Error('h2load is not installed (sudo apt-get install nghttp2-client)');
+  const log = join(dir, 'h2load.log');
+  rmSync(log, { force: true });
+  const [sh, args] = command(cpu, 'h2load', ['-t1', `-c${connections}`, `-m${streams}`, `-D${seconds}`, `--log-file=${log}`, url]);
+  const { stdout } = await run(sh, args, { maxBuffer: 1 << 22 });
+  const finished = /finished in ([\d.]+)s, ([\d.]+) req\/s, ([\d.]+)([KMG]?)B\/s/.exec(stdout);
+  const counts = /requests: (\d+) total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/.exec(stdout);
+  const twoXx = /status codes: (\d+) 2xx/.exec(stdout);
+  if (finished === null || counts === null) throw new Error(`h2load: unexpected output: ${stdout.slice(-500)}`);
+  const unit = { '': 1, K: 1e3, M: 1e6, G: 1e9 }[finished[4]];
+  const durations = readFileSync(log, 'utf8').split('\n').filter(Boolean).map((line) => Number(line.split('\t')[2])).sort((a, b) => a - b);
+  const at = (q) => (durations.length === 0 ? NaN : durations[Math.min(durations.length - 1, Math.floor(q * durations.length))] / 1000);
+  const done = Number(counts[2]);
+  return {
+    rps: Number(finished[2]),
+    mbps: (Number(finished[3]) * unit) / 1e6,
+    p50Ms: at(0.5),
+    p99Ms: at(0.99),
+    p999Ms: at(0.999),
+    errors: Number(counts[4]) + Number(counts[5]) + Number(counts[6]) + (done - Number(twoXx?.[1] ?? done)),
+    requests: done,
   };
 }
 

@@ -56,7 +56,7 @@ const EDGE_RULES = [
 ];
 
 /** 20 routes as a real edge config has them; the hit route `/` is the last, a balanced pair. */
-export function proxConfig({ ports, accessLogFile, workers = 1, port, metrics = true, edge = false }) {
+export function proxConfig({ ports, accessLogFile, workers = 1, port, metrics = true, edge = false, tls = null }) {
   const [a, b] = ports.map((p) => `http://127.0.0.1:${p}`);
   const other = [
     `"/api/v1/users": { type: proxy, target: "${a}" }`,
@@ -82,6 +82,7 @@ export function proxConfig({ ports, accessLogFile, workers = 1, port, metrics = 
   return [
     `listen_addr: "127.0.0.1:${port}"`,
     `workers: ${workers}`,
+    ...(tls === null ? [] : [`tls: { cert_path: "${tls.cert}", key_path: "${tls.key}" }`, 'protocols: { http2_enabled: true, http2_max_concurrent_streams: 100 }']),
     metrics ? 'admin: { listen_addr: "127.0.0.1:0" }' : 'admin: { enabled: false }',
     accessLogFile === null ? 'access_log: { enabled: false }' : `access_log: { enabled: true, path: "${accessLogFile}" }`,
     'health_check: { enabled: true, interval_secs: 5, timeout_secs: 2, path: /health }',
@@ -96,10 +97,10 @@ export function proxConfig({ ports, accessLogFile, workers = 1, port, metrics = 
   ].join('\n');
 }
 
-async function startProx({ dir, ports, cpu, accessLog, workers = 1, metrics = true, edge = false }) {
+async function startProx({ dir, ports, cpu, accessLog, workers = 1, metrics = true, edge = false, tls = null }) {
   const port = await freePort();
-  const file = join(dir, `prox-${workers}w${accessLog ? '-log' : ''}${metrics ? '' : '-nometrics'}${edge ? '-edge' : ''}.yaml`);
-  writeFileSync(file, proxConfig({ ports, workers, port, metrics, edge, accessLogFile: accessLog ? join(dir, 'prox-access.log') : null }));
+  const file = join(dir, `prox-${workers}w${accessLog ? '-log' : ''}${metrics ? '' : '-nometrics'}${edge ? '-edge' : ''}${tls ? '-tls' : ''}.yaml`);
+  writeFileSync(file, proxConfig({ ports, workers, port, metrics, edge, tls, accessLogFile: accessLog ? join(dir, 'prox-access.log') : null }));
   const extra = process.env.BENCH_PROX_NODE_ARGS ? process.env.BENCH_PROX_NODE_ARGS.split(' ') : [];
   const child = start(workers > 1 ? null : cpu, process.execPath, [...extra, PROX, 'serve', '--config', file, '--no-watch'], { cwd: dir });
   const ready = workers > 1 ? /"msg":"workers ready"/ : /"msg":"listening"/;
@@ -109,7 +110,7 @@ async function startProx({ dir, ports, cpu, accessLog, workers = 1, metrics = tr
   return { pid: child.pid, port, stop: () => stop(child) };
 }
 
-async function startNginx({ dir, ports, cpu, accessLog }) {
+async function startNginx({ dir, ports, cpu, accessLog, tls = null }) {
   const port = await freePort();
   const root = join(dir, 'nginx-proxy');
   mkdirSync(join(root, 'logs'), { recursive: true });
@@ -129,7 +130,8 @@ http {
     keepalive 64;
   }
   server {
-    listen 127.0.0.1:${port} backlog=4096;
+    listen 127.0.0.1:${port} backlog=4096${tls === null ? '' : ' ssl http2'};
+    ${tls === null ? '' : `ssl_certificate ${tls.cert};\n    ssl_certificate_key ${tls.key};\n    http2_max_requests 1000000;`}
     keepalive_requests 1000000;
     client_max_body_size 0;
     location / {
@@ -148,7 +150,7 @@ http {
   return { pid: child.pid, port, stop: () => stop(child) };
 }
 
-async function startHaproxy({ dir, ports, cpu, accessLog }) {
+async function startHaproxy({ dir, ports, cpu, accessLog, tls = null }) {
   const port = await freePort();
   const file = join(dir, 'haproxy.cfg');
   writeFileSync(
@@ -165,7 +167,7 @@ defaults
   timeout server 60s
   option http-keep-alive
 frontend fe
-  bind 127.0.0.1:${port}
+  bind 127.0.0.1:${port}${tls === null ? '' : ` ssl crt ${tls.combined} alpn h2,http/1.1`}
   default_backend be
 backend be
   balance roundrobin

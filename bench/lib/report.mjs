@@ -64,6 +64,11 @@ export function targets(results) {
   check('3: peak RSS (MB)', l ? l.peakRss / 1e6 : undefined, '< 150', (v) => v < 150);
   const idle = row('idle', 'prox');
   check(`5: RSS with ${idle?.connections ?? 'N'} idle connections (MB)`, idle ? idle.rss / 1e6 : undefined, '< 250', (v) => v < 250);
+  for (const [scenario, name] of [['https', '7: HTTPS/1.1 req/s ÷ nginx'], ['h2', '8: HTTP/2 req/s ÷ nginx']]) {
+    const tp = row(scenario, 'prox');
+    const tn = row(scenario, 'nginx');
+    check(name, tp && tn ? tp.rps / tn.rps : undefined, '≥ 0.35', (v) => v >= 0.35);
+  }
   const two = row('small', 'prox-2w');
   check('workers: 2 ÷ workers: 1 req/s (info)', p && two ? two.rps / p.rps : undefined, '–', () => true);
   return out;

@@ -1,8 +1,8 @@
 import type { RetryCondition } from './model';
 
 /**
- * Values used when a field is omitted. `config.schema.json` repeats them as `default`
- * annotations for editors and docs; a test keeps the two in step.
+ * Values used when a field is omitted. The schema (src/config/schema-source.ts) repeats them as
+ * `default` annotations for editors and docs; a test keeps the two in step.
  *
  * Values are in their YAML form where that differs from the model (`expectedStatus` is the
  * string the normaliser parses), so they can be compared with the schema directly.

@@ -1,181 +1,108 @@
 /**
- * The config exactly as written in YAML (snake_case, defaults not yet applied), typed as
- * `config.schema.json` guarantees once validation has passed. Only the normaliser relies on
- * these types; checks that run on possibly-invalid input treat the data as `unknown`.
+ * The config exactly as written in YAML (snake_case, defaults not yet applied), typed as the
+ * schema guarantees once validation has passed. Only the normaliser relies on these types; checks
+ * that run on possibly-invalid input treat the data as `unknown`.
+ *
+ * Every type here is inferred from CONFIG_SCHEMA (src/config/schema-source.ts) by json-schema-to-ts:
+ * a field added to the schema appears here, and the core model's literal unions are checked
+ * against the schema's enums at the end of this file, so the three cannot drift apart.
  */
+import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
+import type {
+  AccessLogConfig,
+  BalanceStrategy,
+  ErrorPageSpec,
+  HashKeySpec,
+  HealthCheckSpec,
+  RateLimitSpec,
+  RedirectStatus,
+  RetryCondition,
+  RouteConfig,
+} from '../core/model';
+import type { CONFIG_SCHEMA } from './schema-source';
 
-export interface RawWeightedTarget {
-  readonly url: string;
-  readonly weight?: number;
-}
+type Schema = typeof CONFIG_SCHEMA;
 
+/**
+ * What inference reads of the schema. Left out: `allOf` of `route` (its `if`/`then` branches only
+ * forbid fields per route type; json-schema-to-ts would re-derive the whole route once per branch)
+ * and the root's `^x-` pattern (YAML anchor holders that prox ignores; keeping it would give
+ * RawConfig an index signature).
+ */
+type Definitions = Omit<Schema['definitions'], 'route'> & {
+  readonly route: Omit<Schema['definitions']['route'], 'allOf'>;
+};
+
+type Inferred<S> = DeepReadonly<
+  FromSchema<
+    S & { readonly definitions: Definitions } extends infer Rooted extends JSONSchema ? Rooted : never,
+    {
+      // A field with a `default` may still be left out of the YAML.
+      keepDefaultedPropertiesOptional: true;
+      // `workers: auto`: the schema allows that string with a pattern, which inference alone
+      // would read as any string.
+      deserialize: [{ pattern: { type: 'string'; pattern: '^auto$' }; output: 'auto' }];
+    }
+  >
+>;
+
+type DeepReadonly<T> = T extends readonly (infer Item)[]
+  ? readonly DeepReadonly<Item>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
+type Definition<Name extends keyof Definitions> = Inferred<Definitions[Name]>;
+
+export type RawConfig = Inferred<Omit<Schema, 'definitions' | 'patternProperties'>>;
+export type RawRoute = Definition<'route'>;
 /** A backend as written: a URL, or `{url, weight}`. */
-export type RawTarget = string | RawWeightedTarget;
-
-export interface RawHealthCheck {
-  readonly enabled?: boolean;
-  readonly interval_secs?: number;
-  readonly timeout_secs?: number;
-  readonly path?: string;
-  readonly method?: 'GET' | 'HEAD';
-  readonly unhealthy_threshold?: number;
-  readonly healthy_threshold?: number;
-  /** A single code, or codes and ranges such as `"200,204,300-399"`. */
-  readonly expected_status?: number | string;
-  readonly expected_body?: string | null;
-  readonly jitter?: number;
-}
-
-export interface RawHashKey {
-  readonly by?: 'ip' | 'header' | 'cookie';
-  readonly name?: string;
-}
-
-export interface RawPassiveHealth {
-  readonly enabled?: boolean;
-  readonly consecutive_failures?: number;
-  readonly ejection_secs?: number;
-  readonly max_ejection_secs?: number;
-  readonly count_5xx?: boolean;
-}
-
-export interface RawCircuitBreaker {
-  readonly enabled?: boolean;
-  readonly max_failures?: number;
-  readonly timeout_secs?: number;
-  readonly half_open_successes?: number;
-}
-
-export interface RawRetries {
-  readonly attempts?: number;
-  /** Status codes may be written as numbers or strings (`502`, `"502"`). */
-  readonly on?: readonly (string | number)[];
-  readonly backoff_ms?: number;
-}
-
-export interface RawErrorPage {
-  readonly type?: 'json' | 'html' | 'text';
-  /** A mapping or list is allowed for `type: json` and sent serialised. */
-  readonly body?: string | Readonly<Record<string, unknown>> | readonly unknown[];
-  readonly file?: string;
-}
-
+export type RawTarget = Definition<'backend_target'>;
+export type RawWeightedTarget = Exclude<RawTarget, string>;
+export type RawHealthCheck = Definition<'health_check'>;
+export type RawHashKey = Definition<'hash_key'>;
+export type RawPassiveHealth = Definition<'passive_health'>;
+export type RawCircuitBreaker = Definition<'circuit_breaker'>;
+export type RawRetries = Definition<'retries'>;
+export type RawErrorPage = Definition<'error_page'>;
 /** Status code (as written, a string key) to its error page. */
-export type RawErrorPages = Readonly<Record<string, RawErrorPage>>;
+export type RawErrorPages = Definition<'error_pages'>;
+export type RawRateLimit = Definition<'rate_limit'>;
+export type RawStrategy = NonNullable<RawRoute['strategy']>;
+export type RawCondition = Definition<'condition'>;
+export type RawHeaderRule = Definition<'header_rule'>;
+export type RawBodyRule = Definition<'body_rule'>;
+export type RawLimits = NonNullable<RawConfig['limits']>;
+export type RawAdmin = NonNullable<RawConfig['admin']>;
+export type RawAccessLog = NonNullable<RawConfig['access_log']>;
+export type RawTls = NonNullable<RawConfig['tls']>;
+export type RawAcme = Definition<'acme'>;
 
-export interface RawRateLimit {
-  readonly by: 'ip' | 'header' | 'route';
-  readonly header_name?: string;
-  readonly requests: number;
-  /** `<n>s`, `<n>m` or `<n>h`. */
-  readonly period: string;
-  readonly status_code?: number;
-  readonly message?: string;
-  readonly algorithm?: 'token_bucket' | 'fixed_window' | 'sliding_window';
-  readonly on_missing_key?: 'allow' | 'deny';
-  readonly burst?: number;
-  readonly mode?: 'enforce' | 'shadow';
-  readonly max_keys?: number;
-}
+/**
+ * The core model (src/core/model.ts) spells its literal unions out itself, since the core imports
+ * nothing from src/config; these checks fail the build (`tsc`, and so `npm test`) when one of them
+ * and the schema's enum disagree. Status codes written as strings ("502") are numbers in the core.
+ */
+export type CoreUnionsMatchSchema = [
+  Expect<Same<BalanceStrategy, RawStrategy>>,
+  Expect<Same<RedirectStatus, NonNullable<RawRoute['status_code']>>>,
+  Expect<Same<RetryCondition, NumericCodes<NonNullable<RawRetries['on']>[number]>>>,
+  Expect<Same<RouteConfig['type'], RawRoute['type']>>,
+  Expect<Same<HealthCheckSpec['method'], NonNullable<RawHealthCheck['method']>>>,
+  Expect<Same<HashKeySpec['by'], NonNullable<RawHashKey['by']>>>,
+  Expect<Same<RateLimitSpec['by'], RawRateLimit['by']>>,
+  Expect<Same<RateLimitSpec['algorithm'], NonNullable<RawRateLimit['algorithm']>>>,
+  Expect<Same<RateLimitSpec['onMissingKey'], NonNullable<RawRateLimit['on_missing_key']>>>,
+  Expect<Same<RateLimitSpec['mode'], NonNullable<RawRateLimit['mode']>>>,
+  Expect<Same<ErrorPageSpec['type'], NonNullable<RawErrorPage['type']>>>,
+  Expect<Same<AccessLogConfig['format'], NonNullable<RawAccessLog['format']>>>,
+];
 
-export type RawStrategy =
-  | 'round_robin'
-  | 'weighted_round_robin'
-  | 'least_connections'
-  | 'random'
-  | 'power_of_two'
-  | 'ip_hash'
-  | 'consistent_hash';
-
-export interface RawRoute {
-  readonly type: 'proxy' | 'load_balance' | 'redirect' | 'static';
-  readonly target?: string;
-  readonly targets?: readonly RawTarget[];
-  readonly strategy?: RawStrategy;
-  readonly hash_key?: RawHashKey;
-  readonly status_code?: 301 | 302 | 307 | 308;
-  readonly root?: string;
-  readonly index?: string | readonly string[];
-  readonly fallback?: string;
-  readonly allow_dotfiles?: boolean;
-  readonly precompressed?: boolean;
-  readonly cache_control?: string;
-  readonly path_rewrite?: string;
-  readonly strip_prefix?: boolean;
-  readonly preserve_host?: boolean;
-  readonly timeout_secs?: number;
-  readonly connect_timeout_secs?: number;
-  readonly health_check?: RawHealthCheck;
-  readonly passive?: RawPassiveHealth;
-  readonly circuit_breaker?: RawCircuitBreaker;
-  readonly retries?: RawRetries;
-  readonly retry_buffer_bytes?: number;
-  readonly min_healthy_percent?: number;
-  readonly access_log?: boolean;
-  readonly errors?: RawErrorPages;
-  readonly rate_limit?: RawRateLimit;
-  /** A block, or (prox extension) a list of blocks. */
-  readonly request_headers?: RawHeaderRule | readonly RawHeaderRule[];
-  readonly response_headers?: RawHeaderRule | readonly RawHeaderRule[];
-  readonly request_body?: RawBodyRule | readonly RawBodyRule[];
-  readonly response_body?: RawBodyRule | readonly RawBodyRule[];
-}
-
-export interface RawCondition {
-  readonly path_matches?: string;
-  readonly method_is?: string | readonly string[];
-  readonly has_header?: { readonly name: string; readonly value_matches?: string };
-  /** Response rules only: a code, a string of codes and ranges, or a list of either. */
-  readonly status?: number | string | readonly (number | string)[];
-}
-
-export interface RawHeaderRule {
-  readonly condition?: RawCondition;
-  readonly add?: Readonly<Record<string, string>>;
-  readonly append?: Readonly<Record<string, string>>;
-  readonly remove?: readonly string[];
-}
-
-export interface RawBodyRule {
-  readonly condition?: RawCondition;
-  readonly set_text?: string;
-  readonly set_json?: unknown;
-}
-
-export interface RawLimits {
-  readonly max_header_bytes?: number;
-  readonly max_headers?: number;
-  readonly max_body_bytes?: number | null;
-}
-
-export interface RawAdmin {
-  readonly enabled?: boolean;
-  readonly listen_addr?: string;
-  readonly public_path?: string | null;
-}
-
-export interface RawAccessLog {
-  readonly enabled?: boolean;
-  readonly format?: 'json' | 'combined';
-  readonly path?: string | null;
-}
-
-export interface RawConfig {
-  readonly listen_addr: string;
-  readonly routes: Readonly<Record<string, RawRoute>>;
-  readonly admin?: RawAdmin;
-  readonly access_log?: RawAccessLog;
-  readonly errors?: RawErrorPages;
-  readonly request_id_header?: string;
-  readonly shutdown_timeout_secs?: number;
-  readonly workers?: number | 'auto';
-  readonly trusted_proxies?: readonly string[];
-  readonly limits?: RawLimits;
-  readonly tls?: unknown;
-  readonly health_check?: RawHealthCheck;
-  readonly backend_health_paths?: Readonly<Record<string, string>>;
-  readonly protocols?: unknown;
-}
+/** "Type 'false' does not satisfy the constraint 'true'" here: the core and the schema disagree. */
+type Expect<T extends true> = T;
+/** Exact equality (`any` equals nothing but `any`). */
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+type NumericCodes<T> = T extends `${infer Code extends number}` ? Code : T;
 
 /** Narrowing helpers for checks that must tolerate schema-invalid data. */
 export function asRecord(value: unknown): Readonly<Record<string, unknown>> | undefined {

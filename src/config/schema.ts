@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { ConfigPath } from './config-path';
+import { CONFIG_SCHEMA } from './schema-source';
 
 /** The subset of JSON Schema this project's schema uses, enough to walk it for descriptions. */
 export interface SchemaNode {
@@ -10,6 +10,7 @@ export interface SchemaNode {
   readonly description?: string;
   readonly type?: string | readonly string[];
   readonly properties?: Readonly<Record<string, SchemaNode | boolean>>;
+  readonly required?: readonly string[];
   readonly additionalProperties?: SchemaNode | boolean;
   readonly patternProperties?: Readonly<Record<string, SchemaNode>>;
   readonly items?: SchemaNode;
@@ -23,18 +24,51 @@ export interface SchemaNode {
 }
 
 /**
- * Resolved from `__dirname` rather than imported so it stays one file at the package root: this
+ * Where the shipped JSON copy of the schema lives, for users and editors: the package root. This
  * module runs from `src/config` under ts-jest and from `dist/config` once built, both two levels
- * below the root.
+ * below it. prox itself validates with CONFIG_SCHEMA; a test keeps the file equal to it.
  */
 export const CONFIG_SCHEMA_PATH = path.join(__dirname, '..', '..', 'config.schema.json');
 
-let schema: SchemaNode | undefined;
 let validator: ValidateFunction | undefined;
 
+/** The schema as a walkable tree (SchemaNode names only the keywords the walkers read). */
 export function configSchema(): SchemaNode {
-  schema ??= JSON.parse(readFileSync(CONFIG_SCHEMA_PATH, 'utf8')) as SchemaNode;
-  return schema;
+  return CONFIG_SCHEMA as SchemaNode;
+}
+
+/**
+ * The text of `config.schema.json`: CONFIG_SCHEMA as JSON, two-space indented, with a value
+ * that fits on one line of 100 columns kept on it, except a node carrying a description.
+ * `npm run schema` writes it; a test compares it with the committed file.
+ */
+export function configSchemaJson(): string {
+  return `${formatJson(CONFIG_SCHEMA, '', 0)}\n`;
+}
+
+const JSON_WIDTH = 100;
+
+function formatJson(value: unknown, indent: string, keyWidth: number): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  const described = !Array.isArray(value) && 'description' in value;
+  const oneLine = compactJson(value);
+  if (!described && indent.length + keyWidth + oneLine.length + 1 <= JSON_WIDTH) return oneLine;
+  const inner = `${indent}  `;
+  const lines = Array.isArray(value)
+    ? value.map((item) => inner + formatJson(item, inner, 1))
+    : Object.entries(value).map(([key, item]) => {
+        const label = `${JSON.stringify(key)}: `;
+        return inner + label + formatJson(item, inner, label.length + 1);
+      });
+  const [open, close] = Array.isArray(value) ? ['[', ']'] : ['{', '}'];
+  return `${open}\n${lines.join(',\n')}\n${indent}${close}`;
+}
+
+function compactJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(compactJson).join(', ')}]`;
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  const entries = Object.entries(value).map(([key, item]) => `${JSON.stringify(key)}: ${compactJson(item)}`);
+  return entries.length === 0 ? '{}' : `{ ${entries.join(', ')} }`;
 }
 
 /** Compiled on first use and kept: compiling costs far more than validating. */

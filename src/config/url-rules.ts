@@ -29,6 +29,7 @@ export function backendUrlProblem(value: string): UrlProblem | null {
 
 /** Redirects may also be same-site paths; control characters would let the target split the Location header. */
 export function redirectTargetProblem(value: string): UrlProblem | null {
+  // eslint-disable-next-line no-control-regex -- control characters are what this rejects
   if (/[\u0000-\u001f\u007f\s]/.test(value)) {
     return {
       message: 'redirect target contains whitespace or control characters',

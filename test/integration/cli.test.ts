@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { request as httpRequest, IncomingMessage } from 'node:http';
 import { startBackend } from '../support/backends';
 import { runProxCli, startProx, withTestAdmin, writeTempConfig } from '../support/prox-process';
+import packageJson from '../../package.json';
 
 const VALID = `listen_addr: "127.0.0.1:0"
 routes:
@@ -16,7 +17,7 @@ describe('prox CLI', () => {
     expect(help.stdout).toMatch(/validate/);
     const version = await runProxCli(['--version']);
     expect(version.code).toBe(0);
-    expect(version.stdout.trim()).toBe(require('../../package.json').version);
+    expect(version.stdout.trim()).toBe(packageJson.version);
   });
 
   it('validate exits 0 for a valid file, 1 with file:line:col for an invalid one, 2 for a missing one', async () => {

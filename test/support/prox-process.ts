@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -131,8 +131,7 @@ export async function runProxCli(
 
 /** Peak resident set size of a live process, from /proc (Linux), in bytes. */
 export function peakRssBytes(pid: number): number {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const status = (require('node:fs') as typeof import('node:fs')).readFileSync(`/proc/${pid}/status`, 'utf8');
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const match = /VmHWM:\s+(\d+) kB/.exec(status);
   if (match === null) throw new Error('no VmHWM in /proc status');
   return Number(match[1]) * 1024;

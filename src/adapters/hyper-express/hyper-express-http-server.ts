@@ -37,7 +37,7 @@ export class HyperExpressHttpServer implements HttpServer {
       }
     }
     // Loaded only after the native binary is proven, so its fallback never runs.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on demand (see above)
     const { Server } = require('hyper-express') as typeof import('hyper-express');
     const server = new Server({ auto_close: false });
     // prox routes every request itself; hyper-express must not add its catch-all 404.

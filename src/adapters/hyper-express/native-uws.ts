@@ -30,13 +30,13 @@ export function loadNativeUws(): typeof Uws {
     );
   }
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on demand, after the runtime check
     require(binary);
   } catch (error) {
     throw new NativeUwsUnavailableError(`the µWebSockets native binary failed to load on ${runtime}: ${String(error)}`);
   }
   // The package entry resolves to the same, now cached, binary.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on demand, after the binary
   loaded = require('uWebSockets.js') as typeof Uws;
   if (!isNativeUwsLoaded()) throw new NativeUwsUnavailableError('µWebSockets resolved to its pure-JS fallback');
   return loaded;

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { BackendStateReason, BackendStateTarget, MetricsStateSource, ProxMetrics, ReloadResult } from '../../ports/metrics';
 import type { RequestRecord, UpstreamOutcome } from '../../ports/request-observer';
 import { CounterSeries, HistogramSeries, HotCounter, HotHistogram } from './hot-metrics';
@@ -60,6 +60,7 @@ export class PrometheusMetrics implements ProxMetrics {
     this.rateLimitShadowHits = new Counter({ name: 'prox_rate_limit_shadow_hits_total', help: 'Requests a rate limit in shadow mode would have refused (served anyway).', labelNames: ['route'], registers });
     new Gauge({ name: 'prox_build_info', help: 'prox version and Node.js version (value is always 1).', labelNames: ['version', 'node'], registers, aggregator: 'max' }).set(build, 1);
     new Gauge({ name: 'prox_tls_certificate_expiry_seconds', help: 'Seconds until each served TLS certificate expires.', labelNames: ['domain'], registers, aggregator: 'min' });
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- prom-client calls collect() with `this` bound to the gauge
     const self = this;
     new Gauge({
       name: 'prox_in_flight_requests',

@@ -1,4 +1,4 @@
-import type { BalancedBackend } from './balancer';
+import type { BalancedBackend } from './balancer-types';
 
 /** Ring points per unit of weight. */
 export const POINTS_PER_WEIGHT = 100;

@@ -67,7 +67,7 @@ describe('MemoryRateLimitStore', () => {
   it('hands out the same counters for the same id (state survives a reload), and forgets ids not retained', () => {
     const store = new MemoryRateLimitStore();
     const first = store.counter('/api\nrule-a', RULE);
-    first.take('client', 0);
+    void first.take('client', 0);
     expect(store.counter('/api\nrule-a', RULE)).toBe(first);
     const other = store.counter('/api\nrule-b', RULE);
     store.retainOnly(new Set(['/api\nrule-b']));

@@ -1,0 +1,1007 @@
+import type { JSONSchema } from 'json-schema-to-ts';
+
+/**
+ * The JSON Schema of a prox config file: the one source of truth for what the YAML may say.
+ *
+ * - ajv validates with this object (src/config/schema.ts); the error hints quote its descriptions.
+ * - `config.schema.json` at the package root, shipped for users and editors, is this object as
+ *   JSON. It is generated: edit this file, then `npm run schema`. test/config/schema-source.test.ts
+ *   fails when the committed file and this object differ.
+ * - The raw config types (src/config/raw-config.ts) are inferred from this object by
+ *   json-schema-to-ts, and compile-time checks there tie the core model's literal unions
+ *   (BalanceStrategy, RetryCondition, RedirectStatus, ...) to its enums.
+ *
+ * Adding a field (e.g. to `tls`):
+ * 1. Add it under the block's `properties` with a `description` (a test requires one on every
+ *    field) and, when leaving it out means something, a `default` equal to the value in
+ *    src/config/defaults.ts (a test compares them). A block used in several places lives in
+ *    `definitions` and is pointed at with `$ref`.
+ * 2. A route field: add `field: false` to the `then` of each route type it does not apply to
+ *    (the `allOf` at the end of `route`); the "not allowed for type X" messages read it there.
+ * 3. `npm run schema`, then read the field in the normaliser through its Raw* type, which now
+ *    has it. Keep to draft-07 keywords; the object stays `as const` so its literals are inferred.
+ */
+
+/** An HTTP header name (RFC 9110 token). */
+const HEADER_NAME_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
+
+/** A file name inside a directory: no / or \, not . or .. */
+const FILE_NAME_PATTERN = '^(?!\\.\\.?$)[^/\\\\\\u0000]+$';
+
+export const CONFIG_SCHEMA = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  title: 'prox configuration',
+  description: "Configuration file for the prox edge proxy. Field names follow the Rust Prox YAML format; fields marked 'not active yet' are validated but have no effect in this version.",
+  type: 'object',
+  additionalProperties: false,
+  required: ['listen_addr', 'routes'],
+  patternProperties: {
+    '^x-': {
+      description: 'Ignored by prox. A place for YAML anchors shared through merge keys, e.g. x-defaults: &defaults {timeout_secs: 10} and then <<: *defaults inside a route.',
+    },
+  },
+  properties: {
+    listen_addr: {
+      description: 'Address the proxy listens on, as IP:PORT (e.g. 127.0.0.1:3000, 0.0.0.0:8080) or [IPv6]:PORT (e.g. [::1]:3000). Host names are not accepted.',
+      type: 'string',
+      examples: ['127.0.0.1:3000', '[::]:8080'],
+    },
+    routes: {
+      description: 'Routes keyed by match: a path prefix starting with / (e.g. /api), or host/path (e.g. api.example.com/ or *.example.com/v1). /api and /api/ are the same route.',
+      type: 'object',
+      minProperties: 1,
+      additionalProperties: { $ref: '#/definitions/route' },
+    },
+    tls: {
+      description: 'TLS termination, either from certificate files (cert_path + key_path) or via ACME. Accepted, not active yet.',
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        cert_path: {
+          description: 'Path to the PEM certificate chain. Requires key_path.',
+          type: 'string',
+          minLength: 1,
+        },
+        key_path: {
+          description: 'Path to the PEM private key. Requires cert_path.',
+          type: 'string',
+          minLength: 1,
+        },
+        acme: { $ref: '#/definitions/acme' },
+      },
+      dependencies: { cert_path: ['key_path'], key_path: ['cert_path'] },
+    },
+    health_check: { $ref: '#/definitions/health_check' },
+    backend_health_paths: {
+      description: 'Per-backend health probe path, overriding health_check.path for that backend in every route. Keyed by the backend URL as written in route targets; a trailing / on either side is ignored.',
+      type: 'object',
+      additionalProperties: {
+        description: 'Health probe path for this backend; starts with /.',
+        type: 'string',
+        pattern: '^/',
+      },
+      default: {},
+    },
+    protocols: {
+      description: 'Prox HTTP/2, HTTP/3 and WebSocket settings. Accepted loosely (unknown keys with scalar values are allowed so newer Prox files still load), not active yet.',
+      type: 'object',
+      properties: {
+        http2_enabled: { description: 'Offer HTTP/2.', type: 'boolean' },
+        http3_enabled: {
+          description: 'Offer HTTP/3 over QUIC (requires tls).',
+          type: 'boolean',
+        },
+        websocket_enabled: {
+          description: 'Allow WebSocket upgrades.',
+          type: 'boolean',
+        },
+        http2_max_frame_size: {
+          description: 'Largest HTTP/2 frame payload, bytes.',
+          type: 'integer',
+          minimum: 1,
+        },
+        http2_max_concurrent_streams: {
+          description: 'Concurrent HTTP/2 streams per connection.',
+          type: 'integer',
+          minimum: 1,
+        },
+        http3_config: {
+          description: 'QUIC transport tuning for HTTP/3.',
+          type: 'object',
+          properties: {
+            max_data: {
+              description: 'Connection-level flow control window, bytes.',
+              type: 'integer',
+              minimum: 1,
+            },
+            max_stream_data: {
+              description: 'Stream-level flow control window, bytes.',
+              type: 'integer',
+              minimum: 1,
+            },
+            max_streams_bidi: {
+              description: 'Concurrent bidirectional streams per connection.',
+              type: 'integer',
+              minimum: 1,
+            },
+            max_idle_timeout: {
+              description: 'Idle timeout, milliseconds.',
+              type: 'integer',
+              minimum: 0,
+            },
+            congestion_control: {
+              description: 'Congestion control algorithm name, e.g. cubic.',
+              type: 'string',
+            },
+            enable_0rtt: { description: 'Allow 0-RTT resumption.', type: 'boolean' },
+            max_packet_size: {
+              description: 'Largest UDP payload, bytes.',
+              type: 'integer',
+              minimum: 1,
+            },
+          },
+          additionalProperties: {
+            description: 'Other QUIC setting; any scalar is accepted.',
+            type: ['boolean', 'number', 'string'],
+          },
+        },
+      },
+      additionalProperties: {
+        description: 'Other protocol setting; any scalar is accepted.',
+        type: ['boolean', 'number', 'string'],
+      },
+    },
+    workers: {
+      description: 'prox extension. Processes serving the public listener: a whole number from 1 to 256, or "auto" for one per available CPU. With more than 1, a supervisor process restarts crashed workers, reloads and drains every worker, and serves the admin endpoints with metrics summed over all workers; the workers share listen_addr (SO_REUSEPORT).',
+      type: ['integer', 'string'],
+      minimum: 1,
+      maximum: 256,
+      pattern: '^auto$',
+      default: 1,
+    },
+    shutdown_timeout_secs: {
+      description: 'prox extension. Seconds in-flight requests get to finish after SIGTERM/SIGINT before connections are closed.',
+      type: 'number',
+      minimum: 0,
+      default: 30,
+    },
+    trusted_proxies: {
+      description: 'prox extension. Addresses or CIDR ranges of proxies in front of prox whose X-Forwarded-For is believed; also the names loopback, linklocal and uniquelocal.',
+      type: 'array',
+      items: {
+        description: 'IP address, CIDR range (e.g. 10.0.0.0/8) or one of loopback, linklocal, uniquelocal.',
+        type: 'string',
+        minLength: 1,
+      },
+      default: [],
+    },
+    limits: {
+      description: 'prox extension. Request size limits applied before a request is routed.',
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        max_header_bytes: {
+          description: 'Largest accepted request header block (names and values), bytes; larger requests get 431.',
+          type: 'integer',
+          minimum: 1,
+          default: 16384,
+        },
+        max_headers: {
+          description: 'Most request header fields accepted; more get 431.',
+          type: 'integer',
+          minimum: 1,
+          default: 100,
+        },
+        max_body_bytes: {
+          description: 'Largest accepted request body, bytes; larger requests get 413. null means unlimited.',
+          type: ['integer', 'null'],
+          minimum: 0,
+          default: null,
+        },
+      },
+    },
+    admin: {
+      description: 'prox extension. The admin endpoints (/metrics, /healthz, /readyz, /routes, /backends, /config): read-only views of the running proxy for operators and monitoring, served on their own listener (loopback only by default) and, with public_path, also on the public listener. Changes apply after a restart.',
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        enabled: {
+          description: 'Whether the admin listener on listen_addr is started. public_path works independently of it.',
+          type: 'boolean',
+          default: true,
+        },
+        listen_addr: {
+          description: 'Address of the admin listener, written like the top-level listen_addr: IP:PORT or [IPv6]:PORT (port 0 lets the OS pick). Must differ from the top-level listen_addr. Keep it on loopback or a private network: the endpoints have no authentication.',
+          type: 'string',
+          default: '127.0.0.1:9901',
+          examples: ['127.0.0.1:9901', '10.0.0.5:9901'],
+        },
+        public_path: {
+          description: 'Path prefix, e.g. /_prox, under which the admin endpoints are also served on the public listener (/_prox/metrics, ...), on every host and before any route is matched. Exposes metrics and internal state to anyone who can reach the public listener. Starts with /, is not / itself, and no route may use that path or one below it. null (the default) keeps them off the public listener.',
+          type: ['string', 'null'],
+          pattern: '^/[^?#\\s]*$',
+          default: null,
+        },
+      },
+    },
+    access_log: {
+      description: 'prox extension. One line per request (including local answers such as 404 and redirects), written after the response finished. A route can opt out with access_log: false. Changes apply on reload.',
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        enabled: {
+          description: 'Whether requests are logged at all; false turns the access log off for every route.',
+          type: 'boolean',
+          default: true,
+        },
+        format: {
+          description: 'json: one JSON object per line. combined: the Apache/nginx combined log format.',
+          type: 'string',
+          enum: ['json', 'combined'],
+          default: 'json',
+        },
+        path: {
+          description: 'File the lines are appended to (created with its directories if missing); a relative path is taken relative to the directory of the config file. null (the default) writes to standard output.',
+          type: ['string', 'null'],
+          minLength: 1,
+          default: null,
+        },
+      },
+    },
+    errors: { $ref: '#/definitions/error_pages' },
+    request_id_header: {
+      description: 'prox extension. Header carrying the request id: a sane incoming value is kept, otherwise prox generates one; the id is sent upstream and back to the client under this name and appears in the access log. Case-insensitive; must be a header name of its own (not Host, Content-Length, a hop-by-hop or X-Forwarded-* header, ...).',
+      type: 'string',
+      pattern: HEADER_NAME_PATTERN,
+      default: 'x-request-id',
+    },
+  },
+  definitions: {
+    url: {
+      description: 'Absolute http:// or https:// URL.',
+      type: 'string',
+      minLength: 1,
+    },
+    backend_target: {
+      description: 'A backend: its URL (http:// or https://, may include a base path), or a mapping {url, weight}.',
+      type: ['string', 'object'],
+      minLength: 1,
+      additionalProperties: false,
+      required: ['url'],
+      properties: {
+        url: { $ref: '#/definitions/url' },
+        weight: {
+          description: 'Share of the traffic relative to the other targets (1-1000), used by weighted_round_robin, random, ip_hash and consistent_hash; the other strategies ignore it.',
+          type: 'integer',
+          minimum: 1,
+          maximum: 1000,
+          default: 1,
+        },
+      },
+    },
+    health_check: {
+      description: 'Active health checking: every backend of the proxy and load_balance routes is probed in the background, and one that fails unhealthy_threshold probes in a row gets no traffic until it passes healthy_threshold probes in a row. At the top level it applies to all routes; inside a route it overrides the top-level block field by field (enabled: false turns checks off for that route). Without either block, backends are not probed.',
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        enabled: {
+          description: 'Whether backends are probed. true whenever the block is present, unless set to false.',
+          type: 'boolean',
+          default: true,
+        },
+        interval_secs: {
+          description: 'Seconds between two probes of the same backend (fractions allowed); each wait is shortened at random by up to jitter of it.',
+          type: 'number',
+          exclusiveMinimum: 0,
+          default: 10,
+        },
+        timeout_secs: {
+          description: 'Seconds a probe may take before it counts as failed (fractions allowed); should be below interval_secs.',
+          type: 'number',
+          exclusiveMinimum: 0,
+          default: 2,
+        },
+        path: {
+          description: "Request path probed on each backend unless backend_health_paths overrides it; starts with /. The backend URL's base path is prepended.",
+          type: 'string',
+          pattern: '^/',
+          default: '/health',
+        },
+        method: {
+          description: 'HTTP method of the probe.',
+          type: 'string',
+          enum: ['GET', 'HEAD'],
+          default: 'GET',
+        },
+        unhealthy_threshold: {
+          description: 'Consecutive failed probes before a backend is taken out of rotation.',
+          type: 'integer',
+          minimum: 1,
+          default: 3,
+        },
+        healthy_threshold: {
+          description: 'Consecutive successful probes before a backend is put back into rotation.',
+          type: 'integer',
+          minimum: 1,
+          default: 2,
+        },
+        expected_status: {
+          description: 'Status codes that make a probe pass: one code (200), or codes and ranges separated by commas ("200,204,300-399"), each from 100 to 599.',
+          type: ['integer', 'string'],
+          minimum: 100,
+          maximum: 599,
+          default: '200-399',
+        },
+        expected_body: {
+          description: "Text the probe's response body must contain for the probe to pass; null (the default) does not look at the body.",
+          type: ['string', 'null'],
+          minLength: 1,
+          default: null,
+        },
+        jitter: {
+          description: 'Fraction (0-1) of interval_secs by which each wait between probes is shortened at random, so backends are not all probed at the same moment.',
+          type: 'number',
+          minimum: 0,
+          maximum: 1,
+          default: 0.1,
+        },
+      },
+    },
+    hash_key: {
+      description: 'load_balance with strategy consistent_hash: what a request is hashed by. Defaults to the client address. ip_hash always uses the client address.',
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        by: {
+          description: 'ip: the client address. header: the value of the header called name. cookie: the value of the cookie called name. Requests without the header or cookie are spread at random.',
+          type: 'string',
+          enum: ['ip', 'header', 'cookie'],
+          default: 'ip',
+        },
+        name: {
+          description: 'Header or cookie name; required for by: header and by: cookie, not allowed for by: ip.',
+          type: 'string',
+          pattern: HEADER_NAME_PATTERN,
+        },
+      },
+      if: {
+        required: ['by'],
+        properties: { by: { enum: ['header', 'cookie'] } },
+      },
+      then: { required: ['name'] },
+    },
+    passive_health: {
+      description: 'prox extension, proxy/load_balance: passive health checking (outlier detection). A backend whose live requests fail consecutive_failures times in a row is ejected, getting no traffic, for ejection_secs; a repeat ejection lasts twice as long, up to max_ejection_secs. Connection errors, resets and timeouts count as failures; 5xx responses only with count_5xx. On unless enabled: false.',
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        enabled: {
+          description: 'Whether backends are ejected after consecutive failures.',
+          type: 'boolean',
+          default: true,
+        },
+        consecutive_failures: {
+          description: 'Failures in a row that eject a backend.',
+          type: 'integer',
+          minimum: 1,
+          default: 5,
+        },
+        ejection_secs: {
+          description: 'Length of a first ejection, seconds (fractions allowed).',
+          type: 'number',
+          exclusiveMinimum: 0,
+          default: 30,
+        },
+        max_ejection_secs: {
+          description: 'Longest ejection, seconds; at least ejection_secs.',
+          type: 'number',
+          exclusiveMinimum: 0,
+          default: 300,
+        },
+        count_5xx: {
+          description: 'Whether 5xx responses count as failures.',
+          type: 'boolean',
+          default: false,
+        },
+      },
+    },
+    circuit_breaker: {
+      description: 'prox extension, proxy/load_balance: a circuit breaker for each backend of the route. After max_failures consecutive failures the circuit opens and the backend gets no requests for timeout_secs; then up to half_open_successes trial requests are let through at a time, and that many successes close the circuit while a failure opens it again. Off unless this block is present.',
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        enabled: {
+          description: 'Whether the breaker is used. true whenever the block is present, unless set to false.',
+          type: 'boolean',
+          default: true,
+        },
+        max_failures: {
+          description: 'Consecutive failures that open the circuit.',
+          type: 'integer',
+          minimum: 1,
+          default: 5,
+        },
+        timeout_secs: {
+          description: 'Seconds an open circuit stays open before trial requests are let through (fractions allowed).',
+          type: 'number',
+          exclusiveMinimum: 0,
+          default: 30,
+        },
+        half_open_successes: {
+          description: 'Successful trial requests needed to close the circuit; also how many trials may run at once.',
+          type: 'integer',
+          minimum: 1,
+          default: 2,
+        },
+      },
+    },
+    retries: {
+      description: 'prox extension, proxy/load_balance: when and how often a failed request is sent again. Without this block: one retry, on connection errors only.',
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        attempts: {
+          description: 'Retries after the first attempt (0-10); 0 never retries.',
+          type: 'integer',
+          minimum: 0,
+          maximum: 10,
+          default: 1,
+        },
+        on: {
+          description: 'Failures that are retried: connect_error (no connection could be made), reset (the connection broke before the response head arrived), 502, 503, 504 (the backend answered with that status).',
+          type: 'array',
+          items: {
+            description: 'connect_error, reset, 502, 503 or 504.',
+            enum: ['connect_error', 'reset', 502, 503, 504, '502', '503', '504'],
+          },
+          default: ['connect_error'],
+        },
+        backoff_ms: {
+          description: 'Milliseconds to wait before each retry.',
+          type: 'integer',
+          minimum: 0,
+          default: 0,
+        },
+      },
+    },
+    route: {
+      description: 'One route. The type field decides which other fields apply.',
+      type: 'object',
+      additionalProperties: false,
+      required: ['type'],
+      properties: {
+        type: {
+          description: 'What the route does: proxy (one backend), load_balance (several backends), redirect, or static (files from a directory).',
+          type: 'string',
+          enum: ['proxy', 'load_balance', 'redirect', 'static'],
+        },
+        target: {
+          description: 'proxy: backend URL (http:// or https://). redirect: absolute http(s) URL or a path starting with / to send the client to.',
+          type: 'string',
+          minLength: 1,
+        },
+        targets: {
+          description: 'load_balance: backends sharing the traffic, each a URL (http:// or https://) or {url, weight}. A URL may appear only once.',
+          type: 'array',
+          minItems: 1,
+          items: { $ref: '#/definitions/backend_target' },
+        },
+        strategy: {
+          description: 'load_balance: how the next backend is picked. round_robin: each in turn. weighted_round_robin: in turn, in proportion to weight. least_connections: fewest requests in flight. random: at random, in proportion to weight. power_of_two: the less busy of two picked at random. ip_hash: by the client address, so a client keeps its backend. consistent_hash: by hash_key on a hash ring, so few keys move when backends come and go.',
+          type: 'string',
+          enum: [
+            'round_robin',
+            'weighted_round_robin',
+            'least_connections',
+            'random',
+            'power_of_two',
+            'ip_hash',
+            'consistent_hash',
+          ],
+          default: 'round_robin',
+        },
+        hash_key: { $ref: '#/definitions/hash_key' },
+        status_code: {
+          description: 'redirect: HTTP status sent with the redirect.',
+          type: 'integer',
+          enum: [301, 302, 307, 308],
+          default: 307,
+        },
+        root: {
+          description: "static: directory files are served from; a relative path is resolved against the config file's directory. Must exist and be a directory. A request for <prefix>/a/b.css is served from <root>/a/b.css; nothing outside root (after resolving symlinks) is ever served.",
+          type: 'string',
+          minLength: 1,
+        },
+        index: {
+          description: 'prox extension, static: file name(s) tried in order when a directory is requested (a path ending in /). A directory without any of them answers 404: listings are never generated.',
+          type: ['string', 'array'],
+          minLength: 1,
+          pattern: FILE_NAME_PATTERN,
+          minItems: 1,
+          items: { $ref: '#/definitions/static_file_name' },
+          default: ['index.html'],
+        },
+        fallback: {
+          description: 'prox extension, static: path of a file under root (e.g. /index.html) served with 200 to GET and HEAD requests that match no file, like try_files $uri $uri/ /index.html (single-page apps). Refused paths (outside root, dotfiles) still get 404.',
+          type: 'string',
+          pattern: '^/[^?#\\u0000\\\\]*[^/?#\\u0000\\\\]$',
+        },
+        allow_dotfiles: {
+          description: 'prox extension, static: serve files and directories whose name starts with a dot (.env, .git, .well-known). Off: they answer 404 as if absent.',
+          type: 'boolean',
+          default: false,
+        },
+        precompressed: {
+          description: "prox extension, static: serve file.br or file.gz (next to file) to clients whose Accept-Encoding accepts br or gzip (Brotli preferred), with Content-Encoding, the original file's Content-Type and Vary: Accept-Encoding.",
+          type: 'boolean',
+          default: false,
+        },
+        cache_control: {
+          description: 'prox extension, static: Cache-Control header value sent with file answers (200, 206, 304), e.g. "public, max-age=3600". Unset: none is sent.',
+          type: 'string',
+          minLength: 1,
+          pattern: '^[^\\u0000-\\u001f\\u007f]+$',
+        },
+        path_rewrite: {
+          description: 'proxy/load_balance: replaces the matched route prefix before forwarding, e.g. prefix /api with path_rewrite / sends /api/users upstream as /users. Starts with /.',
+          type: 'string',
+          pattern: '^/[^?#\\s]*$',
+        },
+        strip_prefix: {
+          description: 'prox extension, proxy/load_balance: true removes the matched prefix before forwarding (same as path_rewrite: /). Cannot be combined with path_rewrite.',
+          type: 'boolean',
+          default: false,
+        },
+        preserve_host: {
+          description: "prox extension, proxy/load_balance: forward the client's Host header instead of the backend's host.",
+          type: 'boolean',
+          default: false,
+        },
+        timeout_secs: {
+          description: "prox extension, proxy/load_balance: seconds to wait for the backend's response headers, retries included; also the longest pause allowed between two chunks of the response body. Fractions allowed.",
+          type: 'number',
+          exclusiveMinimum: 0,
+          default: 60,
+        },
+        connect_timeout_secs: {
+          description: 'prox extension, proxy/load_balance: seconds to wait for the TCP/TLS connection to the backend. Fractions allowed.',
+          type: 'number',
+          exclusiveMinimum: 0,
+          default: 5,
+        },
+        health_check: { $ref: '#/definitions/health_check' },
+        passive: { $ref: '#/definitions/passive_health' },
+        circuit_breaker: { $ref: '#/definitions/circuit_breaker' },
+        retries: { $ref: '#/definitions/retries' },
+        retry_buffer_bytes: {
+          description: 'prox extension, proxy/load_balance: a request body up to this many bytes is kept so the request can be retried; a request with a larger body is not retried once its body has started to go upstream.',
+          type: 'integer',
+          minimum: 0,
+          default: 65536,
+        },
+        min_healthy_percent: {
+          description: "prox extension, proxy/load_balance: panic threshold. When fewer than this percentage of the route's backends are available (healthy, not ejected, circuit not open), health is ignored and all backends get traffic. 0 turns it off.",
+          type: 'integer',
+          minimum: 0,
+          maximum: 100,
+          default: 0,
+        },
+        access_log: {
+          description: "prox extension, every route type: false leaves this route's requests out of the access log (e.g. a noisy health endpoint). Has no effect when the top-level access_log.enabled is false.",
+          type: 'boolean',
+          default: true,
+        },
+        errors: { $ref: '#/definitions/error_pages' },
+        rate_limit: { $ref: '#/definitions/rate_limit' },
+        request_headers: { $ref: '#/definitions/header_actions' },
+        response_headers: { $ref: '#/definitions/header_actions' },
+        request_body: { $ref: '#/definitions/body_actions' },
+        response_body: { $ref: '#/definitions/body_actions' },
+      },
+      allOf: [
+        {
+          if: {
+            required: ['type'],
+            properties: { type: { const: 'proxy' } },
+          },
+          then: {
+            required: ['target'],
+            properties: {
+              targets: false,
+              strategy: false,
+              hash_key: false,
+              status_code: false,
+              index: false,
+              fallback: false,
+              allow_dotfiles: false,
+              precompressed: false,
+              cache_control: false,
+              root: false,
+            },
+          },
+        },
+        {
+          if: {
+            required: ['type'],
+            properties: { type: { const: 'load_balance' } },
+          },
+          then: {
+            required: ['targets'],
+            properties: {
+              target: false,
+              status_code: false,
+              index: false,
+              fallback: false,
+              allow_dotfiles: false,
+              precompressed: false,
+              cache_control: false,
+              root: false,
+            },
+          },
+        },
+        {
+          if: {
+            required: ['type'],
+            properties: { type: { const: 'redirect' } },
+          },
+          then: {
+            required: ['target'],
+            properties: {
+              targets: false,
+              strategy: false,
+              hash_key: false,
+              index: false,
+              fallback: false,
+              allow_dotfiles: false,
+              precompressed: false,
+              cache_control: false,
+              root: false,
+              path_rewrite: false,
+              strip_prefix: false,
+              preserve_host: false,
+              timeout_secs: false,
+              connect_timeout_secs: false,
+              health_check: false,
+              passive: false,
+              circuit_breaker: false,
+              retries: false,
+              retry_buffer_bytes: false,
+              min_healthy_percent: false,
+              request_headers: false,
+              response_headers: false,
+              request_body: false,
+              response_body: false,
+            },
+          },
+        },
+        {
+          if: {
+            required: ['type'],
+            properties: { type: { const: 'static' } },
+          },
+          then: {
+            required: ['root'],
+            properties: {
+              target: false,
+              targets: false,
+              strategy: false,
+              hash_key: false,
+              status_code: false,
+              path_rewrite: false,
+              strip_prefix: false,
+              preserve_host: false,
+              timeout_secs: false,
+              connect_timeout_secs: false,
+              health_check: false,
+              passive: false,
+              circuit_breaker: false,
+              retries: false,
+              retry_buffer_bytes: false,
+              min_healthy_percent: false,
+              request_headers: false,
+              response_headers: false,
+              request_body: false,
+              response_body: false,
+            },
+          },
+        },
+      ],
+    },
+    error_pages: {
+      description: "prox extension. Bodies for the error answers prox makes itself (404 no route, 502/503/504 backend trouble, 413, 429, ...), keyed by status code. At the top level they apply to every route; a route's own errors block replaces single codes of it. Responses that come from a backend are passed through unchanged. Changes apply on reload.",
+      type: 'object',
+      propertyNames: {
+        description: 'An HTTP error status, 400 to 599.',
+        pattern: '^[45][0-9][0-9]$',
+      },
+      additionalProperties: { $ref: '#/definitions/error_page' },
+    },
+    error_page: {
+      description: 'One error body: its type and either an inline body or a file.',
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        type: {
+          description: 'Content type of the body: json (application/json), html (text/html; charset=utf-8) or text (text/plain; charset=utf-8).',
+          type: 'string',
+          enum: ['json', 'html', 'text'],
+          default: 'json',
+        },
+        body: {
+          description: 'The body, inline. For type json it may also be written as a YAML mapping or list, sent as JSON; a string must then be valid JSON. Exactly one of body and file.',
+          type: ['string', 'object', 'array'],
+        },
+        file: {
+          description: 'File holding the body, read when the config is loaded or reloaded (at most 1 MiB); a relative path is taken relative to the directory of the config file. Exactly one of body and file.',
+          type: 'string',
+          minLength: 1,
+        },
+      },
+    },
+    static_file_name: {
+      description: 'A file name inside the requested directory, e.g. index.html: no / or \\, not . or ..',
+      type: 'string',
+      minLength: 1,
+      pattern: FILE_NAME_PATTERN,
+    },
+    rate_limit: {
+      description: 'Per-route request rate limit, counted per client address, header value or for the whole route. Limits are per prox process. See docs/rate-limiting.md.',
+      type: 'object',
+      additionalProperties: false,
+      required: ['by', 'requests', 'period'],
+      properties: {
+        by: {
+          description: 'What a limit is counted per: ip (client address, through trusted_proxies), header (value of header_name), or route (all clients together).',
+          type: 'string',
+          enum: ['ip', 'header', 'route'],
+        },
+        header_name: {
+          description: 'Header whose value identifies the client (case-insensitive); required when by is header.',
+          type: 'string',
+          pattern: HEADER_NAME_PATTERN,
+        },
+        requests: {
+          description: 'Requests allowed per period (for token_bucket: the refill rate, and the bucket size unless burst is set).',
+          type: 'integer',
+          minimum: 1,
+        },
+        period: {
+          description: 'Length of the window: a whole number followed by s, m or h, e.g. 30s, 5m, 1h (at most 744h).',
+          type: 'string',
+          pattern: '^[1-9][0-9]*[smh]$',
+        },
+        status_code: {
+          description: 'Status sent when the limit is hit (4xx or 5xx).',
+          type: 'integer',
+          minimum: 400,
+          maximum: 599,
+          default: 429,
+        },
+        message: {
+          description: 'Body sent as text/plain when the limit is hit. Without it prox sends its JSON error {"error":"rate_limited","status":429}.',
+          type: 'string',
+        },
+        algorithm: {
+          description: 'Counting algorithm: token_bucket (continuous refill, bursts up to burst), fixed_window (per aligned window), sliding_window (previous window weighted by its share of the sliding period).',
+          type: 'string',
+          enum: ['token_bucket', 'fixed_window', 'sliding_window'],
+          default: 'token_bucket',
+        },
+        on_missing_key: {
+          description: 'When by is header and the header is absent: allow the request without limiting it, or deny it with status_code.',
+          type: 'string',
+          enum: ['allow', 'deny'],
+          default: 'allow',
+        },
+        burst: {
+          description: 'prox extension, token_bucket only: bucket size (requests that may come at once), at least 1. Default: requests.',
+          type: 'integer',
+        },
+        mode: {
+          description: 'prox extension: enforce refuses requests over the limit; shadow only counts and logs them (metric prox_rate_limit_shadow_hits_total) and still sends the RateLimit headers.',
+          type: 'string',
+          enum: ['enforce', 'shadow'],
+          default: 'enforce',
+        },
+        max_keys: {
+          description: 'prox extension: most keys (addresses, header values) tracked at once; beyond it the least recently used key is forgotten and starts again with a full quota.',
+          type: 'integer',
+          minimum: 1,
+          maximum: 10000000,
+          default: 100000,
+        },
+      },
+      if: { required: ['by'], properties: { by: { const: 'header' } } },
+      then: { required: ['header_name'] },
+    },
+    header_actions: {
+      description: "proxy/load_balance: header edits. request_headers: the request sent upstream, applied after prox's own headers (Host, X-Forwarded-*, request id) so it can override them. response_headers: every answer sent to the client on the route, the upstream's and prox's own errors (502, 503, 504) alike. Within a block, remove runs first, then add, then append; a block is applied only when its condition matches. prox extension: a list of such blocks, each with its own condition, applied in order. Content-Length, Transfer-Encoding and hop-by-hop headers (Connection, Keep-Alive, TE, Trailer, Upgrade, Proxy-Connection) cannot be edited.",
+      type: ['object', 'array'],
+      minItems: 1,
+      items: { $ref: '#/definitions/header_rule' },
+      additionalProperties: false,
+      properties: {
+        condition: { $ref: '#/definitions/condition' },
+        remove: { $ref: '#/definitions/header_name_list' },
+        add: { $ref: '#/definitions/header_set' },
+        append: { $ref: '#/definitions/header_append' },
+      },
+    },
+    header_rule: {
+      description: 'One block of header edits: remove, then add, then append, when condition matches (always without one).',
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        condition: { $ref: '#/definitions/condition' },
+        remove: { $ref: '#/definitions/header_name_list' },
+        add: { $ref: '#/definitions/header_set' },
+        append: { $ref: '#/definitions/header_append' },
+      },
+    },
+    header_set: {
+      description: "Headers to set, name to value: every existing header of that name (any letter case) is replaced by this one. Values may use placeholders {client_ip}, {timestamp}, {timestamp_iso}, {request_id}, {host}, {uri_path}, {method}, {route}; write {{ and }} for literal braces. In request rules, Host may be set (it wins over preserve_host) and prox's own X-Forwarded-* headers may be overridden.",
+      type: 'object',
+      propertyNames: { pattern: HEADER_NAME_PATTERN },
+      additionalProperties: {
+        description: 'Header value: visible ASCII, spaces and tabs, with optional placeholders such as {client_ip}; {{ and }} are literal braces.',
+        type: 'string',
+      },
+    },
+    header_append: {
+      description: 'prox extension. Headers to add as one more line, name to value, keeping any existing header of that name (e.g. another Set-Cookie or Via). Same placeholders as add.',
+      type: 'object',
+      propertyNames: { pattern: HEADER_NAME_PATTERN },
+      additionalProperties: {
+        description: 'Header value: visible ASCII, spaces and tabs, with optional placeholders such as {client_ip}; {{ and }} are literal braces.',
+        type: 'string',
+      },
+    },
+    header_name_list: {
+      description: 'Header names to delete, in any letter case; every header of each name is removed.',
+      type: 'array',
+      items: {
+        description: 'Header name.',
+        type: 'string',
+        pattern: HEADER_NAME_PATTERN,
+      },
+    },
+    body_actions: {
+      description: "proxy/load_balance: replaces the whole body of the request sent upstream (request_body; a request without a body gets one, the client's own body is read and discarded) or of the answer sent to the client (response_body; never for 204 and 304, HEAD gets the headers only) when condition matches; Content-Length and Content-Type are set to match, and bodies that do not match stream through untouched. Exactly one of set_text and set_json. prox extension: a list of such blocks; the first whose condition matches is used.",
+      type: ['object', 'array'],
+      minItems: 1,
+      items: { $ref: '#/definitions/body_rule' },
+      additionalProperties: false,
+      properties: {
+        condition: { $ref: '#/definitions/condition' },
+        set_text: { $ref: '#/definitions/set_text' },
+        set_json: { $ref: '#/definitions/set_json' },
+      },
+    },
+    body_rule: {
+      description: 'One body replacement: exactly one of set_text and set_json, used when condition matches (always without one).',
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        condition: { $ref: '#/definitions/condition' },
+        set_text: { $ref: '#/definitions/set_text' },
+        set_json: { $ref: '#/definitions/set_json' },
+      },
+    },
+    set_text: {
+      description: 'Replace the whole body with this text, sent as UTF-8 with Content-Type: text/plain; charset=utf-8. Taken literally (no placeholders). Cannot be combined with set_json.',
+      type: 'string',
+    },
+    set_json: {
+      description: 'Replace the whole body with this value serialised as JSON, sent with Content-Type: application/json. Cannot be combined with set_text.',
+    },
+    condition: {
+      description: "When the rule applies; every field given must match (no condition: always). path_matches and method_is test the client's request; has_header tests the client's request in request rules and the upstream response's headers in response rules.",
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        path_matches: {
+          description: 'Regular expression (JavaScript syntax) searched in the request path as the client sent it, after . and .. segments are resolved, before path_rewrite, without the query string; anchor it with ^ and $ to match the whole path.',
+          type: 'string',
+        },
+        method_is: {
+          description: 'Request method that must match, e.g. POST (letter case ignored); prox extension: a list of methods, any of which matches.',
+          type: ['string', 'array'],
+          pattern: '^[A-Za-z]+$',
+          minItems: 1,
+          items: {
+            description: 'HTTP method.',
+            type: 'string',
+            pattern: '^[A-Za-z]+$',
+          },
+        },
+        has_header: {
+          description: "Header that must be present: in request rules on the client's request, in response rules on the upstream's response (as received, before any rule).",
+          type: 'object',
+          additionalProperties: false,
+          required: ['name'],
+          properties: {
+            name: {
+              description: 'Header name; letter case ignored.',
+              type: 'string',
+              pattern: HEADER_NAME_PATTERN,
+            },
+            value_matches: {
+              description: 'Regular expression (JavaScript syntax) searched in each value of the header; the condition holds if any value matches. Any value when omitted.',
+              type: 'string',
+            },
+          },
+        },
+        status: {
+          description: "prox extension, response rules only: status of the answer sent to the client (the upstream's, or prox's own error such as 502), as a code (404), a string of codes and ranges (\"500-599\" or \"404,500-599\"), or a list of either.",
+          type: ['integer', 'string', 'array'],
+          minimum: 100,
+          maximum: 599,
+          minItems: 1,
+          items: {
+            description: 'A status code, or a string of codes and ranges such as "500-599".',
+            type: ['integer', 'string'],
+            minimum: 100,
+            maximum: 599,
+          },
+        },
+      },
+    },
+    acme: {
+      description: "Automatic certificates from an ACME CA such as Let's Encrypt. Accepted, not active yet.",
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        enabled: {
+          description: 'Whether certificates are obtained and renewed automatically.',
+          type: 'boolean',
+          default: false,
+        },
+        domains: {
+          description: 'Domains on the certificate; the first is the primary name. Required when enabled.',
+          type: 'array',
+          items: {
+            description: 'Domain name.',
+            type: 'string',
+            minLength: 1,
+          },
+        },
+        email: {
+          description: 'Contact address for the ACME account. Required when enabled.',
+          type: 'string',
+          format: 'email',
+        },
+        staging: {
+          description: "Use the CA's staging environment (for testing; certificates are not trusted).",
+          type: 'boolean',
+          default: false,
+        },
+        ca_url: {
+          description: "ACME directory URL; defaults to Let's Encrypt production.",
+          type: 'string',
+          format: 'uri',
+        },
+        storage_path: {
+          description: 'Directory for account keys and issued certificates.',
+          type: 'string',
+          minLength: 1,
+          default: './acme_storage',
+        },
+        renewal_days_before_expiry: {
+          description: 'Renew a certificate this many days before it expires (1-89).',
+          type: 'integer',
+          minimum: 1,
+          maximum: 89,
+          default: 30,
+        },
+      },
+      if: {
+        required: ['enabled'],
+        properties: { enabled: { const: true } },
+      },
+      then: {
+        required: ['domains', 'email'],
+        properties: { domains: { minItems: 1 } },
+      },
+    },
+  },
+} as const satisfies JSONSchema;
