@@ -16,47 +16,13 @@ const NODE_MODULES = '(^|/)node_modules/';
 const PURE_PACKAGE_PATHS = `${NODE_MODULES}(@types/)?(${PURE_PACKAGES.join('|')})/`;
 
 /**
- * TEMPORARY EXCEPTIONS — delete this list (and nothing else) once the lifecycle work of issue 10,
- * part 1, has landed: it moves serve/supervisor/worker lifecycle code into src/app so that
- * src/cli stops importing adapters and the serve-command ↔ supervisor cycle disappears.
- *
- * Each entry excuses exactly one known edge (or one known cycle) from exactly one rule, so a new
- * offending import elsewhere, even in the same file, still fails. The excused violations are
- * still reported by dependency-cruiser, with severity "ignore".
+ * Known offenders being fixed, each excusing exactly one edge (or one cycle) from exactly one rule
+ * (dependency-cruiser then reports it with severity "ignore"). None today; the layering test
+ * fails when an entry here no longer matches anything, so the list only shrinks.
  *
  * @type {import('dependency-cruiser').IBaselineViolations}
  */
-const TEMPORARY_EXCEPTIONS = [
-  ...[
-    ['src/cli/serve-command.ts', 'src/adapters/fs/config-file-watcher.ts'],
-    ['src/cli/serve-command.ts', 'src/adapters/logging/pino-logger.ts'],
-    ['src/cli/workers/supervisor.ts', 'src/adapters/admin/node-admin-server.ts'],
-    ['src/cli/workers/supervisor.ts', 'src/adapters/fs/config-file-watcher.ts'],
-    ['src/cli/workers/supervisor.ts', 'src/adapters/hyper-express/port-in-use.ts'],
-    ['src/cli/workers/supervisor.ts', 'src/adapters/prometheus/supervisor-metrics.ts'],
-    ['src/cli/workers/worker-main.ts', 'src/adapters/ipc/ipc-admin-server.ts'],
-    ['src/cli/workers/worker-main.ts', 'src/adapters/logging/pino-logger.ts'],
-    ['src/cli/workers/worker-main.ts', 'src/adapters/prometheus/prometheus-metrics.ts'],
-  ].map(([from, to]) => ({
-    type: /** @type {const} */ ('dependency'),
-    from,
-    to,
-    rule: { name: 'cli-not-to-adapters', severity: /** @type {const} */ ('error') },
-  })),
-  ...[
-    ['src/cli/serve-command.ts', 'src/cli/workers/supervisor.ts'],
-    ['src/cli/workers/supervisor.ts', 'src/cli/serve-command.ts'],
-  ].map(([from, to]) => ({
-    type: /** @type {const} */ ('cycle'),
-    from,
-    to,
-    rule: { name: 'no-circular', severity: /** @type {const} */ ('error') },
-    cycle: [
-      { name: to, dependencyTypes: [] },
-      { name: from, dependencyTypes: [] },
-    ],
-  })),
-];
+const TEMPORARY_EXCEPTIONS = [];
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
