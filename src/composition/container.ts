@@ -26,6 +26,9 @@ import { UpstreamClient } from '../ports/upstream-client';
 import { StaticFileSystem } from '../ports/static-files';
 import { NodeStaticFileSystem } from '../adapters/fs/node-static-file-system';
 import { chooseHttpServer } from './http-server-choice';
+import { TlsHttpServer } from '../adapters/tls/tls-http-server';
+import { createHttpsConnectionServer } from '../adapters/node-http/node-http-server';
+import { TlsObserver } from '../ports/tls-observer';
 
 export const ProxServerToken = Symbol.for('prox.ProxServer');
 
@@ -61,9 +64,21 @@ export function buildContainer(overrides: CompositionOverrides = {}): Container 
     .bind<ProxMetrics>(ProxMetrics)
     .toResolvedValue(() => new PrometheusMetrics({ version: PROX_VERSION, node: process.versions.node }));
   container.bind<AccessLogSink>(AccessLogSink).toResolvedValue(() => new AccessLog());
-  container
-    .bind<HttpServer>(HttpServer)
-    .toResolvedValue((logger: Logger) => chooseHttpServer(overrides.env ?? process.env, logger, overrides.publicPortShared ?? false), [Logger]);
+  container.bind<TlsObserver>(TlsObserver).toResolvedValue((metrics: ProxMetrics) => metrics as PrometheusMetrics, [ProxMetrics]);
+  container.bind<HttpServer>(HttpServer).toResolvedValue(
+    (logger: Logger, tlsObserver: TlsObserver) => {
+      const portShared = overrides.publicPortShared ?? false;
+      // TLS listeners are terminated by node (tls + http + http2); plaintext ones by the chosen engine.
+      return new TlsHttpServer({
+        plaintext: chooseHttpServer(overrides.env ?? process.env, logger, portShared),
+        http1: (spec, handler) => createHttpsConnectionServer(spec, handler, logger),
+        logger,
+        observer: tlsObserver,
+        portShared,
+      });
+    },
+    [Logger, TlsObserver],
+  );
   container
     .bind<ProxServer>(ProxServerToken)
     .toResolvedValue(

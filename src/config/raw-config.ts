@@ -160,6 +160,29 @@ export interface RawAccessLog {
   readonly path?: string | null;
 }
 
+export interface RawCertificateFiles {
+  readonly cert_path: string;
+  readonly key_path: string;
+}
+
+export interface RawTls {
+  readonly cert_path?: string;
+  readonly key_path?: string;
+  readonly certificates?: readonly RawCertificateFiles[];
+  readonly min_version?: 'TLSv1.2' | 'TLSv1.3';
+  readonly http_listen_addr?: string;
+  readonly http_redirect?: boolean;
+  readonly hsts?: { readonly max_age_secs: number; readonly include_subdomains?: boolean; readonly preload?: boolean };
+  readonly acme?: unknown;
+}
+
+export interface RawProtocols {
+  readonly http2_enabled?: boolean;
+  readonly http2_max_concurrent_streams?: number;
+  readonly http2_max_frame_size?: number;
+  readonly [other: string]: unknown;
+}
+
 export interface RawConfig {
   readonly listen_addr: string;
   readonly routes: Readonly<Record<string, RawRoute>>;
@@ -171,10 +194,10 @@ export interface RawConfig {
   readonly workers?: number | 'auto';
   readonly trusted_proxies?: readonly string[];
   readonly limits?: RawLimits;
-  readonly tls?: unknown;
+  readonly tls?: RawTls;
   readonly health_check?: RawHealthCheck;
   readonly backend_health_paths?: Readonly<Record<string, string>>;
-  readonly protocols?: unknown;
+  readonly protocols?: RawProtocols;
 }
 
 /** Narrowing helpers for checks that must tolerate schema-invalid data. */
