@@ -23,6 +23,8 @@ export function checkTlsSettings(data: unknown, configDir: string, out: Diagnost
     }
     return;
   }
+  // Files and acme together is already an error; reading the files would only add noise.
+  if ('acme' in tls) return;
   const loaded: { at: readonly string[]; cert: LoadedCertificate }[] = [];
   const check = (at: readonly string[], certPath: unknown, keyPath: unknown): void => {
     const cert = asString(certPath);
