@@ -126,7 +126,7 @@ class TlsListener {
     server.on('session', (session: Http2Session) => {
       this.sessions.add(session);
       session.on('close', () => this.sessions.delete(session));
-      session.on('error', () => undefined);
+      session.on('error', (error) => this.parts.logger.warn('http2 session error', { error: String(error) }));
       session.setTimeout(HTTP2_IDLE_TIMEOUT_MS, () => session.close());
       if (this.stopped) session.close();
     });

@@ -76,16 +76,16 @@ export class Http2Exchange implements HttpExchange, InboundRequest, BodyConnecti
   }
 
   private readonly handleClose = (): void => {
-    const complete = this.stream.writableFinished && this.stream.rstCode === constants.NGHTTP2_NO_ERROR;
-    if (complete) {
+    if (this.done) {
+      // The response was complete (or prox gave up on it) before the stream closed.
       this.outcomes.completed();
+      this.inboundBody?.clientLeft();
       return;
     }
-    if (this.stream.rstCode === constants.NGHTTP2_CANCEL || this.stream.rstCode === constants.NGHTTP2_NO_ERROR) this.outcomes.resetByClient();
-    else this.outcomes.completed();
+    // The stream closed before its response: the client reset it (or the session went away).
+    this.outcomes.resetByClient();
     this.clientGone = true;
     this.inboundBody?.clientLeft();
-    if (this.done) return;
     this.done = true;
     const callback = this.goneCallback;
     this.goneCallback = null;
