@@ -7,6 +7,7 @@ import { formatListenAddress } from '../../config/listen-address';
 import type { BoundListener, ExchangeHandler, HttpServer, ListenSpec, TlsListenSpec } from '../../ports/http-server';
 import type { Logger } from '../../ports/logger';
 import type { TlsObserver } from '../../ports/tls-observer';
+import { supportsReusePort } from '../http-common/reuse-port';
 import { CertificateSet } from './certificate-set';
 import { CertificateWatch } from './certificate-watch';
 import { http2StreamListener } from './h2/http2-streams';
@@ -44,6 +45,12 @@ export class TlsHttpServer implements HttpServer {
   async listen(spec: ListenSpec, handler: ExchangeHandler): Promise<BoundListener> {
     const tls = spec.tls ?? null;
     if (tls === null) return this.parts.plaintext.listen(spec, handler);
+    if (this.parts.portShared && !supportsReusePort()) {
+      throw new Error(
+        `cannot listen on ${formatListenAddress(spec)}: with tls, workers need to share the port, which node's TLS server can do ` +
+          `only on Node 22.12 or later (SO_REUSEPORT); this is Node ${process.versions.node}. Use workers: 1.`,
+      );
+    }
     const listener = new TlsListener(spec, tls, handler, this.parts);
     const bound = await listener.start();
     this.listeners.add(listener);
