@@ -42,6 +42,10 @@ export interface CompositionOverrides {
   readonly adminServer?: AdminServer;
   /** Worker processes share the public port with their siblings on purpose. */
   readonly publicPortShared?: boolean;
+  /** Worker processes on Node < 22.12: the TLS listening socket the supervisor bound and handed over. */
+  readonly sharedTlsListener?: import('node:net').Server;
+  /** ... and a way to receive the connections the supervisor accepted on it. */
+  readonly adoptTlsConnection?: (adopt: (socket: import('node:net').Socket) => void) => void;
 }
 
 /**
@@ -69,13 +73,16 @@ export function buildContainer(overrides: CompositionOverrides = {}): Container 
     (logger: Logger, tlsObserver: TlsObserver) => {
       const portShared = overrides.publicPortShared ?? false;
       // TLS listeners are terminated by node (tls + http + http2); plaintext ones by the chosen engine.
-      return new TlsHttpServer({
+      const server = new TlsHttpServer({
         plaintext: chooseHttpServer(overrides.env ?? process.env, logger, portShared),
         http1: (spec, handler) => createHttpsConnectionServer(spec, handler, logger),
         logger,
         observer: tlsObserver,
         portShared,
+        sharedHandle: overrides.sharedTlsListener ?? null,
       });
+      overrides.adoptTlsConnection?.((socket) => server.adopt(socket));
+      return server;
     },
     [Logger, TlsObserver],
   );

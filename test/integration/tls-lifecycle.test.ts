@@ -188,3 +188,54 @@ describe('graceful shutdown over HTTP/2', () => {
     }
   });
 });
+
+describe('TLS with workers: 2', () => {
+  it('terminates TLS in every worker, and every worker swaps the certificate', async () => {
+    const ca = makeTestCa();
+    const caPem = readFileSync(ca.certPath);
+    const first = ca.issue('first', ['workers.test']);
+    const second = ca.issue('second', ['workers.test']);
+    const dir = mkdtempSync(join(tmpdir(), 'prox-workers-tls-'));
+    installPair(dir, first);
+    const backend = await startBackend(echoHandler);
+    const prox = await startProx(
+      [
+        'listen_addr: "127.0.0.1:0"',
+        'workers: 2',
+        'access_log: { enabled: false }',
+        `tls: { cert_path: "${join(dir, 'cert.pem')}", key_path: "${join(dir, 'key.pem')}" }`,
+        'routes:',
+        `  "/": { type: proxy, target: "${backend.url}" }`,
+      ].join('\n'),
+    );
+    try {
+      const ready = prox.logs.some((line) => line.msg === 'workers ready') ? null : prox.nextLog('workers ready');
+      await ready;
+      // New connections each time: the kernel spreads them over the workers (and the supervisor, which passes its share on).
+      for (let i = 0; i < 20; i++) {
+        const session = await h2Session(prox.port, 'workers.test', caPem);
+        expect((await h2Request(session, { ':path': `/w${i}` })).status).toBe(200);
+        session.close();
+      }
+      const reloadedBy = new Set<unknown>();
+      const bothReloaded = new Promise<void>((resolve) => {
+        const wait = (): void => {
+          void prox.nextLog('certificates reloaded').then((line) => {
+            reloadedBy.add(line.worker);
+            if (reloadedBy.size === 2) resolve();
+            else wait();
+          });
+        };
+        wait();
+      });
+      installPair(dir, second);
+      await bothReloaded;
+      expect([...reloadedBy].sort()).toEqual([1, 2]);
+      const serialOf = (pair: TestCertificate): string => new X509Certificate(readFileSync(pair.certPath)).serialNumber;
+      for (let i = 0; i < 6; i++) expect((await servedCertificate(prox.port, 'workers.test', caPem)).serialNumber).toBe(serialOf(second));
+    } finally {
+      await prox.stop();
+      await backend.close();
+    }
+  });
+});

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { Server as HttpServerNode } from 'node:http';
 import { createServer as createHttp2Server, type Http2Server, type Http2Session } from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
 import { createServer as createTlsServer, type SecureContext, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import { formatListenAddress } from '../../config/listen-address';
 import type { BoundListener, ExchangeHandler, HttpServer, ListenSpec, TlsListenSpec } from '../../ports/http-server';
@@ -29,6 +29,8 @@ export interface TlsHttpServerParts {
   readonly observer: TlsObserver;
   /** Set in the worker processes of `workers: N`, which share the port on purpose. */
   readonly portShared: boolean;
+  /** A listening socket handed over by the supervisor (workers on Node < 22.12): accept on it instead of binding. */
+  readonly sharedHandle?: Server | null;
 }
 
 /**
@@ -45,7 +47,7 @@ export class TlsHttpServer implements HttpServer {
   async listen(spec: ListenSpec, handler: ExchangeHandler): Promise<BoundListener> {
     const tls = spec.tls ?? null;
     if (tls === null) return this.parts.plaintext.listen(spec, handler);
-    if (this.parts.portShared && !supportsReusePort()) {
+    if (this.parts.portShared && !supportsReusePort() && !this.parts.sharedHandle) {
       throw new Error(
         `cannot listen on ${formatListenAddress(spec)}: with tls, workers need to share the port, which node's TLS server can do ` +
           `only on Node 22.12 or later (SO_REUSEPORT); this is Node ${process.versions.node}. Use workers: 1.`,
@@ -61,6 +63,13 @@ export class TlsHttpServer implements HttpServer {
         listener.stop();
       },
     };
+  }
+
+  /** A client connection accepted elsewhere (the supervisor's copy of the shared socket). */
+  adopt(socket: Socket): void {
+    const listener = this.listeners.values().next().value as TlsListener | undefined;
+    if (listener === undefined) socket.destroy();
+    else listener.adopt(socket);
   }
 
   async stopAccepting(): Promise<void> {
@@ -150,7 +159,9 @@ class TlsListener {
 
   async start(): Promise<Omit<BoundListener, 'stopAccepting'>> {
     const address = formatListenAddress(this.spec);
-    this.server.listen({ host: this.spec.host, port: this.spec.port, ...(this.parts.portShared ? { reusePort: true } : {}) });
+    const shared = this.parts.sharedHandle ?? null;
+    if (shared !== null) this.server.listen(shared);
+    else this.server.listen({ host: this.spec.host, port: this.spec.port, ...(this.parts.portShared ? { reusePort: true } : {}) });
     try {
       await Promise.race([once(this.server, 'listening'), once(this.server, 'error').then(([error]) => Promise.reject(error))]);
     } catch (error) {
@@ -195,6 +206,11 @@ class TlsListener {
       },
       (error) => this.parts.logger.warn('certificate file watch failed; SIGHUP or a config reload still reloads certificates', { error: error.message }),
     );
+  }
+
+  adopt(socket: Socket): void {
+    if (this.stopped) socket.destroy();
+    else this.server.emit('connection', socket);
   }
 
   /** Stop accepting; open HTTP/1.1 exchanges finish, HTTP/2 sessions get GOAWAY and finish their streams. */
