@@ -138,6 +138,13 @@ describe('TLS termination', () => {
     }
   });
 
+  it('keeps the HTTP/1.1 hygiene and header limits over TLS (431, 400 on conflicting Content-Length)', async () => {
+    const big = await curl(['--http1.1', ...resolveTo('main.test'), '-o', '/dev/null', '-w', '%{http_code}', '-H', `x-big: ${'y'.repeat(20_000)}`, `https://main.test:${prox.port}/`]);
+    expect(big.stdout).toBe('431');
+    const conflicting = await curl(['--http1.1', ...resolveTo('main.test'), '-o', '/dev/null', '-w', '%{http_code}', '-H', 'content-length: 1', '-H', 'content-length: 2', '--data-binary', 'x', `https://main.test:${prox.port}/`]);
+    expect(conflicting.stdout).toBe('400');
+  });
+
   it('counts failed handshakes by reason and reports each certificate expiry', async () => {
     await sClient(['-connect', `127.0.0.1:${prox.port}`, '-servername', 'main.test', '-alpn', 'spdy/3']);
     const metrics = await (await fetch(`${prox.adminUrl}/metrics`)).text();
