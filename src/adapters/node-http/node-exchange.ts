@@ -33,6 +33,8 @@ export class NodeExchange implements HttpExchange, InboundRequest, BodyConnectio
   private readonly inboundBody: InboundBody | null;
 
   readonly body: BodySource | null;
+  /** Negotiated TLS version when the connection is TLS (set by the server before the handler runs). */
+  tlsVersion: string | null = null;
   /** Response body bytes handed to the connection. */
   bytesSent = 0;
 

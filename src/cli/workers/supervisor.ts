@@ -10,6 +10,8 @@ import type { Logger } from '../../ports/logger';
 import { diagnosticFields } from '../serve-command';
 import { assertPortFree } from '../../adapters/hyper-express/port-in-use';
 import { freePort } from './free-port';
+import { SharedTlsListener } from './shared-tls-listener';
+import { supportsReusePort } from '../../adapters/http-common/reuse-port';
 import { SerializedReloads } from '../serialized-reloads';
 import { WorkerHandle } from './worker-handle';
 import { resolveWorkerCount } from './worker-count';
@@ -50,6 +52,9 @@ class Supervisor {
   private config: ProxConfig;
   /** The concrete public port all workers share when the config says port 0. */
   private port: number | null = null;
+  /** The TLS port handed to every worker, where they cannot each bind it (Node < 22.12). */
+  private sharedTls: SharedTlsListener | null = null;
+  private nextForwarded = 0;
   private admin: BoundListener | null = null;
   private started = false;
   private restarts = 0;
@@ -87,6 +92,11 @@ class Supervisor {
       const { host, port } = this.config.listenAddr;
       if (port === 0) this.port = await freePort(host);
       else await assertPortFree(host, port).catch((error: Error) => Promise.reject(new Error(`cannot listen on ${formatListenAddress({ host, port })}: ${error.message}`)));
+      if (this.config.tls && !supportsReusePort()) {
+        this.sharedTls = await SharedTlsListener.open(host, this.port ?? port, () => this.nextWorkerProcess()).catch((error: Error) =>
+          Promise.reject(new Error(`cannot listen on ${formatListenAddress({ host, port: this.port ?? port })}: ${error.message}`)),
+        );
+      }
       const workers = this.slots.map((_, index) => this.spawn(index + 1));
       await Promise.all(workers.map((worker) => worker.listening));
     } catch (error) {
@@ -138,13 +148,23 @@ class Supervisor {
     process.removeAllListeners('SIGHUP');
   }
 
+  /** A live worker for a connection the supervisor's copy of the TLS socket accepted (round robin). */
+  private nextWorkerProcess(): import('node:child_process').ChildProcess | null {
+    const live = this.liveWorkers();
+    if (live.length === 0) return null;
+    this.nextForwarded = (this.nextForwarded + 1) % live.length;
+    return live[this.nextForwarded]!.child;
+  }
+
   private spawn(id: number): WorkerHandle {
     const worker = new WorkerHandle({
       id,
       configFile: this.options.configFile,
       port: this.port,
       adminAddress: this.admin === null ? null : { host: this.admin.host, port: this.admin.port },
+      sharedTlsListener: this.sharedTls !== null,
     });
+    this.sharedTls?.handTo(worker.child);
     this.slots[id - 1] = worker;
     void worker.exited.then(({ code, signal }) => this.workerExited(worker, code, signal));
     return worker;
@@ -209,6 +229,7 @@ class Supervisor {
     this.reloads.dropPending();
     for (const timer of this.restartTimers) clearTimeout(timer);
     this.logger.info('shutting down', { signal, workers: this.liveWorkers().length });
+    this.sharedTls?.close();
     const clean = await this.stopWorkers(this.config.shutdownTimeoutSecs * 1000 + EXIT_GRACE_MS);
     await this.admin?.stopAccepting();
     this.logger.info('stopped', { drained: clean });

@@ -7,6 +7,7 @@ import type { PrometheusMetrics } from '../../adapters/prometheus/prometheus-met
 import type { ProxServer } from '../../app/prox-server';
 import { ProxMetrics } from '../../ports/metrics';
 import { diagnosticFields, keepRunningOnStrayErrors } from '../serve-command';
+import type { Server, Socket } from 'node:net';
 import type { FromWorker, ToWorker, WorkerSettings } from './messages';
 
 /**
@@ -16,6 +17,8 @@ import type { FromWorker, ToWorker, WorkerSettings } from './messages';
  */
 async function main(): Promise<void> {
   const settings = JSON.parse(process.argv[2] ?? '{}') as WorkerSettings;
+  // Taken before anything awaits, so the supervisor's first message (sent at fork) is not missed.
+  const sharedTls = settings.sharedTlsListener === true ? takeSharedTlsListener() : null;
   const logger = new PinoLogger(process.stdout, { worker: settings.id });
   const send = (message: FromWorker): void => {
     if (process.connected) process.send!(message);
@@ -31,7 +34,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const admin = new IpcAdminServer(settings.adminAddress ?? { host: '127.0.0.1', port: 0 });
-  const container = buildContainer({ logger, adminServer: admin, env: process.env, publicPortShared: true });
+  const container = buildContainer({ logger, adminServer: admin, env: process.env, publicPortShared: true, sharedTlsListener: sharedTls === null ? undefined : await sharedTls.listener, adoptTlsConnection: (adopt) => sharedTls?.onConnection(adopt) });
   const server = container.get<ProxServer>(ProxServerToken);
   const metrics = container.get<ProxMetrics>(ProxMetrics) as PrometheusMetrics;
   let current = withPort(loaded.config, settings.port);
@@ -95,6 +98,31 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   send({ type: 'listening', port: server.address.port });
+}
+
+/**
+ * The listening TLS socket the supervisor hands over (Node < 22.12, where workers cannot each
+ * bind the port), and the connections its own copy accepted, passed on unread.
+ */
+function takeSharedTlsListener(): { listener: Promise<Server>; onConnection(adopt: (socket: Socket) => void): void } {
+  let adopt: ((socket: Socket) => void) | null = null;
+  const early: Socket[] = [];
+  const listener = new Promise<Server>((resolve) => {
+    process.on('message', (message: ToWorker, handle: unknown) => {
+      if (message.type === 'tls-listener') resolve(handle as Server);
+      else if (message.type === 'tls-connection' && handle !== undefined) {
+        if (adopt === null) early.push(handle as Socket);
+        else adopt(handle as Socket);
+      }
+    });
+  });
+  return {
+    listener,
+    onConnection(callback) {
+      adopt = callback;
+      for (const socket of early.splice(0)) callback(socket);
+    },
+  };
 }
 
 /** Port 0 in the file means "the port the supervisor picked" for every worker. */

@@ -1,0 +1,42 @@
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+
+/**
+ * The TLS port of `workers: N` on a Node without SO_REUSEPORT for net servers (before 22.12):
+ * the supervisor binds it once and hands the listening socket to every worker over IPC; the
+ * workers accept on it directly (the kernel spreads connections) and terminate TLS themselves.
+ * The odd connection the supervisor's own copy accepts is passed on to a worker unread.
+ */
+export class SharedTlsListener {
+  private constructor(private readonly server: Server) {}
+
+  static async open(host: string, port: number, pickWorker: () => ChildProcess | null): Promise<SharedTlsListener> {
+    const server = createServer({ pauseOnConnect: true });
+    server.listen({ host, port });
+    await Promise.race([once(server, 'listening'), once(server, 'error').then(([error]) => Promise.reject(error))]);
+    server.on('connection', (socket: Socket) => {
+      const child = pickWorker();
+      if (child === null || !child.connected) {
+        socket.destroy();
+        return;
+      }
+      child.send({ type: 'tls-connection' }, socket, { keepOpen: false }, (error) => {
+        if (error) socket.destroy();
+      });
+    });
+    return new SharedTlsListener(server);
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  handTo(child: ChildProcess): void {
+    child.send({ type: 'tls-listener' }, this.server);
+  }
+
+  close(): void {
+    this.server.close();
+  }
+}
