@@ -33,6 +33,7 @@ const TEMPORARY_EXCEPTIONS = [
     ['src/cli/workers/supervisor.ts', 'src/adapters/admin/node-admin-server.ts'],
     ['src/cli/workers/supervisor.ts', 'src/adapters/fs/config-file-watcher.ts'],
     ['src/cli/workers/supervisor.ts', 'src/adapters/hyper-express/port-in-use.ts'],
+    ['src/cli/workers/supervisor.ts', 'src/adapters/http-common/reuse-port.ts'],
     ['src/cli/workers/supervisor.ts', 'src/adapters/prometheus/supervisor-metrics.ts'],
     ['src/cli/workers/worker-main.ts', 'src/adapters/ipc/ipc-admin-server.ts'],
     ['src/cli/workers/worker-main.ts', 'src/adapters/logging/pino-logger.ts'],

@@ -13,6 +13,7 @@ describe('tls and protocols config', () => {
     ca = makeTestCa();
     ec = ca.issue('ec', ['a.test', '*.a.test']);
     ecOther = ca.issue('ec-other', ['b.test']);
+    // Written to disk for the mixed-key-type test, which names rsa.pem and rsa.key.
     ca.issue('rsa', ['c.test'], { keyType: 'rsa' });
   });
 
