@@ -1,4 +1,4 @@
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import type {
   UpstreamCall,
   UpstreamClient,
@@ -15,12 +15,15 @@ export interface UndiciPoolTuning {
   readonly keepAliveTimeoutMs: number;
 }
 
+/** undici's parsed header object (`ParsedHeaders` in its types, not exported by name). */
+type ParsedHeaders = Record<string, string | string[] | undefined>;
+
 const DEFAULT_TUNING: UndiciPoolTuning = { connections: 256, keepAliveTimeoutMs: 4_000 };
 
 /**
  * UpstreamClient on undici `Pool#dispatch`: one pool per (origin, connect timeout), kept across
- * requests and config reloads. Uses undici's raw handler protocol so response headers arrive
- * as raw buffers and no promise or stream is created per response.
+ * requests and config reloads. A dispatch handler rather than `request()`, so the raw response
+ * headers are at hand and no promise or stream is created per response.
  */
 export class UndiciUpstreamClient implements UpstreamClient {
   private readonly pools = new Map<string, { origin: string; pool: Pool }>();
@@ -28,14 +31,15 @@ export class UndiciUpstreamClient implements UpstreamClient {
   constructor(private readonly tuning: UndiciPoolTuning = DEFAULT_TUNING) {}
 
   dispatch(request: UpstreamRequest, handler: UpstreamResponseHandler): UpstreamCall {
-    const call = new UndiciCall(handler);
+    const body = request.body === null ? null : new BodySourceReadable(request.body);
+    const call = new UndiciCall(handler, body);
     const pool = this.poolFor(request.origin, request.connectTimeoutMs);
     pool.dispatch(
       {
         path: request.pathAndQuery,
         method: request.method,
         headers: request.headers as string[],
-        body: request.body === null ? null : new BodySourceReadable(request.body),
+        body,
         headersTimeout: request.headersTimeoutMs,
         bodyTimeout: request.bodyTimeoutMs,
       },
@@ -80,75 +84,107 @@ export class UndiciUpstreamClient implements UpstreamClient {
   }
 }
 
-/** One dispatch: translates undici's raw handler callbacks to the port's handler. */
-class UndiciCall implements UpstreamCall, UpstreamFlow {
-  private abortFn: ((error?: Error) => void) | null = null;
-  private resumeFn: (() => void) | null = null;
-  private requestSent = false;
+/**
+ * One dispatch: translates undici's handler callbacks (`onRequestStart` … `onResponseError`,
+ * the API undici 7 and 8 share) to the port's handler, with the controller for flow control.
+ */
+class UndiciCall implements Dispatcher.DispatchHandler, UpstreamCall, UpstreamFlow {
+  /** Set when undici puts the request on a connection; null while it waits for one. */
+  private controller: Dispatcher.DispatchController | null = null;
+  /** A final (non-1xx) response head arrived. */
+  private responded = false;
   private done = false;
 
-  constructor(private readonly handler: UpstreamResponseHandler) {}
+  constructor(
+    private readonly handler: UpstreamResponseHandler,
+    private readonly body: BodySourceReadable | null,
+  ) {}
 
   abort(): void {
     if (this.done) return;
     this.done = true;
-    this.abortFn?.(new Error('client went away'));
+    this.controller?.abort(new Error('client went away'));
   }
 
   pause(): void {
-    // Pausing is signalled by returning false from onData; nothing to do here.
+    // Pausing follows a false from onUpstreamData (see onResponseData); nothing to do here.
   }
 
   resume(): void {
-    this.resumeFn?.();
+    this.controller?.resume();
   }
 
-  onConnect(abort: (error?: Error) => void): void {
-    this.abortFn = abort;
-    if (this.done) abort(new Error('client went away'));
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.done) controller.abort(new Error('client went away'));
   }
 
-  onBodySent(): void {
-    this.requestSent = true;
-  }
-
-  onRequestSent(): void {
-    this.requestSent = true;
-  }
-
-  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
-    if (this.done) return false;
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: ParsedHeaders): void {
+    if (this.done) return;
     // 1xx interim responses (100 Continue from the upstream) are not forwarded.
-    if (statusCode < 200) return true;
-    this.requestSent = true;
-    this.resumeFn = resume;
-    const headers = new Array<string>(rawHeaders.length);
-    for (let i = 0; i < rawHeaders.length; i += 2) {
-      headers[i] = rawHeaders[i].toString('latin1').toLowerCase();
-      headers[i + 1] = rawHeaders[i + 1].toString('latin1');
-    }
-    this.handler.onUpstreamResponse(statusCode, headers, this);
-    return !this.done;
+    if (statusCode < 200) return;
+    this.responded = true;
+    this.handler.onUpstreamResponse(statusCode, headerListOf(controller.rawHeaders, headers), this);
   }
 
-  onData(chunk: Buffer): boolean {
-    if (this.done) return false;
-    return this.handler.onUpstreamData(chunk);
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.done) return;
+    // undici reads on until paused; resume() (from the port's flow) lets it go on.
+    if (!this.handler.onUpstreamData(chunk)) controller.pause();
   }
 
-  onComplete(): void {
+  onResponseEnd(): void {
     if (this.done) return;
     this.done = true;
     this.handler.onUpstreamEnd();
   }
 
-  onError(error: Error & { code?: string }): void {
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error & { code?: string }): void {
     if (this.done) return;
     this.done = true;
     this.handler.onUpstreamError({
       kind: classifyUpstreamError(error),
-      requestSent: this.requestSent,
+      requestSent: this.requestSent(),
       detail: `${error.code ?? error.name}: ${error.message}`,
     });
   }
+
+  /**
+   * Whether any byte of the request went out. undici writes the head as the request starts when
+   * there is no body, and together with the first body chunk (or the end of an empty body) when
+   * there is one; a body chunk undici has taken from the stream has been written.
+   */
+  private requestSent(): boolean {
+    if (this.responded) return true;
+    if (this.controller === null) return false;
+    const body = this.body;
+    return body === null || body.readableDidRead || body.readableEnded;
+  }
+}
+
+/**
+ * The response head as the port wants it: flat, names lower-case, repeated headers (several
+ * Set-Cookie) kept as separate pairs in the order received. undici hands the raw header list to
+ * new-style handlers as `controller.rawHeaders` (set before `onResponseStart`, undici 7 and 8);
+ * the parsed object, which groups repeats, is only the fallback.
+ */
+function headerListOf(raw: Dispatcher.DispatchController['rawHeaders'], parsed: ParsedHeaders): string[] {
+  if (Array.isArray(raw)) {
+    const headers = new Array<string>(raw.length);
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i];
+      const value = raw[i + 1];
+      headers[i] = (typeof name === 'string' ? name : name.toString('latin1')).toLowerCase();
+      headers[i + 1] = typeof value === 'string' ? value : value.toString('latin1');
+    }
+    return headers;
+  }
+  const headers: string[] = [];
+  for (const name of Object.keys(parsed)) {
+    const value = parsed[name];
+    if (value === undefined) continue;
+    if (typeof value === 'string') headers.push(name, value);
+    else for (const item of value) headers.push(name, item);
+  }
+  return headers;
 }
