@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { AddressInfo, createServer, Server, Socket } from 'node:net';
-import { UndiciUpstreamClient } from '../../src/adapters/undici/undici-upstream-client';
+import { headerListOf, UndiciUpstreamClient } from '../../src/adapters/undici/undici-upstream-client';
 import type { BodySink, BodySource } from '../../src/ports/body';
 import type { UpstreamFailure, UpstreamFlow, UpstreamRequest, UpstreamResponseHandler } from '../../src/ports/upstream-client';
 
@@ -133,6 +133,18 @@ describe('UndiciUpstreamClient', () => {
     expect(recorder.bytes).toBe(2);
   });
 
+  it.each([
+    ['no name repeats', 'Server: raw\r\nX-B: 2\r\nX-A: 1\r\n', ['server', 'raw', 'x-b', '2', 'x-a', '1']],
+    ['a name that starts with a digit', 'X-B: 2\r\n1-Odd: yes\r\nX-A: 1\r\n', ['x-b', '2', '1-odd', 'yes', 'x-a', '1']],
+    ['a repeated name, any casing', 'Vary: a\r\nX-A: 1\r\nVARY: b\r\n', ['vary', 'a', 'x-a', '1', 'vary', 'b']],
+  ])('keeps the received header order with %s', async (_case, lines, expected) => {
+    const origin = await serve((socket) => onHead(socket, () => socket.write(`HTTP/1.1 200 OK\r\n${lines}Content-Length: 0\r\n\r\n`)));
+    const recorder = new Recorder();
+    client.dispatch(request(origin, 'GET'), recorder);
+    await recorder.settled;
+    expect(recorder.headers).toEqual([...expected, 'content-length', '0']);
+  });
+
   it('does not forward a 1xx interim response', async () => {
     const origin = await serve((socket) =>
       onHead(socket, () => socket.write('HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\nHTTP/1.1 204 No Content\r\nX-Final: yes\r\n\r\n')),
@@ -218,5 +230,15 @@ describe('UndiciUpstreamClient', () => {
     expect(recorder.failure).toBeNull();
     expect(recorder.ended).toBe(false);
     expect(connections).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('headerListOf', () => {
+  it('reads the parsed object when undici gives no received list: repeats come out together', () => {
+    expect(headerListOf(null, { 'set-cookie': ['a=1', 'b=2'], 'x-a': '1', gone: undefined })).toEqual(['set-cookie', 'a=1', 'set-cookie', 'b=2', 'x-a', '1']);
+  });
+
+  it('decodes a received list of strings as well as of buffers', () => {
+    expect(headerListOf(['X-A', '1', 'x-a', '2'], { 'x-a': ['1', '2'] })).toEqual(['x-a', '1', 'x-a', '2']);
   });
 });

@@ -164,23 +164,48 @@ class UndiciCall implements Dispatcher.DispatchHandler, UpstreamCall, UpstreamFl
 
 /**
  * The response head as the port wants it: flat, names lower-case, repeated headers (several
- * Set-Cookie) kept as separate pairs in the order received. undici hands the raw header list to
- * new-style handlers as `controller.rawHeaders` (set before `onResponseStart`, undici 7 and 8);
- * the parsed object, which groups repeats, is only the fallback.
+ * Set-Cookie) kept as separate pairs in the order received.
+ *
+ * undici hands new-style handlers the head twice: parsed (an object; names lower-cased, values
+ * decoded, repeats grouped) and as received (`controller.rawHeaders`, set before
+ * `onResponseStart` in undici 7 and 8). When no name repeats and none starts with a digit (an
+ * object lists integer-like keys first), the object holds exactly the received list in order,
+ * and its strings are reused instead of decoding every header a second time; otherwise the
+ * received list is decoded here.
  */
-function headerListOf(raw: Dispatcher.DispatchController['rawHeaders'], parsed: ParsedHeaders): string[] {
-  if (Array.isArray(raw)) {
+export function headerListOf(raw: Dispatcher.DispatchController['rawHeaders'], parsed: ParsedHeaders): string[] {
+  const names = Object.keys(parsed);
+  if (!Array.isArray(raw)) return fromParsed(names, parsed);
+  if (names.length * 2 === raw.length) {
     const headers = new Array<string>(raw.length);
-    for (let i = 0; i < raw.length; i += 2) {
-      const name = raw[i];
-      const value = raw[i + 1];
-      headers[i] = (typeof name === 'string' ? name : name.toString('latin1')).toLowerCase();
-      headers[i + 1] = typeof value === 'string' ? value : value.toString('latin1');
+    let i = 0;
+    for (const name of names) {
+      const value = parsed[name];
+      const first = name.charCodeAt(0);
+      if (typeof value !== 'string' || (first >= 48 && first <= 57)) return fromRaw(raw);
+      headers[i++] = name;
+      headers[i++] = value;
     }
     return headers;
   }
+  return fromRaw(raw);
+}
+
+function fromRaw(raw: readonly (Buffer | string)[]): string[] {
+  const headers = new Array<string>(raw.length);
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    const value = raw[i + 1];
+    headers[i] = (typeof name === 'string' ? name : name.toString('latin1')).toLowerCase();
+    headers[i + 1] = typeof value === 'string' ? value : value.toString('latin1');
+  }
+  return headers;
+}
+
+/** Without a received list: repeats come out together, in the order of their first line. */
+function fromParsed(names: readonly string[], parsed: ParsedHeaders): string[] {
   const headers: string[] = [];
-  for (const name of Object.keys(parsed)) {
+  for (const name of names) {
     const value = parsed[name];
     if (value === undefined) continue;
     if (typeof value === 'string') headers.push(name, value);
