@@ -99,7 +99,7 @@ describe('UndiciUpstreamClient', () => {
   const servers: Server[] = [];
 
   beforeEach(() => {
-    client = new UndiciUpstreamClient({ connections: 4, keepAliveTimeoutMs: 1_000 });
+    client = new UndiciUpstreamClient({ connections: 4, keepAliveTimeoutMs: 10_000 });
   });
 
   afterEach(async () => {
@@ -214,6 +214,39 @@ describe('UndiciUpstreamClient', () => {
     sent.sink.onBodyChunk(Buffer.from('part of the body'));
     await second.settled;
     expect(second.failure).toMatchObject({ kind: 'reset', requestSent: true });
+  });
+
+  it('closes the pools of origins no longer in use, whatever their connect timeouts, and keeps the others', async () => {
+    const closed = new Map<string, number>();
+    const origins: string[] = [];
+    for (const name of ['kept', 'dropped']) {
+      closed.set(name, 0);
+      origins.push(
+        await serve((socket) => {
+          socket.on('close', () => closed.set(name, closed.get(name)! + 1));
+          const answer = (): void => onHead(socket, () => {
+            socket.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
+            answer();
+          });
+          answer();
+        }),
+      );
+    }
+    const [kept, dropped] = origins;
+    for (const [origin, connectTimeoutMs] of [[kept, 1_000], [dropped, 1_000], [dropped, 2_000]] as const) {
+      const recorder = new Recorder();
+      client.dispatch({ ...request(origin, 'GET'), connectTimeoutMs }, recorder);
+      await recorder.settled;
+      expect(recorder.status).toBe(200);
+    }
+    client.retainOnly(new Set([kept]));
+    for (let i = 0; i < 100 && closed.get('dropped')! < 2; i++) await sleep(10);
+    expect(closed.get('dropped')).toBe(2);
+    expect(closed.get('kept')).toBe(0);
+    const again = new Recorder();
+    client.dispatch(request(dropped, 'GET'), again);
+    await again.settled;
+    expect(again.status).toBe(200);
   });
 
   it('sends nothing when aborted before a connection is there, and reports nothing after', async () => {

@@ -26,7 +26,8 @@ const DEFAULT_TUNING: UndiciPoolTuning = { connections: 256, keepAliveTimeoutMs:
  * headers are at hand and no promise or stream is created per response.
  */
 export class UndiciUpstreamClient implements UpstreamClient {
-  private readonly pools = new Map<string, { origin: string; pool: Pool }>();
+  /** Pools by origin, then by connect timeout (no key string is built per request). */
+  private readonly pools = new Map<string, Map<number, Pool>>();
 
   constructor(private readonly tuning: UndiciPoolTuning = DEFAULT_TUNING) {}
 
@@ -49,38 +50,40 @@ export class UndiciUpstreamClient implements UpstreamClient {
   }
 
   retainOnly(keep: ReadonlySet<string>): void {
-    for (const [key, entry] of this.pools) {
-      if (keep.has(entry.origin)) continue;
-      this.pools.delete(key);
+    for (const [origin, byTimeout] of this.pools) {
+      if (keep.has(origin)) continue;
+      this.pools.delete(origin);
       // close() lets in-flight requests finish before the sockets go.
-      void entry.pool.close().catch(() => undefined);
+      for (const pool of byTimeout.values()) void pool.close().catch(() => undefined);
     }
   }
 
   async close(abortInFlight = false): Promise<void> {
-    const closing = [...this.pools.values()].map((entry) =>
-      (abortInFlight ? entry.pool.destroy() : entry.pool.close()).catch(() => undefined),
-    );
+    const closing: Promise<void>[] = [];
+    for (const byTimeout of this.pools.values()) {
+      for (const pool of byTimeout.values()) closing.push((abortInFlight ? pool.destroy() : pool.close()).catch(() => undefined));
+    }
     this.pools.clear();
     await Promise.all(closing);
   }
 
   private poolFor(origin: string, connectTimeoutMs: number): Pool {
-    const key = origin + '|' + connectTimeoutMs;
-    let entry = this.pools.get(key);
-    if (entry === undefined) {
-      entry = {
-        origin,
-        pool: new Pool(origin, {
-          connections: this.tuning.connections,
-          pipelining: 1,
-          keepAliveTimeout: this.tuning.keepAliveTimeoutMs,
-          connectTimeout: connectTimeoutMs,
-        }),
-      };
-      this.pools.set(key, entry);
+    let byTimeout = this.pools.get(origin);
+    if (byTimeout === undefined) {
+      byTimeout = new Map();
+      this.pools.set(origin, byTimeout);
     }
-    return entry.pool;
+    let pool = byTimeout.get(connectTimeoutMs);
+    if (pool === undefined) {
+      pool = new Pool(origin, {
+        connections: this.tuning.connections,
+        pipelining: 1,
+        keepAliveTimeout: this.tuning.keepAliveTimeoutMs,
+        connectTimeout: connectTimeoutMs,
+      });
+      byTimeout.set(connectTimeoutMs, pool);
+    }
+    return pool;
   }
 }
 
