@@ -155,7 +155,8 @@ class UndiciCall implements Dispatcher.DispatchHandler, UpstreamCall, UpstreamFl
   /**
    * Whether any byte of the request went out. undici writes the head as the request starts when
    * there is no body, and together with the first body chunk (or the end of an empty body) when
-   * there is one; a body chunk undici has taken from the stream has been written.
+   * there is one; a body chunk undici has taken from the stream has been written. (undici 8 also
+   * calls `onBodySent`/`onRequestSent` on handlers of this kind; undici 7's wrapper does not.)
    */
   private requestSent(): boolean {
     if (this.responded) return true;
