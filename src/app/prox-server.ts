@@ -12,6 +12,7 @@ import type { BackendEvents } from '../core/backends/backend-events';
 import { BackendGeneration, BackendRegistry } from '../core/backends/backend-registry';
 import { CompiledConfig, compileConfig } from '../core/compiled-route';
 import { ProxyPipeline } from '../core/proxy-pipeline';
+import { HttpsRedirect } from '../core/tls/https-redirect';
 import type { Clock } from '../ports/clock';
 import type { HealthProbe } from '../ports/health-probe';
 import type { BoundListener, HttpExchange, HttpServer, ListenSpec } from '../ports/http-server';
@@ -51,6 +52,8 @@ export type ConfigApplyResult = { readonly applied: true; readonly rebound: bool
 export class ProxServer {
   private pipeline: ProxyPipeline | null = null;
   private listener: BoundListener | null = null;
+  /** `tls.http_listen_addr`: plaintext beside the TLS listener (redirecting or serving routes). */
+  private plainListener: BoundListener | null = null;
   private config: ProxConfig | null = null;
   private draining = false;
   private adminListener: BoundListener | null = null;
@@ -121,15 +124,24 @@ export class ProxServer {
     this.pipeline = pipeline;
     try {
       this.listener = await this.parts.httpServer.listen(listenSpecOf(config), pipeline);
+      this.plainListener = await this.listenPlain(config, pipeline);
     } catch (error) {
       this.backends.abandon(generation);
       this.pipeline = null;
+      await this.listener?.stopAccepting();
+      this.listener = null;
       throw error;
     }
     this.backends.commit(generation);
     this.parts.rateLimits.retainOnly(compiled.rateLimitIds);
     this.config = config;
     this.noteConfig(config);
+    if (this.plainListener !== null) {
+      this.parts.logger.info('plaintext listening', {
+        address: formatListenAddress(this.plainListener),
+        serves: config.tls?.httpRedirect === false ? 'routes' : 'redirect to https',
+      });
+    }
     this.parts.logger.info('listening', {
       address: formatListenAddress(this.listener),
       protocol: this.listener.protocol,
@@ -185,8 +197,29 @@ export class ProxServer {
       await old.stopAccepting();
       rebound = true;
       this.parts.logger.info('listening', { address: formatListenAddress(next), protocol: next.protocol, replaced: formatListenAddress(old) });
-    } else if (!sameLimits(previous, config)) {
-      this.parts.logger.warn('changed limits apply to new listeners only: restart prox (or change listen_addr) to apply them', {});
+    } else {
+      if (!sameLimits(previous, config)) {
+        this.parts.logger.warn('changed limits apply to new listeners only: restart prox (or change listen_addr) to apply them', {});
+      }
+      if (!sameListenerKind(previous, config)) {
+        this.parts.logger.warn('turning tls on or off, or changing protocols.http2_*, applies to new listeners only: restart prox (or change listen_addr)', {});
+      }
+      // Every reload (file change, SIGHUP) reads the certificate files again: a renewed pair
+      // goes live for new handshakes without touching open connections.
+      const tls = listenSpecOf(config).tls;
+      if (tls && this.listener!.reloadCertificates !== undefined) {
+        try {
+          await this.listener!.reloadCertificates(tls);
+        } catch (error) {
+          this.backends.abandon(generation);
+          return { applied: false, reason: `certificates rejected, the ones in use stay: ${error instanceof Error ? error.message : String(error)}` };
+        }
+      }
+    }
+    const plainResult = await this.replacePlainListener(previous, config, pipeline);
+    if (plainResult !== null) {
+      this.backends.abandon(generation);
+      return { applied: false, reason: plainResult };
     }
     pipeline.replaceConfig(compiled);
     this.backends.commit(generation);
@@ -208,6 +241,7 @@ export class ProxServer {
   async shutdown(timeoutMs: number): Promise<boolean> {
     if (this.draining) return false;
     this.draining = true;
+    await this.plainListener?.stopAccepting();
     await this.parts.httpServer.stopAccepting();
     const pipeline = this.pipeline;
     let drained = true;
@@ -223,6 +257,36 @@ export class ProxServer {
     this.parts.accessLog.close();
     await this.adminListener?.stopAccepting();
     return drained;
+  }
+
+  /** The plaintext listener of `tls.http_listen_addr`, when configured: 308 to https or the routes. */
+  private async listenPlain(config: ProxConfig, pipeline: ProxyPipeline): Promise<BoundListener | null> {
+    const tls = config.tls ?? null;
+    if (tls === null || tls.httpListenAddr === null) return null;
+    const handler = tls.httpRedirect ? new HttpsRedirect(() => this.listener?.port ?? config.listenAddr.port) : pipeline;
+    return this.parts.httpServer.listen({ host: tls.httpListenAddr.host, port: tls.httpListenAddr.port, limits: config.limits }, handler);
+  }
+
+  /** Rebinds the plaintext listener when its address or role changed; a reason when that failed. */
+  private async replacePlainListener(previous: ProxConfig, config: ProxConfig, pipeline: ProxyPipeline): Promise<string | null> {
+    const before = plainListenerKey(previous);
+    const after = plainListenerKey(config);
+    if (before === after) return null;
+    const old = this.plainListener;
+    const sameAddress = JSON.stringify(previous.tls?.httpListenAddr ?? null) === JSON.stringify(config.tls?.httpListenAddr ?? null);
+    // Same address, new role (redirect ↔ routes): the old one must let go of the port first.
+    if (sameAddress && old !== null) {
+      await old.stopAccepting();
+      this.plainListener = null;
+    }
+    try {
+      this.plainListener = await this.listenPlain(config, pipeline);
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
+    if (!sameAddress) await old?.stopAccepting();
+    if (this.plainListener !== null) this.parts.logger.info('plaintext listening', { address: formatListenAddress(this.plainListener) });
+    return null;
   }
 
   private async prepare(config: ProxConfig): Promise<{ compiled: CompiledConfig; generation: BackendGeneration }> {
@@ -309,7 +373,32 @@ function sameAdmin(a: ProxConfig, b: ProxConfig): boolean {
 }
 
 function listenSpecOf(config: ProxConfig): ListenSpec {
-  return { host: config.listenAddr.host, port: config.listenAddr.port, limits: config.limits };
+  const tls = config.tls ?? null;
+  return {
+    host: config.listenAddr.host,
+    port: config.listenAddr.port,
+    limits: config.limits,
+    tls:
+      tls === null
+        ? null
+        : {
+            defaultCertificate: tls.defaultCertificate,
+            sniCertificates: tls.sniCertificates,
+            minVersion: tls.minVersion,
+            http2: tls.http2.enabled ? tls.http2 : null,
+          },
+  };
+}
+
+function plainListenerKey(config: ProxConfig): string {
+  const tls = config.tls ?? null;
+  return tls === null || tls.httpListenAddr === null ? '' : JSON.stringify([tls.httpListenAddr, tls.httpRedirect]);
+}
+
+/** Whether the main listener would be built the same (TLS or not, same HTTP/2 settings). */
+function sameListenerKind(a: ProxConfig, b: ProxConfig): boolean {
+  const kind = (config: ProxConfig): string => (config.tls ? JSON.stringify(config.tls.http2) : 'plaintext');
+  return kind(a) === kind(b);
 }
 
 function sameAddress(a: ProxConfig, b: ProxConfig): boolean {

@@ -7,7 +7,7 @@ import { keepRunningOnStrayErrors } from './stray-errors';
 /** Entry of a worker process of `workers: N`, forked by the supervisor with its settings as JSON. */
 async function main(): Promise<void> {
   const settings = JSON.parse(process.argv[2] ?? '{}') as WorkerSettings;
-  const parts = createWorkerParts(settings, process.env);
+  const parts = await createWorkerParts(settings, process.env);
   keepRunningOnStrayErrors(parts.logger);
   process.exit(await runWorker(settings, parts, processChannel, nodeProcessControl));
 }

@@ -26,6 +26,9 @@ import { UpstreamClient } from '../ports/upstream-client';
 import { StaticFileSystem } from '../ports/static-files';
 import { NodeStaticFileSystem } from '../adapters/fs/node-static-file-system';
 import { chooseHttpServer } from './http-server-choice';
+import { TlsHttpServer } from '../adapters/tls/tls-http-server';
+import { createHttpsConnectionServer } from '../adapters/node-http/node-http-server';
+import { TlsObserver } from '../ports/tls-observer';
 
 export const ProxServerToken = Symbol.for('prox.ProxServer');
 
@@ -39,6 +42,10 @@ export interface CompositionOverrides {
   readonly adminServer?: AdminServer;
   /** Worker processes share the public port with their siblings on purpose. */
   readonly publicPortShared?: boolean;
+  /** Worker processes on Node < 22.12: the TLS listening socket the supervisor bound and handed over. */
+  readonly sharedTlsListener?: import('node:net').Server;
+  /** ... and a way to receive the connections the supervisor accepted on it. */
+  readonly adoptTlsConnection?: (adopt: (socket: import('node:net').Socket) => void) => void;
 }
 
 /**
@@ -61,9 +68,24 @@ export function buildContainer(overrides: CompositionOverrides = {}): Container 
     .bind<ProxMetrics>(ProxMetrics)
     .toResolvedValue(() => new PrometheusMetrics({ version: PROX_VERSION, node: process.versions.node }));
   container.bind<AccessLogSink>(AccessLogSink).toResolvedValue(() => new AccessLog());
-  container
-    .bind<HttpServer>(HttpServer)
-    .toResolvedValue((logger: Logger) => chooseHttpServer(overrides.env ?? process.env, logger, overrides.publicPortShared ?? false), [Logger]);
+  container.bind<TlsObserver>(TlsObserver).toResolvedValue((metrics: ProxMetrics) => metrics as PrometheusMetrics, [ProxMetrics]);
+  container.bind<HttpServer>(HttpServer).toResolvedValue(
+    (logger: Logger, tlsObserver: TlsObserver) => {
+      const portShared = overrides.publicPortShared ?? false;
+      // TLS listeners are terminated by node (tls + http + http2); plaintext ones by the chosen engine.
+      const server = new TlsHttpServer({
+        plaintext: chooseHttpServer(overrides.env ?? process.env, logger, portShared),
+        http1: (spec, handler) => createHttpsConnectionServer(spec, handler, logger),
+        logger,
+        observer: tlsObserver,
+        portShared,
+        sharedHandle: overrides.sharedTlsListener ?? null,
+      });
+      overrides.adoptTlsConnection?.((socket) => server.adopt(socket));
+      return server;
+    },
+    [Logger, TlsObserver],
+  );
   container
     .bind<ProxServer>(ProxServerToken)
     .toResolvedValue(

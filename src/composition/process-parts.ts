@@ -4,6 +4,8 @@ import type { WorkerParts } from '../app/workers/worker';
 import { NodeAdminServer } from '../adapters/admin/node-admin-server';
 import { ConfigFileWatcher } from '../adapters/fs/config-file-watcher';
 import { assertPortFree } from '../adapters/hyper-express/port-in-use';
+import { supportsReusePort } from '../adapters/http-common/reuse-port';
+import { receiveSharedTlsListener, SharedTlsListener } from '../adapters/tls/shared-tls-listener';
 import { IpcAdminServer } from '../adapters/ipc/ipc-admin-server';
 import { PinoLogger } from '../adapters/logging/pino-logger';
 import { PrometheusMetrics } from '../adapters/prometheus/prometheus-metrics';
@@ -37,7 +39,14 @@ export function createProxParts(options: {
     createSupervisorParts:
       workerScript === null
         ? null
-        : (workers) => ({ logger, adminServer: new NodeAdminServer(), metrics: new SupervisorMetrics(workers), assertPortFree, workerScript }),
+        : (workers) => ({
+            logger,
+            adminServer: new NodeAdminServer(),
+            metrics: new SupervisorMetrics(workers),
+            assertPortFree,
+            workerScript,
+            openSharedTlsListener: supportsReusePort() ? null : (host, port, pickWorker) => SharedTlsListener.open(host, port, pickWorker),
+          }),
     watchConfigFile: (file) => (onChange, onError) => {
       const watcher = new ConfigFileWatcher(file, WATCH_DEBOUNCE_MS, onChange, onError);
       watcher.start();
@@ -46,11 +55,23 @@ export function createProxParts(options: {
   };
 }
 
-/** One worker process's parts: its admin endpoints answered over IPC, the public port shared. */
-export function createWorkerParts(settings: WorkerSettings, env: NodeJS.ProcessEnv): WorkerParts {
+/**
+ * One worker process's parts: its admin endpoints answered over IPC, the public port shared.
+ * Where the supervisor hands over the TLS socket (settings.sharedTlsListener), it is received
+ * first: the listener is taken before anything awaits, so the message sent at fork is not missed.
+ */
+export async function createWorkerParts(settings: WorkerSettings, env: NodeJS.ProcessEnv): Promise<WorkerParts> {
+  const sharedTls = settings.sharedTlsListener === true ? receiveSharedTlsListener() : null;
   const logger = createLogger({ worker: settings.id });
   const admin = new IpcAdminServer(settings.adminAddress ?? { host: '127.0.0.1', port: 0 });
-  const container = buildContainer({ logger, adminServer: admin, env, publicPortShared: true });
+  const container = buildContainer({
+    logger,
+    adminServer: admin,
+    env,
+    publicPortShared: true,
+    sharedTlsListener: sharedTls === null ? undefined : await sharedTls.listener,
+    adoptTlsConnection: sharedTls === null ? undefined : (adopt) => sharedTls.onConnection(adopt),
+  });
   const metrics = container.get<ProxMetrics>(ProxMetrics) as PrometheusMetrics;
   return {
     logger,

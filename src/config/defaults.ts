@@ -71,6 +71,20 @@ export const DEFAULTS = {
     path: null as string | null,
   },
   requestIdHeader: 'x-request-id',
+  /** `tls` fields left out. */
+  tls: {
+    certificates: [] as readonly { cert_path: string; key_path: string }[],
+    minVersion: 'TLSv1.2',
+    httpRedirect: true,
+    hstsIncludeSubdomains: false,
+    hstsPreload: false,
+  },
+  /** `protocols` fields left out (they apply to the TLS listener). */
+  http2: {
+    enabled: true,
+    maxConcurrentStreams: 100,
+    maxFrameSize: 16384,
+  },
   /** Fields of a `rate_limit` block left out; `burst` defaults to the block's `requests`. */
   rateLimit: {
     statusCode: 429,

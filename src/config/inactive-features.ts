@@ -4,18 +4,24 @@ import { asRecord } from './raw-config';
 /** The release whose feature set the warnings describe. */
 export const FEATURE_LEVEL = 'prox 0.1';
 
-const TOP_LEVEL_FIELDS = ['tls', 'protocols'] as const;
+/** Fields of `protocols` that are active (on the TLS listener); every other key is not. */
+const ACTIVE_PROTOCOL_FIELDS = new Set(['http2_enabled', 'http2_max_concurrent_streams', 'http2_max_frame_size']);
 
 /**
  * Prox config that this version validates but does not act on yet. A file written for Prox must
- * keep loading, yet silently ignoring e.g. TLS settings would be a nasty surprise, so each such
+ * keep loading, yet silently ignoring e.g. ACME settings would be a nasty surprise, so each such
  * field gets a warning at the line where it is set.
  */
 export function reportInactiveFeatures(data: unknown, out: DiagnosticList): void {
   const config = asRecord(data);
   if (!config) return;
-  for (const field of TOP_LEVEL_FIELDS) {
-    if (field in config) out.warning([field], inactiveMessage(field), { anchor: 'key' });
+  const tls = asRecord(config['tls']);
+  if (tls && 'acme' in tls) out.warning(['tls', 'acme'], inactiveMessage('tls.acme'), { anchor: 'key' });
+  const protocols = asRecord(config['protocols']);
+  if (protocols) {
+    for (const field of Object.keys(protocols)) {
+      if (!ACTIVE_PROTOCOL_FIELDS.has(field)) out.warning(['protocols', field], inactiveMessage(`protocols.${field}`), { anchor: 'key' });
+    }
   }
 }
 

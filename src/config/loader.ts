@@ -11,6 +11,7 @@ import { configValidator } from './schema';
 import { reportSchemaErrors } from './schema-errors';
 import { runSemanticChecks } from './semantic-checks';
 import { checkStaticRoutes } from './static-checks';
+import { checkTlsSettings } from './tls-checks';
 import { parseYamlSource } from './yaml-source';
 
 export const DEFAULT_CONFIG_FILE = 'config.yaml';
@@ -59,6 +60,7 @@ export function loadConfigText(text: string, file: string): LoadResult {
     runSemanticChecks(source.data, diagnostics);
     errorPageFiles = checkErrorPages(source.data, configDir, diagnostics);
     checkStaticRoutes(source.data, configDir, diagnostics);
+    checkTlsSettings(source.data, configDir, diagnostics);
     reportInactiveFeatures(source.data, diagnostics);
   }
 

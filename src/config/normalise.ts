@@ -4,6 +4,7 @@ import { normaliseErrorPages } from './error-pages';
 import type { ErrorPageFiles } from './error-pages';
 import { mergedHealthCheckFields } from './health-check-merge';
 import { isListenAddressProblem, parseListenAddress } from './listen-address';
+import { normaliseTls } from './tls-normalise';
 import type {
   AccessLogConfig,
   AdminConfig,
@@ -60,6 +61,7 @@ export function normaliseConfig(raw: RawConfig, options: NormaliseOptions): Prox
       maxBodyBytes: raw.limits?.max_body_bytes === undefined ? DEFAULTS.maxBodyBytes : raw.limits.max_body_bytes,
     },
     routes: Object.entries(raw.routes).map(([key, route]) => normaliseRoute(key, route, raw, errorPages, options)),
+    tls: normaliseTls(raw, options.configDir),
   };
 }
 

@@ -53,23 +53,103 @@ export const CONFIG_SCHEMA = {
       additionalProperties: { $ref: '#/definitions/route' },
     },
     tls: {
-      description: 'TLS termination, either from certificate files (cert_path + key_path) or via ACME. Accepted, not active yet.',
-      type: 'object',
+      description: "TLS termination on listen_addr (HTTPS/1.1 and HTTP/2 by ALPN), from certificate files: the default certificate (cert_path + key_path) and/or more certificates chosen by SNI (certificates). ACME is accepted, not active yet. Relative paths resolve against the config file's directory.",
+      type: "object",
       additionalProperties: false,
       properties: {
         cert_path: {
-          description: 'Path to the PEM certificate chain. Requires key_path.',
-          type: 'string',
-          minLength: 1,
+          description: "Path to the PEM certificate chain of the default certificate (served when no SNI certificate matches, and to clients that send no SNI). Requires key_path.",
+          type: "string",
+          minLength: 1
         },
         key_path: {
-          description: 'Path to the PEM private key. Requires cert_path.',
-          type: 'string',
-          minLength: 1,
+          description: "Path to the PEM private key of the default certificate. Requires cert_path.",
+          type: "string",
+          minLength: 1
         },
-        acme: { $ref: '#/definitions/acme' },
+        certificates: {
+          description: "prox extension: more certificates, chosen by the client's SNI name: exact name first, then *.wildcard, then the default certificate. Names come from each certificate's subjectAltName DNS entries (or its CN when it has none).",
+          type: "array",
+          items: {
+            description: "One certificate chain and its key.",
+            type: "object",
+            additionalProperties: false,
+            required: [
+              "cert_path",
+              "key_path"
+            ],
+            properties: {
+              cert_path: {
+                description: "Path to the PEM certificate chain.",
+                type: "string",
+                minLength: 1
+              },
+              key_path: {
+                description: "Path to the PEM private key of that certificate.",
+                type: "string",
+                minLength: 1
+              }
+            }
+          },
+          default: []
+        },
+        min_version: {
+          description: "prox extension: lowest TLS version accepted.",
+          enum: [
+            "TLSv1.2",
+            "TLSv1.3"
+          ],
+          default: "TLSv1.2"
+        },
+        http_listen_addr: {
+          description: "prox extension: a plaintext HTTP listener beside the TLS one, as IP:PORT (e.g. 0.0.0.0:80). It redirects to HTTPS (http_redirect) or serves the routes.",
+          type: "string",
+          examples: [
+            "0.0.0.0:80"
+          ]
+        },
+        http_redirect: {
+          description: "prox extension: the http_listen_addr listener answers every request with 308 to https://same-host/same-path?same-query; false serves the routes in plaintext too.",
+          type: "boolean",
+          default: true
+        },
+        hsts: {
+          description: "prox extension: send Strict-Transport-Security on HTTPS answers. Off when absent.",
+          type: "object",
+          additionalProperties: false,
+          required: [
+            "max_age_secs"
+          ],
+          properties: {
+            max_age_secs: {
+              description: "max-age, seconds.",
+              type: "integer",
+              minimum: 0
+            },
+            include_subdomains: {
+              description: "Add includeSubDomains.",
+              type: "boolean",
+              default: false
+            },
+            preload: {
+              description: "Add preload.",
+              type: "boolean",
+              default: false
+            }
+          }
+        },
+        acme: {
+          $ref: "#/definitions/acme"
+        }
       },
-      dependencies: { cert_path: ['key_path'], key_path: ['cert_path'] },
+      dependencies: {
+        cert_path: [
+          "key_path"
+        ],
+        key_path: [
+          "cert_path"
+        ]
+      }
     },
     health_check: { $ref: '#/definitions/health_check' },
     backend_health_paths: {
@@ -83,73 +163,92 @@ export const CONFIG_SCHEMA = {
       default: {},
     },
     protocols: {
-      description: 'Prox HTTP/2, HTTP/3 and WebSocket settings. Accepted loosely (unknown keys with scalar values are allowed so newer Prox files still load), not active yet.',
-      type: 'object',
+      description: "Prox HTTP/2, HTTP/3 and WebSocket settings. Accepted loosely (unknown keys with scalar values are allowed so newer Prox files still load). The http2_* settings apply to the TLS listener; http3 and websocket settings are not active yet.",
+      type: "object",
       properties: {
-        http2_enabled: { description: 'Offer HTTP/2.', type: 'boolean' },
+        http2_enabled: {
+          description: "Offer HTTP/2 on the TLS listener (ALPN offers h2, then http/1.1). No effect without tls (prox does not speak cleartext h2c).",
+          type: "boolean",
+          default: true
+        },
         http3_enabled: {
-          description: 'Offer HTTP/3 over QUIC (requires tls).',
-          type: 'boolean',
+          description: "Offer HTTP/3 over QUIC (requires tls).",
+          type: "boolean"
         },
         websocket_enabled: {
-          description: 'Allow WebSocket upgrades.',
-          type: 'boolean',
+          description: "Allow WebSocket upgrades.",
+          type: "boolean"
         },
         http2_max_frame_size: {
-          description: 'Largest HTTP/2 frame payload, bytes.',
-          type: 'integer',
-          minimum: 1,
+          description: "Largest HTTP/2 frame payload prox accepts, bytes: 16384 to 16777215 (RFC 9113 SETTINGS_MAX_FRAME_SIZE).",
+          type: "integer",
+          minimum: 16384,
+          maximum: 16777215,
+          default: 16384
         },
         http2_max_concurrent_streams: {
-          description: 'Concurrent HTTP/2 streams per connection.',
-          type: 'integer',
+          description: "Concurrent HTTP/2 streams per connection; streams over it are refused (REFUSED_STREAM).",
+          type: "integer",
           minimum: 1,
+          maximum: 4294967295,
+          default: 100
         },
         http3_config: {
-          description: 'QUIC transport tuning for HTTP/3.',
-          type: 'object',
+          description: "QUIC transport tuning for HTTP/3.",
+          type: "object",
           properties: {
             max_data: {
-              description: 'Connection-level flow control window, bytes.',
-              type: 'integer',
-              minimum: 1,
+              description: "Connection-level flow control window, bytes.",
+              type: "integer",
+              minimum: 1
             },
             max_stream_data: {
-              description: 'Stream-level flow control window, bytes.',
-              type: 'integer',
-              minimum: 1,
+              description: "Stream-level flow control window, bytes.",
+              type: "integer",
+              minimum: 1
             },
             max_streams_bidi: {
-              description: 'Concurrent bidirectional streams per connection.',
-              type: 'integer',
-              minimum: 1,
+              description: "Concurrent bidirectional streams per connection.",
+              type: "integer",
+              minimum: 1
             },
             max_idle_timeout: {
-              description: 'Idle timeout, milliseconds.',
-              type: 'integer',
-              minimum: 0,
+              description: "Idle timeout, milliseconds.",
+              type: "integer",
+              minimum: 0
             },
             congestion_control: {
-              description: 'Congestion control algorithm name, e.g. cubic.',
-              type: 'string',
+              description: "Congestion control algorithm name, e.g. cubic.",
+              type: "string"
             },
-            enable_0rtt: { description: 'Allow 0-RTT resumption.', type: 'boolean' },
+            enable_0rtt: {
+              description: "Allow 0-RTT resumption.",
+              type: "boolean"
+            },
             max_packet_size: {
-              description: 'Largest UDP payload, bytes.',
-              type: 'integer',
-              minimum: 1,
-            },
+              description: "Largest UDP payload, bytes.",
+              type: "integer",
+              minimum: 1
+            }
           },
           additionalProperties: {
-            description: 'Other QUIC setting; any scalar is accepted.',
-            type: ['boolean', 'number', 'string'],
-          },
-        },
+            description: "Other QUIC setting; any scalar is accepted.",
+            type: [
+              "boolean",
+              "number",
+              "string"
+            ]
+          }
+        }
       },
       additionalProperties: {
-        description: 'Other protocol setting; any scalar is accepted.',
-        type: ['boolean', 'number', 'string'],
-      },
+        description: "Other protocol setting; any scalar is accepted.",
+        type: [
+          "boolean",
+          "number",
+          "string"
+        ]
+      }
     },
     workers: {
       description: 'prox extension. Processes serving the public listener: a whole number from 1 to 256, or "auto" for one per available CPU. With more than 1, a supervisor process restarts crashed workers, reloads and drains every worker, and serves the admin endpoints with metrics summed over all workers; the workers share listen_addr (SO_REUSEPORT).',

@@ -107,15 +107,15 @@ function checkTrustedProxies(value: unknown, out: DiagnosticList): void {
 function checkTls(value: unknown, out: DiagnosticList): void {
   const tls = asRecord(value);
   if (!tls) return;
-  const hasFiles = 'cert_path' in tls || 'key_path' in tls;
+  const hasFiles = 'cert_path' in tls || 'key_path' in tls || (Array.isArray(tls['certificates']) && tls['certificates'].length > 0);
   const hasAcme = 'acme' in tls;
   if (hasFiles && hasAcme) {
     out.error(['tls', 'acme'], 'tls cannot use both certificate files and acme', {
       anchor: 'key',
-      hint: 'keep either cert_path + key_path, or acme',
+      hint: 'keep either cert_path + key_path (and certificates), or acme',
     });
   } else if (!hasFiles && !hasAcme) {
-    out.error(['tls'], 'tls needs either cert_path + key_path, or acme', { anchor: 'key', hint: null });
+    out.error(['tls'], 'tls needs cert_path + key_path (a default certificate), certificates (chosen by SNI), or acme', { anchor: 'key', hint: null });
   }
 }
 

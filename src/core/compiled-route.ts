@@ -1,4 +1,5 @@
 import type { BalanceStrategy, HashKeySpec, ProxConfig, RetrySpec, RouteConfig } from './model';
+import { hstsHeaderValue } from './tls/hsts';
 import type { RateLimitStore } from '../ports/rate-limit-store';
 import type { BackendGeneration } from './backends/backend-registry';
 import type { BackendEvents } from './backends/backend-events';
@@ -67,6 +68,8 @@ export interface CompiledConfig {
   readonly origins: ReadonlySet<string>;
   /** Ids of the rate-limit counters the routes use (the store can forget the others). */
   readonly rateLimitIds: ReadonlySet<string>;
+  /** Strict-Transport-Security value for answers over HTTPS; null when `tls.hsts` is off. */
+  readonly hsts: string | null;
 }
 
 export interface CompileDependencies {
@@ -86,7 +89,8 @@ export function compileConfig(config: ProxConfig, deps: CompileDependencies): Co
   }
   const rateLimitIds = new Set<string>();
   for (const route of compiled) if (route.rateLimit !== null) rateLimitIds.add(route.rateLimit.id);
-  return { config, routes: new RouteTable(compiled), origins, errorPages: new ErrorPages(config.errorPages), rateLimitIds };
+  const hsts = config.tls?.hsts ? hstsHeaderValue(config.tls.hsts) : null;
+  return { config, routes: new RouteTable(compiled), origins, errorPages: new ErrorPages(config.errorPages), rateLimitIds, hsts };
 }
 
 function compileRoute(route: RouteConfig, deps: CompileDependencies): CompiledRoute {

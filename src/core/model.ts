@@ -315,4 +315,40 @@ export interface ProxConfig {
   readonly limits: RequestLimits;
   /** In YAML declaration order. */
   readonly routes: readonly RouteConfig[];
+  /** TLS termination on `listenAddr`; `null` (or absent) serves plain HTTP there. */
+  readonly tls?: TlsConfig | null;
+}
+
+/** One certificate chain and its key, as absolute file paths. */
+export interface CertificateFiles {
+  readonly certPath: string;
+  readonly keyPath: string;
+}
+
+/** HTTP/2 on the TLS listener (`protocols.http2_*`). */
+export interface Http2Settings {
+  readonly enabled: boolean;
+  readonly maxConcurrentStreams: number;
+  /** 16384..16777215, range-checked by validation (other values break every session). */
+  readonly maxFrameSize: number;
+}
+
+export interface HstsSettings {
+  readonly maxAgeSecs: number;
+  readonly includeSubdomains: boolean;
+  readonly preload: boolean;
+}
+
+export interface TlsConfig {
+  /** `tls.cert_path` + `key_path`: served when no SNI certificate matches; `null` = none (unknown names fail the handshake). */
+  readonly defaultCertificate: CertificateFiles | null;
+  /** `tls.certificates`, chosen by SNI name (exact, then wildcard). */
+  readonly sniCertificates: readonly CertificateFiles[];
+  readonly minVersion: 'TLSv1.2' | 'TLSv1.3';
+  /** A plaintext listener beside the TLS one, or `null`. */
+  readonly httpListenAddr: ListenAddress | null;
+  /** The plaintext listener answers 308 to https (true) or serves the routes (false). */
+  readonly httpRedirect: boolean;
+  readonly hsts: HstsSettings | null;
+  readonly http2: Http2Settings;
 }

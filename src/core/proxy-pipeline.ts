@@ -72,7 +72,9 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion {
     const config = compiled.config;
     const idHeaderName = config.requestIdHeader;
     const requestId = this.deps.requestIds.forRequest(request.headers, idHeaderName);
-    const idHeader: [string, string] = [idHeaderName, requestId];
+    // Answer headers every answer to the request carries: its id, and HSTS over HTTPS.
+    const idHeader: readonly string[] =
+      compiled.hsts !== null && request.scheme === 'https' ? [idHeaderName, requestId, 'strict-transport-security', compiled.hsts] : [idHeaderName, requestId];
     const record: RequestRecord = {
       requestId,
       route: NO_ROUTE,
@@ -92,6 +94,8 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion {
       rateLimited: null,
       accessLogged: true,
       requestHeaders: request.headers,
+      protocol: request.protocol ?? 'http/1.1',
+      tlsVersion: request.tlsVersion ?? null,
     };
     const path = removeDotSegments(request.path);
     const adminPrefix = config.admin.publicPathPrefix;
@@ -122,7 +126,7 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion {
     }
   }
 
-  private rateLimitThenDispatch(exchange: HttpExchange, route: CompiledRoute, path: string, record: RequestRecord, idHeader: [string, string]): void {
+  private rateLimitThenDispatch(exchange: HttpExchange, route: CompiledRoute, path: string, record: RequestRecord, idHeader: readonly string[]): void {
     const decision = decideRateLimit(route.rateLimit!, exchange.request, this.deps.clock.nowMs());
     if (!(decision instanceof Promise)) return this.afterRateLimit(exchange, route, path, record, idHeader, decision);
     decision.then(
@@ -135,8 +139,8 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion {
     );
   }
 
-  private afterRateLimit(exchange: HttpExchange, route: CompiledRoute, path: string, record: RequestRecord, idHeader: [string, string], decision: RateLimitDecision): void {
-    const answerHeaders = [idHeader[0], idHeader[1], ...decision.headers];
+  private afterRateLimit(exchange: HttpExchange, route: CompiledRoute, path: string, record: RequestRecord, idHeader: readonly string[], decision: RateLimitDecision): void {
+    const answerHeaders = [...idHeader, ...decision.headers];
     if (decision.action === RateLimitAction.Refuse) {
       refuseForRateLimit(exchange, route.rateLimit!, record, decision, answerHeaders, route.errorPages);
       return this.observe(exchange, record);

@@ -1,4 +1,5 @@
 import type { BodySource } from './body';
+import type { CertificateFiles, Http2Settings } from '../core/model';
 
 /**
  * The inbound side: accepts client connections and hands each request to the handler as an
@@ -21,6 +22,18 @@ export interface ListenSpec {
     readonly maxHeaders: number;
     readonly maxBodyBytes: number | null;
   };
+  /** Terminate TLS here (HTTPS/1.1, and HTTP/2 chosen by ALPN); absent or null = plaintext. */
+  readonly tls?: TlsListenSpec | null;
+}
+
+export interface TlsListenSpec {
+  /** Served when no SNI certificate matches and to clients without SNI; null = those handshakes fail. */
+  readonly defaultCertificate: CertificateFiles | null;
+  /** Chosen by the client's SNI name: exact, then `*.` wildcard, then the default. */
+  readonly sniCertificates: readonly CertificateFiles[];
+  readonly minVersion: 'TLSv1.2' | 'TLSv1.3';
+  /** null: ALPN offers http/1.1 only. */
+  readonly http2: Http2Settings | null;
 }
 
 export interface BoundListener {
@@ -29,6 +42,11 @@ export interface BoundListener {
   readonly protocol: string;
   /** Stop accepting on this listener only; its open connections finish their exchanges. */
   stopAccepting(): Promise<void>;
+  /**
+   * TLS listeners only: read the certificate files again and use them for new handshakes (open
+   * connections keep theirs). Rejects, keeping the certificates in use, when a pair is broken.
+   */
+  reloadCertificates?(tls: TlsListenSpec): Promise<void>;
 }
 
 export interface ExchangeHandler {
@@ -51,6 +69,10 @@ export interface InboundRequest {
   readonly headers: readonly string[];
   readonly remoteAddress: string;
   readonly scheme: 'http' | 'https';
+  /** Protocol the request came in on; absent means `http/1.1`. */
+  readonly protocol?: 'http/1.1' | 'h2';
+  /** Negotiated TLS version (e.g. `TLSv1.3`); absent or null on plaintext. */
+  readonly tlsVersion?: string | null;
   /** `null` when the request has no body. */
   readonly body: BodySource | null;
 }

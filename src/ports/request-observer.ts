@@ -35,6 +35,10 @@ export interface RequestRecord {
   accessLogged: boolean;
   /** The request's headers as received (flat, lower-case names), for log formats that want one. */
   readonly requestHeaders: readonly string[];
+  /** `http/1.1` or `h2`. */
+  readonly protocol?: string;
+  /** Negotiated TLS version, null on plaintext. */
+  readonly tlsVersion?: string | null;
 }
 
 /** Outcome of one upstream attempt, as counted in metrics. */

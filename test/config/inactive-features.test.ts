@@ -11,10 +11,10 @@ describe('not-active-yet warnings', () => {
     '    response_headers: {add: {Server: p}}', // 8 active now: no warning
     '    request_body: {set_text: x}', //          9 active now: no warning
     '    response_body: {set_json: {a: 1}}', //    10 active now: no warning
-    'tls: {cert_path: c.pem, key_path: k.pem}', // 11
+    'tls: {acme: {enabled: false}}', //          11
     'health_check: {enabled: false}', //           12 active now: no warning
     'backend_health_paths: {"http://a": /up}', //  13 active now: no warning
-    'protocols: {http2_enabled: true}', //          14
+    'protocols: {http2_enabled: true, http3_enabled: false}', // 14: http2 active, http3 not
   );
 
   it('keeps the config valid', () => {
@@ -25,15 +25,15 @@ describe('not-active-yet warnings', () => {
     const result = load(text);
     const found = result.warnings.map((w) => [w.line, w.path]);
     expect(found).toEqual([
-      [11, '/tls'],
-      [14, '/protocols'],
+      [11, '/tls/acme'],
+      [14, '/protocols/http3_enabled'],
     ]);
     for (const warning of result.warnings) {
       expect(warning.severity).toBe('warning');
       expect(warning.message).toMatch(/is accepted but not active yet in prox 0\.1: it has no effect$/);
     }
-    expect(result.warnings.find((w) => w.path === '/tls')!.message).toBe(
-      '"tls" is accepted but not active yet in prox 0.1: it has no effect',
+    expect(result.warnings.find((w) => w.path === '/tls/acme')!.message).toBe(
+      '"tls.acme" is accepted but not active yet in prox 0.1: it has no effect',
     );
   });
 
@@ -42,7 +42,7 @@ describe('not-active-yet warnings', () => {
   });
 
   it('still warns when the config also has errors', () => {
-    const result = load(yaml('listen_addr: nope', 'routes:', '  /: {type: proxy, target: "http://a"}', 'protocols: {}'));
+    const result = load(yaml('listen_addr: nope', 'routes:', '  /: {type: proxy, target: "http://a"}', 'protocols: {websocket_enabled: true}'));
     expect(result.ok).toBe(false);
     expect(result.warnings.map((w) => w.line)).toEqual([4]);
   });

@@ -15,6 +15,7 @@ describe('normalised config', () => {
       workers: 1,
       trustedProxies: [],
       limits: { maxHeaderBytes: 16384, maxHeaders: 100, maxBodyBytes: null },
+      tls: null,
       routes: [
         {
           type: 'proxy',

@@ -11,7 +11,7 @@ describe('the Prox README example config', () => {
 
     const warned = result.warnings.map((w) => w.path);
     expect(warned).toEqual([
-      '/tls',
+      '/tls/acme',
     ]);
     expect(result.warnings.every((w) => w.severity === 'warning' && w.line > 0 && w.file === FIXTURE)).toBe(true);
   });

@@ -32,7 +32,7 @@ describe('prox validate', () => {
     );
     writeFileSync(
       invalid,
-      ['listen_addr: "127.0.0.1:3000"', 'routes:', '  /api:', '    type: proxy', '    tagret: "http://a"', 'protocols: {}', ''].join('\n'),
+      ['listen_addr: "127.0.0.1:3000"', 'routes:', '  /api:', '    type: proxy', '    tagret: "http://a"', 'protocols: {websocket_enabled: true}', ''].join('\n'),
     );
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -51,7 +51,7 @@ describe('prox validate', () => {
     const c = capture();
     expect(await runValidate({ config: readme, format: 'text' }, c.io)).toBe(0);
     const text = c.out.join('\n');
-    expect(text).toContain(`${readme}:5:1  warning  tls  "tls" is accepted but not active yet`);
+    expect(text).toContain(`${readme}:6:3  warning  tls.acme  "tls.acme" is accepted but not active yet`);
     expect(text).toContain(`${readme}: valid (1 warning)`);
     expect(text).toContain('routes: 6 (proxy 2, load_balance 1, redirect 2, static 1)');
   });
@@ -63,7 +63,7 @@ describe('prox validate', () => {
     expect(lines).toContain(`${invalid}:3:3  error  routes["/api"]  "proxy" routes need "target"`);
     expect(lines).toContain(`${invalid}:5:5  error  routes["/api"].tagret  unknown field "tagret"`);
     expect(lines).toContain('    hint: did you mean "target"?');
-    expect(lines).toContain(`${invalid}:6:1  warning  protocols  "protocols" is accepted but not active yet in prox 0.1: it has no effect`);
+    expect(lines).toContain(`${invalid}:6:13  warning  protocols.websocket_enabled  "protocols.websocket_enabled" is accepted but not active yet in prox 0.1: it has no effect`);
     expect(lines[lines.length - 1]).toBe(`${invalid}: invalid, 2 errors, 1 warning`);
   });
 
@@ -93,7 +93,7 @@ describe('prox validate', () => {
         expect.objectContaining({ severity: 'error', line: 3, col: 3, path: '/routes/~1api', message: '"proxy" routes need "target"' }),
         expect.objectContaining({ severity: 'error', line: 5, col: 5, path: '/routes/~1api/tagret', hint: 'did you mean "target"?' }),
       ],
-      warnings: [expect.objectContaining({ severity: 'warning', line: 6, path: '/protocols' })],
+      warnings: [expect.objectContaining({ severity: 'warning', line: 6, path: '/protocols/websocket_enabled' })],
       summary: { errorCount: 2, warningCount: 1, listenAddr: null, routes: null },
     });
   });

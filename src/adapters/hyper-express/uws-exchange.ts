@@ -1,7 +1,5 @@
 import type { HttpResponse } from 'uWebSockets.js';
-import type { BodySource } from '../../ports/body';
-import { BodyConnection, InboundBody } from '../http-common/inbound-body';
-import type { HttpExchange, InboundRequest } from '../../ports/http-server';
+import { BaseExchange, byteLengthOf } from '../http-common/base-exchange';
 import { writeHeaderList } from './header-writer';
 import { statusLine } from '../http-common/status-lines';
 
@@ -28,21 +26,14 @@ const RESPONSE_QUEUE_BYTES = 256 * 1024;
  * not buffer what it could not send (the rest is re-sent from `onWritable`), while `write`
  * buffers everything and frames as chunked.
  */
-export class UwsExchange implements HttpExchange, InboundRequest, BodyConnection {
-  /** A response has been begun; a second one is ignored. */
-  private committed = false;
-  /** uWS considers the response over (ended, closed or aborted): `res` must not be touched. */
-  private done = false;
+export class UwsExchange extends BaseExchange {
+  // `done` (BaseExchange): uWS considers the response over (ended, closed or aborted), so `res`
+  // must not be touched.
+
   /** True while the uWS request callback is on the stack. */
   inRequestCallback = true;
-  /** The response must close the connection (client asked, or the body could not be drained). */
-  closeConnection: boolean;
   /** The client sent Connection: close; uWS then closes after the response but we still say so. */
   private readonly clientAskedClose: boolean;
-
-  private clientGone = false;
-  private goneCallback: (() => void) | null = null;
-  private writableCallback: (() => void) | null = null;
 
   private framing = BodyFraming.None;
   private totalLength = 0;
@@ -59,58 +50,30 @@ export class UwsExchange implements HttpExchange, InboundRequest, BodyConnection
   private headStatus = 0;
   private headHeaders: readonly string[] | null = null;
 
-  private readonly inboundBody: InboundBody | null;
-
-  readonly body: BodySource | null;
-
   constructor(
     private readonly res: HttpResponse,
-    readonly method: string,
-    readonly path: string,
-    readonly query: string,
-    readonly hostname: string,
-    readonly authority: string,
-    readonly headers: readonly string[],
-    readonly remoteAddress: string,
-    readonly scheme: 'http' | 'https',
+    method: string,
+    path: string,
+    query: string,
+    hostname: string,
+    authority: string,
+    headers: readonly string[],
+    remoteAddress: string,
+    scheme: 'http' | 'https',
     hasBody: boolean,
     maxBodyBytes: number | null,
     connectionClose: boolean,
   ) {
-    this.inboundBody = hasBody ? new InboundBody(this, maxBodyBytes) : null;
-    this.body = this.inboundBody;
-    this.closeConnection = connectionClose;
+    super(method, path, query, hostname, authority, headers, remoteAddress, scheme, hasBody, maxBodyBytes, connectionClose);
     this.clientAskedClose = connectionClose;
-  }
-
-  get request(): InboundRequest {
-    return this;
-  }
-
-  get finished(): boolean {
-    return this.done;
-  }
-
-  get bytesReceived(): number {
-    return this.inboundBody === null ? 0 : this.inboundBody.bytesReceived;
-  }
-
-  /** Response body bytes handed to uWS. */
-  bytesSent = 0;
-
-  private get isHead(): boolean {
-    return this.method === 'HEAD';
   }
 
   // ---- uWS events -------------------------------------------------------------------------
 
   readonly handleAborted = (): void => {
-    this.clientGone = true;
     this.done = true;
-    this.inboundBody?.clientLeft();
-    const callback = this.goneCallback;
-    this.goneCallback = null;
-    callback?.();
+    this.clientLeft();
+    this.tellClientGone();
   };
 
   readonly handleData = (data: ArrayBuffer, isLast: boolean): void => {
@@ -132,19 +95,10 @@ export class UwsExchange implements HttpExchange, InboundRequest, BodyConnection
 
   bodyTooLarge(): void {
     // The rest of the body is still on the wire; the connection cannot be reused.
-    this.closeConnection = true;
+    this.connectionSpent();
   }
 
   // ---- HttpExchange -----------------------------------------------------------------------
-
-  onClientGone(callback: () => void): void {
-    if (this.clientGone) callback();
-    else this.goneCallback = callback;
-  }
-
-  onWritable(callback: () => void): void {
-    this.writableCallback = callback;
-  }
 
   respond(status: number, headers: readonly string[], body: string | Uint8Array | null): void {
     if (this.committed || this.done) return;
@@ -297,19 +251,13 @@ export class UwsExchange implements HttpExchange, InboundRequest, BodyConnection
       this.abort();
       return true;
     }
-    const callback = this.writableCallback;
-    this.writableCallback = null;
-    callback?.();
+    this.tellWritable();
     return true;
   };
 
   /** Part of the queue went out: let the upstream go on once there is room again. */
   private afterPartialDrain(): boolean {
-    if (this.queuedBytes < RESPONSE_QUEUE_BYTES) {
-      const callback = this.writableCallback;
-      this.writableCallback = null;
-      callback?.();
-    }
+    if (this.queuedBytes < RESPONSE_QUEUE_BYTES) this.tellWritable();
     return false;
   }
 
@@ -329,13 +277,6 @@ export class UwsExchange implements HttpExchange, InboundRequest, BodyConnection
     }
   }
 
-  /** A bug on our side: answer 500 if nothing was sent yet, else cut the connection. */
-  failInternally(): void {
-    this.closeConnection = true;
-    if (this.committed) this.abort();
-    else this.respond(500, ['content-type', 'application/json'], '{"error":"internal_error","status":500}');
-  }
-
   abort(): void {
     if (this.done) return;
     this.done = true;
@@ -344,9 +285,4 @@ export class UwsExchange implements HttpExchange, InboundRequest, BodyConnection
     this.queued = [];
     this.res.close();
   }
-}
-
-
-function byteLengthOf(body: string | Uint8Array): number {
-  return typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
 }

@@ -78,6 +78,8 @@ function jsonLine(record: RequestRecord): string {
     ',"upstream_ms":' + (record.upstreamMs === null ? 'null' : round(record.upstreamMs)) +
     ',"retries":' + record.retries +
     ',"error":' + (record.errorCode === null ? 'null' : JSON.stringify(record.errorCode)) +
+    ',"protocol":"' + (record.protocol ?? 'http/1.1') +
+    '","tls_version":' + (record.tlsVersion ? '"' + record.tlsVersion + '"' : 'null') +
     ',"msg":"request"}\n'
   );
 }
@@ -94,7 +96,7 @@ function combinedLine(record: RequestRecord): string {
     `${pad(now.getUTCHours())}:${pad(now.getUTCMinutes())}:${pad(now.getUTCSeconds())} +0000`;
   const referer = quoted(firstHeader(record.requestHeaders, 'referer'));
   const agent = quoted(firstHeader(record.requestHeaders, 'user-agent'));
-  return `${record.clientIp} - - [${time}] "${record.method} ${escape(record.target)} HTTP/1.1" ${record.status} ${record.bytesOut} ${referer} ${agent} ${record.requestId} ${round(record.durationMs / 1000)}\n`;
+  return `${record.clientIp} - - [${time}] "${record.method} ${escape(record.target)} ${record.protocol === 'h2' ? 'HTTP/2.0' : 'HTTP/1.1'}" ${record.status} ${record.bytesOut} ${referer} ${agent} ${record.requestId} ${round(record.durationMs / 1000)}\n`;
 }
 
 function firstHeader(headers: readonly string[], name: string): string | null {

@@ -1,7 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { BodySource } from '../../ports/body';
-import { BodyConnection, InboundBody } from '../http-common/inbound-body';
-import type { HttpExchange, InboundRequest } from '../../ports/http-server';
+import { BaseExchange, byteLengthOf } from '../http-common/base-exchange';
 import { safeHeaderList } from './header-list';
 import type { ConnectionPolicy } from './connection-policy';
 
@@ -14,69 +12,37 @@ import type { ConnectionPolicy } from './connection-policy';
  * `res` 'close' fires after a completed response too, so only a close before `writableFinished`
  * means the client left.
  */
-export class NodeExchange implements HttpExchange, InboundRequest, BodyConnection {
-  /** A response has been begun; a second one is ignored. */
-  private committed = false;
-  /** The response is over (ended, aborted or the client left): `res` is not written again. */
-  private done = false;
-  /** The response must close the connection (client asked, or the body could not be drained). */
-  private closeConnection: boolean;
-
-  private clientGone = false;
-  private goneCallback: (() => void) | null = null;
-  private writableCallback: (() => void) | null = null;
-
+export class NodeExchange extends BaseExchange {
   private streaming = false;
   /** Announced length of a streamed body; null when chunked. */
   private totalLength: number | null = null;
 
-  private readonly inboundBody: InboundBody | null;
-
-  readonly body: BodySource | null;
-  /** Response body bytes handed to the connection. */
-  bytesSent = 0;
+  /** Negotiated TLS version when the connection is TLS (set by the server before the handler runs). */
+  tlsVersion: string | null = null;
 
   constructor(
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
     private readonly connections: ConnectionPolicy,
-    readonly method: string,
-    readonly path: string,
-    readonly query: string,
-    readonly hostname: string,
-    readonly authority: string,
-    readonly headers: readonly string[],
-    readonly remoteAddress: string,
-    readonly scheme: 'http' | 'https',
+    method: string,
+    path: string,
+    query: string,
+    hostname: string,
+    authority: string,
+    headers: readonly string[],
+    remoteAddress: string,
+    scheme: 'http' | 'https',
     hasBody: boolean,
     maxBodyBytes: number | null,
     connectionClose: boolean,
   ) {
-    this.inboundBody = hasBody ? new InboundBody(this, maxBodyBytes) : null;
-    this.body = this.inboundBody;
-    this.closeConnection = connectionClose;
+    super(method, path, query, hostname, authority, headers, remoteAddress, scheme, hasBody, maxBodyBytes, connectionClose);
     req.on('error', this.handleRequestError);
     res.on('close', this.handleClose);
     if (hasBody) {
       req.on('data', this.handleData);
       req.on('end', this.handleEnd);
     }
-  }
-
-  get request(): InboundRequest {
-    return this;
-  }
-
-  get finished(): boolean {
-    return this.done;
-  }
-
-  get bytesReceived(): number {
-    return this.inboundBody === null ? 0 : this.inboundBody.bytesReceived;
-  }
-
-  private get isHead(): boolean {
-    return this.method === 'HEAD';
   }
 
   // ---- node events ------------------------------------------------------------------------
@@ -86,13 +52,10 @@ export class NodeExchange implements HttpExchange, InboundRequest, BodyConnectio
 
   private readonly handleClose = (): void => {
     if (this.res.writableFinished) return;
-    this.clientGone = true;
-    this.inboundBody?.clientLeft();
+    this.clientLeft();
     if (this.done) return;
     this.done = true;
-    const callback = this.goneCallback;
-    this.goneCallback = null;
-    callback?.();
+    this.tellClientGone();
   };
 
   private readonly handleData = (chunk: Buffer): void => {
@@ -104,9 +67,7 @@ export class NodeExchange implements HttpExchange, InboundRequest, BodyConnectio
   };
 
   private readonly handleDrain = (): void => {
-    const callback = this.writableCallback;
-    this.writableCallback = null;
-    callback?.();
+    this.tellWritable();
   };
 
   // ---- BodyConnection ---------------------------------------------------------------------
@@ -122,22 +83,18 @@ export class NodeExchange implements HttpExchange, InboundRequest, BodyConnectio
   bodyTooLarge(): void {
     // The rest of the body is still on the wire: the connection cannot be reused, and nothing
     // pipelined behind it may be served.
-    this.closeConnection = true;
-    this.connections.markClosing(this.req.socket);
+    this.connectionSpent();
     // Keep reading (and dropping) so a client blocked on sending can read the answer.
     this.inboundBody!.keepDraining();
   }
 
+  /** Nothing pipelined behind this request is served either. */
+  protected override connectionSpent(): void {
+    this.closeConnection = true;
+    this.connections.markClosing(this.req.socket);
+  }
+
   // ---- HttpExchange -----------------------------------------------------------------------
-
-  onClientGone(callback: () => void): void {
-    if (this.clientGone) callback();
-    else this.goneCallback = callback;
-  }
-
-  onWritable(callback: () => void): void {
-    this.writableCallback = callback;
-  }
 
   respond(status: number, headers: readonly string[], body: string | Uint8Array | null): void {
     if (this.committed || this.done) return;
@@ -200,22 +157,9 @@ export class NodeExchange implements HttpExchange, InboundRequest, BodyConnectio
     this.res.end();
   }
 
-  /** A bug on our side: answer 500 if nothing was sent yet, else cut the connection. */
-  failInternally(): void {
-    this.closeConnection = true;
-    this.connections.markClosing(this.req.socket);
-    if (this.committed) this.abort();
-    else this.respond(500, ['content-type', 'application/json'], '{"error":"internal_error","status":500}');
-  }
-
   abort(): void {
     if (this.done) return;
     this.done = true;
     this.res.destroy();
   }
-}
-
-
-function byteLengthOf(body: string | Uint8Array): number {
-  return typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
 }

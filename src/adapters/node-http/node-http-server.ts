@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { BoundListener, ExchangeHandler, HttpServer, ListenSpec } from '../../ports/http-server';
 import type { Logger } from '../../ports/logger';
 import { formatListenAddress } from '../../config/listen-address';
@@ -42,26 +43,7 @@ export class NodeHttpServer implements HttpServer {
           'or the µWebSockets server (Node 20).',
       );
     }
-    const policy = new ConnectionPolicy();
-    const server = createServer({
-      // Missing or bad Host gets prox's own JSON 400 from the shared hygiene checks.
-      requireHostHeader: false,
-      insecureHTTPParser: false,
-      maxHeaderSize: spec.limits.maxHeaderBytes + REQUEST_LINE_ALLOWANCE_BYTES,
-      headersTimeout: HEADERS_TIMEOUT_MS,
-      // Uploads and downloads may legitimately take long; route timeouts bound the upstream side.
-      requestTimeout: 0,
-      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
-      noDelay: true,
-    });
-    // The count is checked (431) by the hygiene checks; node would silently drop the excess.
-    server.maxHeadersCount = 0;
-    const onRequest = requestListener(handler, spec, policy, this.logger);
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => onRequest(req, res, false));
-    server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => onRequest(req, res, true));
-    // Other expectations are ignored, as µWebSockets does, instead of node's bare 417.
-    server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => onRequest(req, res, false));
-    server.on('clientError', clientErrorListener(policy));
+    const { server, policy } = createInboundHttpServer(spec, handler, this.logger, 'http');
     server.listen({ host: spec.host, port: spec.port, ...(this.portSharedWithSiblings ? { reusePort: true } : {}) });
     try {
       await Promise.race([once(server, 'listening'), once(server, 'error').then(([error]) => Promise.reject(error))]);
@@ -85,6 +67,53 @@ export class NodeHttpServer implements HttpServer {
   }
 }
 
+/**
+ * A configured node:http server for one listener, not yet listening: prox's hygiene checks, limits
+ * and timeouts, requests handed to `handler`. The plaintext listener binds it; the TLS listener
+ * feeds it the HTTP/1.1 connections it accepted (`scheme` https).
+ */
+export function createInboundHttpServer(
+  spec: ListenSpec,
+  handler: ExchangeHandler,
+  logger: Logger,
+  scheme: 'http' | 'https',
+): { server: Server; policy: ConnectionPolicy } {
+  const policy = new ConnectionPolicy();
+  const server = createServer({
+    // Missing or bad Host gets prox's own JSON 400 from the shared hygiene checks.
+    requireHostHeader: false,
+    insecureHTTPParser: false,
+    maxHeaderSize: spec.limits.maxHeaderBytes + REQUEST_LINE_ALLOWANCE_BYTES,
+    headersTimeout: HEADERS_TIMEOUT_MS,
+    // Uploads and downloads may legitimately take long; route timeouts bound the upstream side.
+    requestTimeout: 0,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    noDelay: true,
+  });
+  // The count is checked (431) by the hygiene checks; node would silently drop the excess.
+  server.maxHeadersCount = 0;
+  const onRequest = requestListener(handler, spec, policy, logger, scheme);
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => onRequest(req, res, false));
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => onRequest(req, res, true));
+  // Other expectations are ignored, as µWebSockets does, instead of node's bare 417.
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => onRequest(req, res, false));
+  server.on('clientError', clientErrorListener(policy));
+  return { server, policy };
+}
+
+/**
+ * The HTTP/1.1 side of a TLS listener: a node:http server that is fed the connections whose
+ * ALPN chose http/1.1 (`server.emit('connection', tlsSocket)`), with every check of the plaintext
+ * server. `stop` lets in-flight exchanges finish and closes idle connections.
+ */
+export function createHttpsConnectionServer(spec: ListenSpec, handler: ExchangeHandler, logger: Logger): { server: Server; stop(): void } {
+  const entry = createInboundHttpServer(spec, handler, logger, 'https');
+  // node starts its headersTimeout/idle checks when a server starts listening; this one never
+  // listens (the TLS server does), so start them the same way.
+  entry.server.emit('listening');
+  return { server: entry.server, stop: () => stop(entry) };
+}
+
 function stop(entry: { server: Server; policy: ConnectionPolicy }): void {
   entry.policy.stopped = true;
   // close() waits for every connection; in-flight exchanges go on, idle ones close now.
@@ -97,6 +126,7 @@ function requestListener(
   spec: ListenSpec,
   policy: ConnectionPolicy,
   logger: Logger,
+  scheme: 'http' | 'https',
 ): (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean) => void {
   const limits = spec.limits;
   return (req, res, expectsContinue) => {
@@ -130,11 +160,12 @@ function requestListener(
       framing.host,
       headers,
       remoteAddressOf(socket),
-      'http',
+      scheme,
       framing.chunked || framing.contentLength !== null,
       limits.maxBodyBytes,
       closeConnection,
     );
+    if (scheme === 'https') exchange.tlsVersion = (socket as TLSSocket).getProtocol?.() ?? null;
     try {
       handler.handle(exchange);
     } catch (error) {

@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { BackendStateReason, BackendStateTarget, MetricsStateSource, ProxMetrics, ReloadResult } from '../../ports/metrics';
 import type { RequestRecord, UpstreamOutcome } from '../../ports/request-observer';
+import type { HandshakeFailureReason, TlsObserver } from '../../ports/tls-observer';
 import { CounterSeries, HistogramSeries, HotCounter, HotHistogram } from './hot-metrics';
 
 /** Latency buckets for a proxy: sub-millisecond local answers up to long-polling upstreams. */
@@ -23,7 +24,7 @@ interface RouteChildren {
  * cached by key, so the hot path does one Map lookup and a few additions instead of
  * prom-client's label hashing; the rest are prom-client's own.
  */
-export class PrometheusMetrics implements ProxMetrics {
+export class PrometheusMetrics implements ProxMetrics, TlsObserver {
   readonly registry = new Registry();
   private readonly requests: HotCounter;
   private readonly duration: HotHistogram;
@@ -42,6 +43,8 @@ export class PrometheusMetrics implements ProxMetrics {
   private readonly upstreamChildren = new Map<string, { count: CounterSeries; duration: HistogramSeries }>();
   private readonly upstreamDurations = new Map<string, HistogramSeries>();
   private state: MetricsStateSource | null = null;
+  private certificates: readonly { readonly domain: string; readonly notAfterMs: number }[] = [];
+  private readonly handshakeFailures: Counter<'reason'>;
 
   constructor(build: { version: string; node: string }, withDefaultMetrics = true) {
     const registers = [this.registry];
@@ -59,9 +62,21 @@ export class PrometheusMetrics implements ProxMetrics {
     this.rateLimitHits = new Counter({ name: 'prox_rate_limit_hits_total', help: 'Requests refused by a rate limit.', labelNames: ['route'], registers });
     this.rateLimitShadowHits = new Counter({ name: 'prox_rate_limit_shadow_hits_total', help: 'Requests a rate limit in shadow mode would have refused (served anyway).', labelNames: ['route'], registers });
     new Gauge({ name: 'prox_build_info', help: 'prox version and Node.js version (value is always 1).', labelNames: ['version', 'node'], registers, aggregator: 'max' }).set(build, 1);
-    new Gauge({ name: 'prox_tls_certificate_expiry_seconds', help: 'Seconds until each served TLS certificate expires.', labelNames: ['domain'], registers, aggregator: 'min' });
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- prom-client calls collect() with `this` bound to the gauge
     const self = this;
+    new Gauge({
+      name: 'prox_tls_certificate_expiry_seconds',
+      help: 'Seconds until each served TLS certificate expires.',
+      labelNames: ['domain'],
+      registers,
+      aggregator: 'min',
+      collect() {
+        this.reset();
+        const now = Date.now();
+        for (const cert of self.certificates) this.set({ domain: cert.domain }, Math.round((cert.notAfterMs - now) / 1000));
+      },
+    });
+    this.handshakeFailures = new Counter({ name: 'prox_tls_handshake_failures_total', help: 'TLS handshakes that failed, by reason.', labelNames: ['reason'], registers });
     new Gauge({
       name: 'prox_in_flight_requests',
       help: 'Requests being proxied right now.',
@@ -110,6 +125,14 @@ export class PrometheusMetrics implements ProxMetrics {
     });
     for (const result of ['success', 'invalid', 'failed'] as const) this.reloads.inc({ result }, 0);
     if (withDefaultMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+
+  handshakeFailed(reason: HandshakeFailureReason): void {
+    this.handshakeFailures.inc({ reason });
+  }
+
+  certificatesServed(certificates: readonly { readonly domain: string; readonly notAfterMs: number }[]): void {
+    this.certificates = certificates;
   }
 
   setStateSource(source: MetricsStateSource): void {

@@ -6,6 +6,8 @@ export interface WorkerSettings {
   readonly configFile: string;
   /** The concrete public port every worker binds when the config says port 0; null = as configured. */
   readonly port: number | null;
+  /** The supervisor hands over the listening TLS socket (message `tls-listener`): wait for it. */
+  readonly sharedTlsListener?: boolean;
   /** Where the supervisor serves the admin endpoints (shown in the worker's log), null when off. */
   readonly adminAddress: { readonly host: string; readonly port: number } | null;
 }
@@ -14,7 +16,11 @@ export interface WorkerSettings {
 export type ToWorker =
   | { readonly type: 'admin'; readonly id: number; readonly method: string; readonly path: string }
   | { readonly type: 'metrics'; readonly id: number }
-  | { readonly type: 'reload'; readonly id: number; readonly trigger: string; readonly port: number | null };
+  | { readonly type: 'reload'; readonly id: number; readonly trigger: string; readonly port: number | null }
+  /** Sent with the shared listening TLS socket as handle. */
+  | { readonly type: 'tls-listener' }
+  /** Sent with a client connection (handle) the supervisor's copy of the TLS socket accepted. */
+  | { readonly type: 'tls-connection' };
 
 /** Worker → supervisor. */
 export type FromWorker =

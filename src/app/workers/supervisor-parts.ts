@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import type { AdminServer } from '../../ports/admin-server';
 import type { Logger } from '../../ports/logger';
 import type { ReloadResult } from '../../ports/metrics';
@@ -18,4 +19,15 @@ export interface SupervisorParts {
   readonly assertPortFree: (host: string, port: number) => Promise<void>;
   /** The worker process's entry script. */
   readonly workerScript: string;
+  /**
+   * Binds a TLS port once and hands it to workers, where they cannot each bind it themselves
+   * (no SO_REUSEPORT for net servers before Node 22.12); null where they can.
+   */
+  readonly openSharedTlsListener: ((host: string, port: number, pickWorker: () => ChildProcess | null) => Promise<SharedTlsPort>) | null;
+}
+
+/** A listening TLS socket the supervisor shares with its workers. */
+export interface SharedTlsPort {
+  handTo(child: ChildProcess): void;
+  close(): void;
 }

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { formatListenAddress } from '../../config/listen-address';
 import type { ProxConfig } from '../../config/model';
 import type { BoundListener } from '../../ports/http-server';
@@ -5,7 +6,7 @@ import type { Logger, LogFields } from '../../ports/logger';
 import type { ApplyResult, ListenAddress, ProxRuntime } from '../lifecycle/prox-runtime';
 import { freePort } from './free-port';
 import { supervisorAdminHandler, WorkerFleet } from './supervisor-admin';
-import type { SupervisorParts } from './supervisor-parts';
+import type { SharedTlsPort, SupervisorParts } from './supervisor-parts';
 import { resolveWorkerCount } from './worker-count';
 import { WorkerHandle } from './worker-handle';
 
@@ -29,6 +30,9 @@ export class Supervisor implements ProxRuntime, WorkerFleet {
   private config: ProxConfig | null = null;
   /** The concrete public port all workers share when the config says port 0. */
   private port: number | null = null;
+  /** The TLS port handed to every worker, where they cannot each bind it (Node < 22.12). */
+  private sharedTls: SharedTlsPort | null = null;
+  private nextForwarded = 0;
   private admin: BoundListener | null = null;
   private started = false;
   private restartCount = 0;
@@ -78,6 +82,13 @@ export class Supervisor implements ProxRuntime, WorkerFleet {
       const { host, port } = config.listenAddr;
       if (port === 0) this.port = await freePort(host);
       else await this.parts.assertPortFree(host, port).catch((error: Error) => Promise.reject(new Error(`cannot listen on ${formatListenAddress({ host, port })}: ${error.message}`)));
+      const open = this.parts.openSharedTlsListener;
+      if (config.tls && open !== null) {
+        const tlsPort = this.port ?? port;
+        this.sharedTls = await open(host, tlsPort, () => this.nextWorkerProcess()).catch((error: Error) =>
+          Promise.reject(new Error(`cannot listen on ${formatListenAddress({ host, port: tlsPort })}: ${error.message}`)),
+        );
+      }
       const workers = this.slots.map((_, index) => this.spawn(index + 1));
       await Promise.all(workers.map((worker) => worker.listening));
     } catch (error) {
@@ -122,6 +133,7 @@ export class Supervisor implements ProxRuntime, WorkerFleet {
   async drain(timeoutMs: number): Promise<boolean> {
     this.stopRequested = true;
     for (const timer of this.restartTimers) clearTimeout(timer);
+    this.sharedTls?.close();
     const clean = await this.stopWorkers(timeoutMs + EXIT_GRACE_MS);
     await this.admin?.stopAccepting();
     return clean;
@@ -136,13 +148,23 @@ export class Supervisor implements ProxRuntime, WorkerFleet {
     return this.slots.filter((worker): worker is WorkerHandle => worker !== null && worker.alive && worker.port !== null);
   }
 
+  /** A live worker for a connection the supervisor's copy of the TLS socket accepted (round robin). */
+  private nextWorkerProcess(): ChildProcess | null {
+    const live = this.liveWorkers();
+    if (live.length === 0) return null;
+    this.nextForwarded = (this.nextForwarded + 1) % live.length;
+    return live[this.nextForwarded]!.child;
+  }
+
   private spawn(id: number): WorkerHandle {
     const worker = new WorkerHandle(this.parts.workerScript, {
       id,
       configFile: this.configFile,
       port: this.port,
       adminAddress: this.admin === null ? null : { host: this.admin.host, port: this.admin.port },
+      sharedTlsListener: this.sharedTls !== null,
     });
+    this.sharedTls?.handTo(worker.child);
     this.slots[id - 1] = worker;
     void worker.exited.then(({ code, signal }) => this.workerExited(worker, code, signal));
     return worker;

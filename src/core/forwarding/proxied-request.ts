@@ -81,6 +81,38 @@ const STATUS_CODES: Readonly<Record<number, ErrorCode>> = {
 const DRAIN_LIMIT_BYTES = 64 * 1024;
 
 /**
+ * Where a ProxiedRequest is. Transitions (anything not listed does not happen):
+ *
+ *   Idle ──start──▶ DiscardingClientBody   (a request_body rule: the client's body is read and dropped first)
+ *   Idle ──start──▶ AwaitingHead           (an attempt is dispatched)
+ *   DiscardingClientBody ──body dropped──▶ AwaitingHead
+ *   AwaitingHead ──head, not retried──▶ Streaming, or DrainingForReplacement (a response_body rule)
+ *   AwaitingHead ──retryable failure or 502-504──▶ BackingOff ──back-off over──▶ AwaitingHead
+ *   Streaming / DrainingForReplacement ──upstream end or error──▶ Settled
+ *   any phase but Settled ──client gone, error answer, 503 without a backend, deadline──▶ Settled
+ *
+ * An attempt is open (its backend owes the pool a verdict) exactly in AwaitingHead, Streaming
+ * and DrainingForReplacement; `finishAttempt` gives that verdict before the phase moves on.
+ * Settled is final: the completion was (or is being) reported, and every late callback is ignored.
+ */
+const enum Phase {
+  /** Constructed; `start` not called yet. */
+  Idle,
+  /** A request_body replacement waits for the client's own body to be read and dropped. */
+  DiscardingClientBody,
+  /** An attempt is dispatched; no response head yet. */
+  AwaitingHead,
+  /** An attempt failed and another follows after the back-off timer. */
+  BackingOff,
+  /** The response head went to the client; the body streams with flow control. */
+  Streaming,
+  /** A response_body rule replaces the body: the upstream body is read and dropped first. */
+  DrainingForReplacement,
+  /** Over: answered, failed or the client left. */
+  Settled,
+}
+
+/**
  * One client request carried to a route's backends: pick a backend, send, stream the response
  * back with flow control both ways, and retry on another backend when the route allows it.
  *
@@ -91,13 +123,12 @@ const DRAIN_LIMIT_BYTES = 64 * 1024;
 export class ProxiedRequest implements UpstreamResponseHandler, DiscardedBodyOwner {
   private call: UpstreamCall | null = null;
   private flow: UpstreamFlow | null = null;
-  private responseStarted = false;
-  private settled = false;
+  private phase = Phase.Idle;
   private timer: Timer | null = null;
 
+  /** The open attempt's pool member, and whether it is the breaker's half-open trial. */
   private member = -1;
   private trial = false;
-  private attemptOpen = false;
   private headOutcome = AttemptOutcome.Success;
   private tried: number[] | null = null;
   private retriesLeft: number;
@@ -113,7 +144,7 @@ export class ProxiedRequest implements UpstreamResponseHandler, DiscardedBodyOwn
   private readonly startedAt: number;
   private attemptStartedAt = 0;
   private readonly resumeUpstream = (): void => {
-    if (!this.settled) this.flow?.resume();
+    if (this.phase !== Phase.Settled) this.flow?.resume();
   };
 
   constructor(
@@ -141,11 +172,12 @@ export class ProxiedRequest implements UpstreamResponseHandler, DiscardedBodyOwn
   start(): void {
     this.exchange.onClientGone(() => this.onClientGone());
     // The client may already be gone (the callback then ran at once): send nothing upstream.
-    if (this.settled) return;
+    if (this.phase === Phase.Settled) return;
     const body = this.exchange.request.body;
     if (body !== null && this.rules !== null && this.rules.requestBody !== null) {
       // The replacement goes upstream once the client's own body has been read and dropped,
       // within the route's time budget.
+      this.phase = Phase.DiscardingClientBody;
       this.timer = this.context.clock.setTimer(this.route.timeoutMs, () => this.onClientBodyDeadline(), true);
       body.start(new DiscardedBody(this));
       return;
@@ -164,7 +196,7 @@ export class ProxiedRequest implements UpstreamResponseHandler, DiscardedBodyOwn
     if (index < 0) return this.failWithoutBackend(now);
     this.member = index;
     this.trial = pool.begin(index, now);
-    this.attemptOpen = true;
+    this.phase = Phase.AwaitingHead;
     this.headOutcome = AttemptOutcome.Success;
     const target = pool.members[index].target;
     this.record.backend = target.url;
@@ -199,7 +231,7 @@ export class ProxiedRequest implements UpstreamResponseHandler, DiscardedBodyOwn
   }
 
   onUpstreamResponse(status: number, headers: string[], flow: UpstreamFlow): void {
-    if (this.settled) return;
+    if (this.phase === Phase.Settled) return;
     this.headOutcome = status >= 500 ? AttemptOutcome.ServerError : AttemptOutcome.Success;
     this.record.upstreamMs = this.context.clock.monotonicMs() - this.attemptStartedAt;
     if (status >= 502 && status <= 504 && this.mayRetry(status as RetryCondition, true)) {
@@ -213,7 +245,7 @@ export class ProxiedRequest implements UpstreamResponseHandler, DiscardedBodyOwn
     }
     this.cancelTimer();
     this.flow = flow;
-    this.responseStarted = true;
+    this.phase = Phase.Streaming;
     this.record.status = status;
     const head = buildClientResponseHead(headers, this.answerHeaders[0]);
     for (const header of this.answerHeaders) head.headers.push(header);
@@ -226,6 +258,7 @@ export class ProxiedRequest implements UpstreamResponseHandler, DiscardedBodyOwn
   }
 
   private replaceResponseBody(headers: string[], replacement: BodyReplacement, upstreamLength: number | null): void {
+    this.phase = Phase.DrainingForReplacement;
     this.replacement = replacement;
     this.replacementHeaders = headers;
     const small = upstreamLength !== null && upstreamLength <= DRAIN_LIMIT_BYTES;
@@ -236,39 +269,40 @@ export class ProxiedRequest implements UpstreamResponseHandler, DiscardedBodyOwn
   }
 
   private sendReplacement(): void {
-    this.settled = true;
     this.finishAttempt(this.headOutcome, this.headOutcome === AttemptOutcome.ServerError ? 'http_5xx' : 'success');
+    this.phase = Phase.Settled;
     this.exchange.respond(this.record.status, this.replacementHeaders!, this.replacement!.bytes);
     this.complete(null);
   }
 
   onUpstreamData(chunk: Uint8Array): boolean {
-    if (this.settled) return false;
-    if (this.replacement !== null) return true;
+    if (this.phase === Phase.Settled) return false;
+    if (this.phase === Phase.DrainingForReplacement) return true;
     if (this.exchange.write(chunk)) return true;
     this.exchange.onWritable(this.resumeUpstream);
     return false;
   }
 
   onUpstreamEnd(): void {
-    if (this.settled) return;
-    if (this.replacement !== null) return this.sendReplacement();
-    this.settled = true;
+    if (this.phase === Phase.Settled) return;
+    if (this.phase === Phase.DrainingForReplacement) return this.sendReplacement();
     this.finishAttempt(this.headOutcome, this.headOutcome === AttemptOutcome.ServerError ? 'http_5xx' : 'success');
+    this.phase = Phase.Settled;
     this.exchange.end();
     this.complete(null);
   }
 
   onUpstreamError(failure: UpstreamFailure): void {
-    if (this.settled) return;
+    if (this.phase === Phase.Settled) return;
     this.cancelTimer();
     const handling = FAILURES[failure.kind];
-    if (this.responseStarted) {
-      this.settled = true;
+    if (this.phase === Phase.Streaming || this.phase === Phase.DrainingForReplacement) {
+      const draining = this.phase === Phase.DrainingForReplacement;
       this.finishAttempt(handling.backendVerdict, handling.outcome);
+      this.phase = Phase.Settled;
       this.context.completion.upstreamFailed(failure, this.currentRequest!, false);
       // The body being drained was going to be dropped anyway: the replacement is still whole.
-      if (this.replacement !== null) return this.sendReplacement();
+      if (draining) return this.sendReplacement();
       // Headers are out: the only honest signal left is to break the connection.
       this.exchange.abort();
       this.complete('upstream_broken');
@@ -299,6 +333,7 @@ export class ProxiedRequest implements UpstreamResponseHandler, DiscardedBodyOwn
     this.record.retries++;
     this.context.observer.retried(this.route.key);
     (this.tried ??= []).push(this.member);
+    this.phase = Phase.BackingOff;
     this.call = null;
     this.replayable?.endAttempt();
     const backoff = this.route.retries.backoffMs;
@@ -316,7 +351,7 @@ export class ProxiedRequest implements UpstreamResponseHandler, DiscardedBodyOwn
       const status = this.lastRetriedStatus;
       return this.answerError(status, STATUS_CODES[status] ?? 'bad_gateway');
     }
-    this.settled = true;
+    this.phase = Phase.Settled;
     this.record.status = 503;
     const retryAfter = String(this.route.pool.retryAfterSecs(now));
     this.answerLocally(503, 'service_unavailable', ['retry-after', retryAfter, ...this.answerHeaders]);
@@ -325,7 +360,7 @@ export class ProxiedRequest implements UpstreamResponseHandler, DiscardedBodyOwn
 
   private onDeadline(): void {
     this.timer = null;
-    if (this.settled || this.responseStarted) return;
+    if (this.phase !== Phase.AwaitingHead) return;
     this.call?.abort();
     this.finishAttempt(AttemptOutcome.TransportFailure, 'timeout');
     const failure: UpstreamFailure = { kind: 'response_timeout', requestSent: true, detail: `no response head within ${this.route.timeoutMs} ms` };
@@ -334,16 +369,16 @@ export class ProxiedRequest implements UpstreamResponseHandler, DiscardedBodyOwn
   }
 
   private onClientGone(): void {
-    if (this.settled) return;
-    this.settled = true;
+    if (this.phase === Phase.Settled) return;
     this.cancelTimer();
     this.finishAttempt(AttemptOutcome.Neutral, 'cancelled');
+    this.phase = Phase.Settled;
     this.call?.abort();
     this.complete('client_gone');
   }
 
   private answerError(status: number, code: ErrorCode): void {
-    this.settled = true;
+    this.phase = Phase.Settled;
     this.record.status = status;
     this.answerLocally(status, code, this.answerHeaders);
     this.complete(code);
@@ -357,7 +392,7 @@ export class ProxiedRequest implements UpstreamResponseHandler, DiscardedBodyOwn
   }
 
   clientBodyDiscarded(): void {
-    if (this.settled) return;
+    if (this.phase !== Phase.DiscardingClientBody) return;
     this.cancelTimer();
     this.attempt();
   }
@@ -365,20 +400,21 @@ export class ProxiedRequest implements UpstreamResponseHandler, DiscardedBodyOwn
   /** The client's body, discarded for a request_body replacement, broke the size limit: 413. */
   clientBodyFailed(error: Error): void {
     // A client that left is handled by onClientGone.
-    if (this.settled || !(error instanceof BodyTooLargeError)) return;
+    if (this.phase !== Phase.DiscardingClientBody || !(error instanceof BodyTooLargeError)) return;
     this.cancelTimer();
     this.answerError(413, 'payload_too_large');
   }
 
   private onClientBodyDeadline(): void {
     this.timer = null;
-    if (this.settled) return;
+    if (this.phase !== Phase.DiscardingClientBody) return;
     this.answerError(408, 'request_timeout');
   }
 
+  /** Gives the open attempt's verdict to the pool and metrics; call before the phase moves on. */
   private finishAttempt(outcome: AttemptOutcome, observed: UpstreamOutcome): void {
-    if (!this.attemptOpen) return;
-    this.attemptOpen = false;
+    const phase = this.phase;
+    if (phase !== Phase.AwaitingHead && phase !== Phase.Streaming && phase !== Phase.DrainingForReplacement) return;
     const now = this.context.clock.monotonicMs();
     this.route.pool.finish(this.member, this.trial, outcome, now);
     this.context.observer.upstreamAttempted(this.route.key, this.route.pool.members[this.member].target.url, observed, now - this.attemptStartedAt);

@@ -1,0 +1,223 @@
+import { constants, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import type { BodySource } from '../../../ports/body';
+import type { HttpExchange, InboundRequest } from '../../../ports/http-server';
+import { BodyConnection, InboundBody } from '../../http-common/inbound-body';
+
+/** Fields HTTP/2 forbids in a response (RFC 9113 §8.2.2): node throws on them. */
+const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings', 'te']);
+/** What node's http2 refuses in a value (it throws): controls other than tab. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const INVALID_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
+
+/** Told when a stream ends, so the session can spot clients that reset streams in bulk. */
+export interface StreamOutcomes {
+  /** The client reset the stream before its response was complete. */
+  resetByClient(): void;
+  completed(): void;
+}
+
+/**
+ * One request/response on an HTTP/2 stream (node's stream API, not the compat layer), with both
+ * body directions flow-controlled like the HTTP/1.1 exchanges. The response is framed by
+ * DATA frames: `content-length` is announced when known, and a body that ends short of it
+ * resets the stream instead of passing as complete.
+ */
+export class Http2Exchange implements HttpExchange, InboundRequest, BodyConnection {
+  readonly scheme = 'https' as const;
+  readonly protocol = 'h2' as const;
+  private committed = false;
+  private done = false;
+  private clientGone = false;
+  private goneCallback: (() => void) | null = null;
+  private writableCallback: (() => void) | null = null;
+  private streaming = false;
+  private totalLength: number | null = null;
+  private readonly inboundBody: InboundBody | null;
+  readonly body: BodySource | null;
+  bytesSent = 0;
+
+  constructor(
+    private readonly stream: ServerHttp2Stream,
+    readonly method: string,
+    readonly path: string,
+    readonly query: string,
+    readonly hostname: string,
+    readonly authority: string,
+    readonly headers: readonly string[],
+    readonly remoteAddress: string,
+    readonly tlsVersion: string | null,
+    hasBody: boolean,
+    maxBodyBytes: number | null,
+    private readonly outcomes: StreamOutcomes,
+  ) {
+    this.inboundBody = hasBody ? new InboundBody(this, maxBodyBytes) : null;
+    this.body = this.inboundBody;
+    stream.on('error', noop);
+    stream.on('close', this.handleClose);
+    if (hasBody) {
+      stream.on('data', this.handleData);
+      stream.on('end', this.handleEnd);
+    } else {
+      // Drop whatever DATA a bodiless request sends anyway (an empty END_STREAM frame).
+      stream.resume();
+    }
+  }
+
+  get request(): InboundRequest {
+    return this;
+  }
+
+  get finished(): boolean {
+    return this.done;
+  }
+
+  get bytesReceived(): number {
+    return this.inboundBody === null ? 0 : this.inboundBody.bytesReceived;
+  }
+
+  private readonly handleClose = (): void => {
+    if (this.done) {
+      // The response was complete (or prox gave up on it) before the stream closed.
+      this.outcomes.completed();
+      this.inboundBody?.clientLeft();
+      return;
+    }
+    // The stream closed before its response: the client reset it (or the session went away).
+    this.outcomes.resetByClient();
+    this.clientGone = true;
+    this.inboundBody?.clientLeft();
+    this.done = true;
+    const callback = this.goneCallback;
+    this.goneCallback = null;
+    callback?.();
+  };
+
+  private readonly handleData = (chunk: Buffer): void => {
+    this.inboundBody!.accept(chunk);
+  };
+
+  private readonly handleEnd = (): void => {
+    this.inboundBody!.finish();
+  };
+
+  private readonly handleDrain = (): void => {
+    const callback = this.writableCallback;
+    this.writableCallback = null;
+    callback?.();
+  };
+
+  // ---- BodyConnection ---------------------------------------------------------------------
+
+  pauseReading(): void {
+    this.stream.pause();
+  }
+
+  resumeReading(): void {
+    this.stream.resume();
+  }
+
+  bodyTooLarge(): void {
+    // HTTP/2 can stop one stream without touching the connection: drop the rest of the body.
+    this.inboundBody!.keepDraining();
+  }
+
+  // ---- HttpExchange -----------------------------------------------------------------------
+
+  onClientGone(callback: () => void): void {
+    if (this.clientGone) callback();
+    else this.goneCallback = callback;
+  }
+
+  onWritable(callback: () => void): void {
+    this.writableCallback = callback;
+  }
+
+  respond(status: number, headers: readonly string[], body: string | Uint8Array | null): void {
+    if (this.committed || this.done) return;
+    this.committed = true;
+    this.done = true;
+    this.inboundBody?.discardUnread();
+    const bodiless = status === 204 || status === 304;
+    const length = body === null ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+    const head = responseHeaders(status, headers, bodiless ? null : length);
+    if (this.stream.destroyed) return;
+    if (bodiless || this.method === 'HEAD' || body === null || length === 0) {
+      this.stream.respond(head, { endStream: true });
+      return;
+    }
+    this.bytesSent = length;
+    this.stream.respond(head, { endStream: false });
+    this.stream.end(body);
+  }
+
+  startResponse(status: number, headers: readonly string[], contentLength: number | null): void {
+    if (this.committed || this.done) return;
+    this.committed = true;
+    this.inboundBody?.discardUnread();
+    const head = responseHeaders(status, headers, status === 204 || status === 304 ? null : contentLength);
+    if (this.stream.destroyed) {
+      this.done = true;
+      return;
+    }
+    if (this.method === 'HEAD' || status === 204 || status === 304 || contentLength === 0) {
+      this.done = true;
+      this.stream.respond(head, { endStream: true });
+      return;
+    }
+    this.streaming = true;
+    this.totalLength = contentLength;
+    this.stream.on('drain', this.handleDrain);
+    this.stream.respond(head, { endStream: false });
+  }
+
+  write(chunk: Uint8Array): boolean {
+    if (this.done || !this.streaming) return true;
+    this.bytesSent += chunk.byteLength;
+    return this.stream.write(chunk);
+  }
+
+  end(): void {
+    if (this.done || !this.streaming) return;
+    if (this.totalLength !== null && this.bytesSent < this.totalLength) {
+      // The upstream ended short of its Content-Length: never let that pass as complete.
+      this.abort();
+      return;
+    }
+    this.done = true;
+    this.stream.end();
+  }
+
+  abort(): void {
+    if (this.done) return;
+    this.done = true;
+    if (!this.stream.destroyed) this.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+  }
+
+  /** A bug on our side: answer 500 if nothing was sent yet, else reset the stream. */
+  failInternally(): void {
+    if (this.committed) this.abort();
+    else this.respond(500, ['content-type', 'application/json'], '{"error":"internal_error","status":500}');
+  }
+}
+
+/**
+ * A flat header list as node's http2 wants it: an object, repeated `set-cookie` as an array,
+ * other repeats joined; fields HTTP/2 forbids and values that would not encode are dropped.
+ */
+export function responseHeaders(status: number, headers: readonly string[], contentLength: number | null): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = { ':status': status };
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i].toLowerCase();
+    const value = headers[i + 1];
+    if (CONNECTION_SPECIFIC.has(name) || name === 'content-length' || !TOKEN.test(name) || INVALID_VALUE.test(value)) continue;
+    const previous = out[name];
+    if (previous === undefined) out[name] = name === 'set-cookie' ? [value] : value;
+    else if (Array.isArray(previous)) previous.push(value);
+    else out[name] = `${String(previous)}, ${value}`;
+  }
+  if (contentLength !== null) out['content-length'] = contentLength;
+  return out;
+}
+
+function noop(): void {}
