@@ -7,7 +7,8 @@ const INTERNAL_ERROR_BODY = '{"error":"internal_error","status":500}';
 
 /**
  * What every inbound exchange shares, whatever the server under it (µWS, node:http, an HTTP/2
- * stream): the request as the adapter parsed it, the request body with its flow control and
+ * stream): the request as the adapter parsed it (with its protocol and TLS version, so every
+ * exchange carries them in one shape), the request body with its flow control and
  * size limit, the once-only response and client-gone bookkeeping, and the byte counts.
  *
  * A subclass writes the response on its own connection (`respond`, `startResponse`, `write`,
@@ -43,6 +44,9 @@ export abstract class BaseExchange implements HttpExchange, InboundRequest, Body
     readonly headers: readonly string[],
     readonly remoteAddress: string,
     readonly scheme: 'http' | 'https',
+    readonly protocol: 'http/1.1' | 'h2',
+    /** Negotiated TLS version (e.g. `TLSv1.3`); null on plaintext. */
+    readonly tlsVersion: string | null,
     hasBody: boolean,
     maxBodyBytes: number | null,
     connectionClose: boolean,

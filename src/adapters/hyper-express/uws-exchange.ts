@@ -64,7 +64,7 @@ export class UwsExchange extends BaseExchange {
     maxBodyBytes: number | null,
     connectionClose: boolean,
   ) {
-    super(method, path, query, hostname, authority, headers, remoteAddress, scheme, hasBody, maxBodyBytes, connectionClose);
+    super(method, path, query, hostname, authority, headers, remoteAddress, scheme, 'http/1.1', null, hasBody, maxBodyBytes, connectionClose);
     this.clientAskedClose = connectionClose;
   }
 

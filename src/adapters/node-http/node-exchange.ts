@@ -17,9 +17,6 @@ export class NodeExchange extends BaseExchange {
   /** Announced length of a streamed body; null when chunked. */
   private totalLength: number | null = null;
 
-  /** Negotiated TLS version when the connection is TLS (set by the server before the handler runs). */
-  tlsVersion: string | null = null;
-
   constructor(
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
@@ -32,11 +29,12 @@ export class NodeExchange extends BaseExchange {
     headers: readonly string[],
     remoteAddress: string,
     scheme: 'http' | 'https',
+    tlsVersion: string | null,
     hasBody: boolean,
     maxBodyBytes: number | null,
     connectionClose: boolean,
   ) {
-    super(method, path, query, hostname, authority, headers, remoteAddress, scheme, hasBody, maxBodyBytes, connectionClose);
+    super(method, path, query, hostname, authority, headers, remoteAddress, scheme, 'http/1.1', tlsVersion, hasBody, maxBodyBytes, connectionClose);
     req.on('error', this.handleRequestError);
     res.on('close', this.handleClose);
     if (hasBody) {

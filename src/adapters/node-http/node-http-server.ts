@@ -161,11 +161,11 @@ function requestListener(
       headers,
       remoteAddressOf(socket),
       scheme,
+      scheme === 'https' ? ((socket as TLSSocket).getProtocol?.() ?? null) : null,
       framing.chunked || framing.contentLength !== null,
       limits.maxBodyBytes,
       closeConnection,
     );
-    if (scheme === 'https') exchange.tlsVersion = (socket as TLSSocket).getProtocol?.() ?? null;
     try {
       handler.handle(exchange);
     } catch (error) {

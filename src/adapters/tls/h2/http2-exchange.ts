@@ -1,7 +1,5 @@
 import { constants, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
-import type { BodySource } from '../../../ports/body';
-import type { HttpExchange, InboundRequest } from '../../../ports/http-server';
-import { BodyConnection, InboundBody } from '../../http-common/inbound-body';
+import { BaseExchange, byteLengthOf } from '../../http-common/base-exchange';
 
 /** Fields HTTP/2 forbids in a response (RFC 9113 §8.2.2): node throws on them. */
 const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings', 'te']);
@@ -22,37 +20,32 @@ export interface StreamOutcomes {
  * body directions flow-controlled like the HTTP/1.1 exchanges. The response is framed by
  * DATA frames: `content-length` is announced when known, and a body that ends short of it
  * resets the stream instead of passing as complete.
+ *
+ * HTTP/2 rules this class encodes: a stream is one exchange, so nothing here ever spends the
+ * connection (`closeConnection` stays false; a too-large body is drained and dropped, an abort
+ * is RST_STREAM); the stream's 'close' before the response is done means the client reset it
+ * (counted for the rapid-reset defence), after it a completed stream.
  */
-export class Http2Exchange implements HttpExchange, InboundRequest, BodyConnection {
-  readonly scheme = 'https' as const;
-  readonly protocol = 'h2' as const;
-  private committed = false;
-  private done = false;
-  private clientGone = false;
-  private goneCallback: (() => void) | null = null;
-  private writableCallback: (() => void) | null = null;
+export class Http2Exchange extends BaseExchange {
   private streaming = false;
+  /** Announced length of a streamed body; null when unknown. */
   private totalLength: number | null = null;
-  private readonly inboundBody: InboundBody | null;
-  readonly body: BodySource | null;
-  bytesSent = 0;
 
   constructor(
     private readonly stream: ServerHttp2Stream,
-    readonly method: string,
-    readonly path: string,
-    readonly query: string,
-    readonly hostname: string,
-    readonly authority: string,
-    readonly headers: readonly string[],
-    readonly remoteAddress: string,
-    readonly tlsVersion: string | null,
+    method: string,
+    path: string,
+    query: string,
+    hostname: string,
+    authority: string,
+    headers: readonly string[],
+    remoteAddress: string,
+    tlsVersion: string | null,
     hasBody: boolean,
     maxBodyBytes: number | null,
     private readonly outcomes: StreamOutcomes,
   ) {
-    this.inboundBody = hasBody ? new InboundBody(this, maxBodyBytes) : null;
-    this.body = this.inboundBody;
+    super(method, path, query, hostname, authority, headers, remoteAddress, 'https', 'h2', tlsVersion, hasBody, maxBodyBytes, false);
     stream.on('error', noop);
     stream.on('close', this.handleClose);
     if (hasBody) {
@@ -64,17 +57,7 @@ export class Http2Exchange implements HttpExchange, InboundRequest, BodyConnecti
     }
   }
 
-  get request(): InboundRequest {
-    return this;
-  }
-
-  get finished(): boolean {
-    return this.done;
-  }
-
-  get bytesReceived(): number {
-    return this.inboundBody === null ? 0 : this.inboundBody.bytesReceived;
-  }
+  // ---- stream events ----------------------------------------------------------------------
 
   private readonly handleClose = (): void => {
     if (this.done) {
@@ -85,12 +68,9 @@ export class Http2Exchange implements HttpExchange, InboundRequest, BodyConnecti
     }
     // The stream closed before its response: the client reset it (or the session went away).
     this.outcomes.resetByClient();
-    this.clientGone = true;
-    this.inboundBody?.clientLeft();
+    this.clientLeft();
     this.done = true;
-    const callback = this.goneCallback;
-    this.goneCallback = null;
-    callback?.();
+    this.tellClientGone();
   };
 
   private readonly handleData = (chunk: Buffer): void => {
@@ -102,9 +82,7 @@ export class Http2Exchange implements HttpExchange, InboundRequest, BodyConnecti
   };
 
   private readonly handleDrain = (): void => {
-    const callback = this.writableCallback;
-    this.writableCallback = null;
-    callback?.();
+    this.tellWritable();
   };
 
   // ---- BodyConnection ---------------------------------------------------------------------
@@ -122,16 +100,10 @@ export class Http2Exchange implements HttpExchange, InboundRequest, BodyConnecti
     this.inboundBody!.keepDraining();
   }
 
+  /** A stream never spends its connection: the session's other streams go on. */
+  protected override connectionSpent(): void {}
+
   // ---- HttpExchange -----------------------------------------------------------------------
-
-  onClientGone(callback: () => void): void {
-    if (this.clientGone) callback();
-    else this.goneCallback = callback;
-  }
-
-  onWritable(callback: () => void): void {
-    this.writableCallback = callback;
-  }
 
   respond(status: number, headers: readonly string[], body: string | Uint8Array | null): void {
     if (this.committed || this.done) return;
@@ -139,10 +111,10 @@ export class Http2Exchange implements HttpExchange, InboundRequest, BodyConnecti
     this.done = true;
     this.inboundBody?.discardUnread();
     const bodiless = status === 204 || status === 304;
-    const length = body === null ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+    const length = body === null ? 0 : byteLengthOf(body);
     const head = responseHeaders(status, headers, bodiless ? null : length);
     if (this.stream.destroyed) return;
-    if (bodiless || this.method === 'HEAD' || body === null || length === 0) {
+    if (bodiless || this.isHead || body === null || length === 0) {
       this.stream.respond(head, { endStream: true });
       return;
     }
@@ -160,7 +132,7 @@ export class Http2Exchange implements HttpExchange, InboundRequest, BodyConnecti
       this.done = true;
       return;
     }
-    if (this.method === 'HEAD' || status === 204 || status === 304 || contentLength === 0) {
+    if (this.isHead || status === 204 || status === 304 || contentLength === 0) {
       this.done = true;
       this.stream.respond(head, { endStream: true });
       return;
@@ -188,16 +160,11 @@ export class Http2Exchange implements HttpExchange, InboundRequest, BodyConnecti
     this.stream.end();
   }
 
+  /** RST_STREAM (INTERNAL_ERROR): the client sees this response fail, the session goes on. */
   abort(): void {
     if (this.done) return;
     this.done = true;
     if (!this.stream.destroyed) this.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
-  }
-
-  /** A bug on our side: answer 500 if nothing was sent yet, else reset the stream. */
-  failInternally(): void {
-    if (this.committed) this.abort();
-    else this.respond(500, ['content-type', 'application/json'], '{"error":"internal_error","status":500}');
   }
 }
 
