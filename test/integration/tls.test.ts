@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { echoHandler, startBackend, type TestBackend } from '../support/backends';
+import { echoHandler, startBackend, waitForLog, type TestBackend } from '../support/backends';
 import { makeTestCa, type TestCa, type TestCertificate } from '../support/certificates';
 import { freeLoopbackPort } from '../support/ports';
 import { startProx, type ProxProcess } from '../support/prox-process';
@@ -69,9 +69,10 @@ describe('TLS termination', () => {
   });
 
   it('writes protocol and tls_version into the access log', async () => {
-    const logged = prox.nextLog('request');
+    const from = prox.logs.length;
     await curl(['--http2', ...resolveTo('main.test'), '-o', '/dev/null', `https://main.test:${prox.port}/logged`]);
-    const line = await logged;
+    // An earlier test's line can still arrive first under load: wait for this request's own.
+    const line = await waitForLog(prox, 'request', (entry) => entry.path === '/logged', from, 30_000);
     expect(line).toMatchObject({ path: '/logged', protocol: 'h2', tls_version: 'TLSv1.3' });
   });
 
