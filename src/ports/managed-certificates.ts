@@ -22,9 +22,11 @@ export interface ManagedCertificateSource {
 
 /** Obtains and renews the certificate of `tls.acme`; runs in the background, never throws at its caller. */
 export interface AcmeCertificateManager extends ManagedCertificateSource {
+  /** Reads the stored certificate (no network): a good one is `current()` from now on. Before listening. */
+  load(): void;
   /**
-   * Reads the stored certificate (no network), then plans: a good one is served at once and
-   * renewed on time; otherwise an order runs in the background.
+   * Plans (after listening, so the challenges can be answered): a good certificate is renewed on
+   * time; otherwise an order runs in the background.
    */
   start(): void;
   stop(): void;

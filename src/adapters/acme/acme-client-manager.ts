@@ -36,6 +36,7 @@ export class AcmeClientManager implements AcmeCertificateManager {
   private readonly listeners = new Set<() => void>();
   private scheduler: RenewalScheduler | null = null;
   private ordering = false;
+  private loaded = false;
 
   constructor(
     private readonly settings: AcmeSettings,
@@ -44,9 +45,15 @@ export class AcmeClientManager implements AcmeCertificateManager {
     this.storage = new AcmeStorage(settings.storagePath, settings.directoryUrl, settings.domains);
   }
 
+  load(): void {
+    if (this.loaded) return;
+    this.loaded = true;
+    this.loadStored();
+  }
+
   start(): void {
     if (this.scheduler !== null) return;
-    this.loadStored();
+    this.load();
     const target: RenewalTarget = {
       current: () => this.facts,
       failures: () => this.state.failures,
