@@ -17,7 +17,7 @@ export interface AdminDependencies {
 
 const JSON_TYPE = 'application/json';
 /** Field names whose values never leave the process through /config. */
-const SECRET_FIELD = /secret|password|passwd|token|api[_-]?key|authorization|cookie|private|credential/i;
+const SECRET_FIELD = /secret|password|passwd|token|api[_-]?key|authorization|cookie|private|credential|hmac/i;
 
 /** The admin endpoints; read-only views of the running proxy. */
 export function adminHandler(deps: AdminDependencies): AdminHandler {

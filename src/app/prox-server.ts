@@ -21,6 +21,9 @@ import type { RandomSource } from '../ports/random';
 import type { RateLimitStore } from '../ports/rate-limit-store';
 import type { StaticFileSystem } from '../ports/static-files';
 import type { UpstreamClient } from '../ports/upstream-client';
+import type { AcmeCertificateManager, AcmeManagerFactory } from '../ports/managed-certificates';
+import { AcmeHttpChallenge } from '../core/tls/acme-http-challenge';
+import type { ExchangeHandler } from '../ports/http-server';
 
 export type TrustPredicateFactory = (trustedProxies: readonly string[]) => (address: string) => boolean;
 
@@ -41,6 +44,8 @@ export interface ProxServerParts {
   readonly testClock?: AdvanceableClock | null;
   /** Established client connections on a local port (null where unknown). */
   readonly connectionCounter: (port: number) => number | null;
+  /** Builds the certificate manager of `tls.acme`. */
+  readonly acmeManagers: AcmeManagerFactory;
 }
 
 export type ConfigApplyResult = { readonly applied: true; readonly rebound: boolean } | { readonly applied: false; readonly reason: string };
@@ -62,6 +67,8 @@ export class ProxServer {
   private readonly backends: BackendRegistry;
   private readonly backendEvents: BackendEvents;
   private applying = false;
+  /** `tls.acme`: the certificate manager of the TLS listener (one per process; settings changes apply after a restart). */
+  private acme: { manager: AcmeCertificateManager; settingsKey: string } | null = null;
 
   constructor(private readonly parts: ProxServerParts) {
     this.backendEvents = new ObservedBackendEvents(parts.logger, (route, backend, to, reason) => this.backendTransition(route, backend, to, reason), () => this.pipeline?.current ?? null);
@@ -92,6 +99,8 @@ export class ProxServer {
     const problems: string[] = [];
     if (this.listener === null) problems.push('not listening yet (first health round still running)');
     if (this.draining) problems.push('shutting down');
+    const acmeProblem = this.acme?.manager.readinessProblem() ?? null;
+    if (acmeProblem !== null) problems.push(acmeProblem);
     return problems;
   }
 
@@ -122,16 +131,24 @@ export class ProxServer {
     });
     pipeline.mountAdmin(this.publicAdminMount());
     this.pipeline = pipeline;
+    const acmeSettings = config.tls?.acme ?? null;
+    if (acmeSettings !== null) {
+      this.acme = { manager: this.parts.acmeManagers(acmeSettings), settingsKey: JSON.stringify(acmeSettings) };
+      this.acme.manager.load();
+    }
     try {
-      this.listener = await this.parts.httpServer.listen(listenSpecOf(config), pipeline);
+      this.listener = await this.parts.httpServer.listen(this.listenSpec(config), pipeline);
       this.plainListener = await this.listenPlain(config, pipeline);
     } catch (error) {
       this.backends.abandon(generation);
       this.pipeline = null;
       await this.listener?.stopAccepting();
       this.listener = null;
+      this.acme = null;
       throw error;
     }
+    // Stored certificate first (no network); an order, when needed, runs in the background.
+    this.acme?.manager.start();
     this.backends.commit(generation);
     this.parts.rateLimits.retainOnly(compiled.rateLimitIds);
     this.config = config;
@@ -187,7 +204,7 @@ export class ProxServer {
     if (!sameAddress(previous, config)) {
       let next: BoundListener;
       try {
-        next = await this.parts.httpServer.listen(listenSpecOf(config), pipeline);
+        next = await this.parts.httpServer.listen(this.listenSpec(config), pipeline);
       } catch (error) {
         this.backends.abandon(generation);
         return { applied: false, reason: error instanceof Error ? error.message : String(error) };
@@ -206,7 +223,10 @@ export class ProxServer {
       }
       // Every reload (file change, SIGHUP) reads the certificate files again: a renewed pair
       // goes live for new handshakes without touching open connections.
-      const tls = listenSpecOf(config).tls;
+      if (this.acmeKey(config) !== (this.acme?.settingsKey ?? null)) {
+        this.parts.logger.warn('changes to tls.acme (turning it on or off included) apply after a restart', {});
+      }
+      const tls = this.listenSpec(config).tls;
       if (tls && this.listener!.reloadCertificates !== undefined) {
         try {
           await this.listener!.reloadCertificates(tls);
@@ -251,6 +271,7 @@ export class ProxServer {
       if (!drained) this.parts.logger.warn('shutdown timeout reached', { inFlight: pipeline.drain.count });
     }
     this.backends.stopAll();
+    this.acme?.manager.stop();
     // Past the timeout, requests still running are cut: their clients see a closed connection.
     await this.parts.upstreams.close(!drained);
     await this.parts.healthProbe.close?.();
@@ -263,7 +284,10 @@ export class ProxServer {
   private async listenPlain(config: ProxConfig, pipeline: ProxyPipeline): Promise<BoundListener | null> {
     const tls = config.tls ?? null;
     if (tls === null || tls.httpListenAddr === null) return null;
-    const handler = tls.httpRedirect ? new HttpsRedirect(() => this.listener?.port ?? config.listenAddr.port) : pipeline;
+    const routesOrRedirect: ExchangeHandler = tls.httpRedirect ? new HttpsRedirect(() => this.listener?.port ?? config.listenAddr.port) : pipeline;
+    const manager = this.acme?.manager ?? null;
+    // HTTP-01 tokens are answered before the redirect and every route.
+    const handler = manager === null ? routesOrRedirect : new AcmeHttpChallenge((token) => manager.httpChallenge(token), routesOrRedirect);
     return this.parts.httpServer.listen({ host: tls.httpListenAddr.host, port: tls.httpListenAddr.port, limits: config.limits }, handler);
   }
 
@@ -287,6 +311,18 @@ export class ProxServer {
     if (!sameAddress) await old?.stopAccepting();
     if (this.plainListener !== null) this.parts.logger.info('plaintext listening', { address: formatListenAddress(this.plainListener) });
     return null;
+  }
+
+  /** The listen spec; with acme, the running manager's certificates (a changed acme block waits for a restart). */
+  private listenSpec(config: ProxConfig): ListenSpec {
+    const spec = listenSpecOf(config);
+    if (spec.tls === null || spec.tls === undefined || this.acme === null) return spec;
+    return { ...spec, tls: { ...spec.tls, managed: this.acme.manager } };
+  }
+
+  private acmeKey(config: ProxConfig): string | null {
+    const settings = config.tls?.acme ?? null;
+    return settings === null ? null : JSON.stringify(settings);
   }
 
   private async prepare(config: ProxConfig): Promise<{ compiled: CompiledConfig; generation: BackendGeneration }> {

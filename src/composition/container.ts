@@ -29,6 +29,7 @@ import { chooseHttpServer } from './http-server-choice';
 import { TlsHttpServer } from '../adapters/tls/tls-http-server';
 import { createHttpsConnectionServer } from '../adapters/node-http/node-http-server';
 import { TlsObserver } from '../ports/tls-observer';
+import { AcmeClientManager } from '../adapters/acme/acme-client-manager';
 
 export const ProxServerToken = Symbol.for('prox.ProxServer');
 
@@ -117,6 +118,7 @@ export function buildContainer(overrides: CompositionOverrides = {}): Container 
           rateLimits,
           testClock,
           connectionCounter: countEstablishedConnections,
+          acmeManagers: (settings) => new AcmeClientManager(settings, { clock, logger, random }),
         }),
       [HttpServer, UpstreamClient, StaticFileSystem, HealthProbe, Logger, Clock, RandomSource, AdminServer, ProxMetrics, AccessLogSink, RateLimitStore],
     );

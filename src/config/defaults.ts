@@ -79,6 +79,12 @@ export const DEFAULTS = {
     hstsIncludeSubdomains: false,
     hstsPreload: false,
   },
+  /** `tls.acme` fields left out. */
+  acme: {
+    challenge: 'auto' as 'auto' | 'tls-alpn-01' | 'http-01',
+    storagePath: './acme_storage',
+    renewalDaysBeforeExpiry: 30,
+  },
   /** `protocols` fields left out (they apply to the TLS listener). */
   http2: {
     enabled: true,

@@ -9,14 +9,17 @@ const ACTIVE_PROTOCOL_FIELDS = new Set(['http2_enabled', 'http2_max_concurrent_s
 
 /**
  * Prox config that this version validates but does not act on yet. A file written for Prox must
- * keep loading, yet silently ignoring e.g. ACME settings would be a nasty surprise, so each such
+ * keep loading, yet silently ignoring e.g. HTTP/3 settings would be a nasty surprise, so each such
  * field gets a warning at the line where it is set.
  */
 export function reportInactiveFeatures(data: unknown, out: DiagnosticList): void {
   const config = asRecord(data);
   if (!config) return;
   const tls = asRecord(config['tls']);
-  if (tls && 'acme' in tls) out.warning(['tls', 'acme'], inactiveMessage('tls.acme'), { anchor: 'key' });
+  const acme = tls ? asRecord(tls['acme']) : undefined;
+  if (acme && acme['enabled'] !== true) {
+    out.warning(['tls', 'acme'], 'tls.acme is not enabled (enabled: true turns it on): it has no effect', { anchor: 'key' });
+  }
   const protocols = asRecord(config['protocols']);
   if (protocols) {
     for (const field of Object.keys(protocols)) {

@@ -53,7 +53,7 @@ export const CONFIG_SCHEMA = {
       additionalProperties: { $ref: '#/definitions/route' },
     },
     tls: {
-      description: "TLS termination on listen_addr (HTTPS/1.1 and HTTP/2 by ALPN), from certificate files: the default certificate (cert_path + key_path) and/or more certificates chosen by SNI (certificates). ACME is accepted, not active yet. Relative paths resolve against the config file's directory.",
+      description: "TLS termination on listen_addr (HTTPS/1.1 and HTTP/2 by ALPN), from certificate files: the default certificate (cert_path + key_path) and/or more certificates chosen by SNI (certificates), or automatic certificates from an ACME CA (acme). Relative paths resolve against the config file's directory.",
       type: "object",
       additionalProperties: false,
       properties: {
@@ -1046,17 +1046,17 @@ export const CONFIG_SCHEMA = {
       },
     },
     acme: {
-      description: "Automatic certificates from an ACME CA such as Let's Encrypt. Accepted, not active yet.",
+      description: "Automatic certificates from an ACME CA such as Let's Encrypt (RFC 8555): ordered at start-up when no valid stored certificate covers the domains, renewed before expiry, swapped in without a restart. Validated by TLS-ALPN-01 on listen_addr or HTTP-01 on tls.http_listen_addr.",
       type: 'object',
       additionalProperties: false,
       properties: {
         enabled: {
-          description: 'Whether certificates are obtained and renewed automatically.',
+          description: 'Whether certificates are obtained and renewed automatically. false: the block is ignored (without certificate files listen_addr then serves plain HTTP).',
           type: 'boolean',
           default: false,
         },
         domains: {
-          description: 'Domains on the certificate; the first is the primary name. Required when enabled.',
+          description: 'DNS names on the certificate (no IP addresses, no wildcards: those need DNS-01, which prox does not do); the first is the primary name. Required when enabled.',
           type: 'array',
           items: {
             description: 'Domain name.',
@@ -1070,27 +1070,55 @@ export const CONFIG_SCHEMA = {
           format: 'email',
         },
         staging: {
-          description: "Use the CA's staging environment (for testing; certificates are not trusted).",
+          description: "Use Let's Encrypt's staging directory (for testing; certificates are not trusted). Ignored when ca_url is set.",
           type: 'boolean',
           default: false,
         },
         ca_url: {
-          description: "ACME directory URL; defaults to Let's Encrypt production.",
+          description: "ACME directory URL; overrides staging. Defaults to Let's Encrypt production.",
           type: 'string',
           format: 'uri',
         },
         storage_path: {
-          description: 'Directory for account keys and issued certificates.',
+          description: "Directory for the account key and issued certificates (created 0700; keys 0600). Relative paths resolve against the config file's directory.",
           type: 'string',
           minLength: 1,
           default: './acme_storage',
         },
         renewal_days_before_expiry: {
-          description: 'Renew a certificate this many days before it expires (1-89).',
+          description: 'Renew a certificate this many days before it expires (1-89); for short-lived certificates at the latest 2/3 into their lifetime.',
           type: 'integer',
           minimum: 1,
           maximum: 89,
           default: 30,
+        },
+        challenge: {
+          description: 'prox extension: how the CA validates the names. auto: HTTP-01 when tls.http_listen_addr is set, else TLS-ALPN-01 on listen_addr; tls-alpn-01 needs the CA to reach listen_addr on port 443; http-01 needs tls.http_listen_addr on port 80.',
+          enum: ['auto', 'tls-alpn-01', 'http-01'],
+          default: 'auto',
+        },
+        ca_root_path: {
+          description: "prox extension: PEM file of the root that signs a private ACME CA's HTTPS endpoint (step-ca, Pebble); the system roots otherwise.",
+          type: 'string',
+          minLength: 1,
+        },
+        eab: {
+          description: 'prox extension: external account binding (ZeroSSL, Google Trust Services): the key id and the base64url HMAC key the CA gave you.',
+          type: 'object',
+          additionalProperties: false,
+          required: ['kid', 'hmac_key'],
+          properties: {
+            kid: {
+              description: 'Key identifier.',
+              type: 'string',
+              minLength: 1,
+            },
+            hmac_key: {
+              description: 'base64url HMAC key; redacted wherever prox shows the config.',
+              type: 'string',
+              minLength: 1,
+            },
+          },
         },
       },
       if: {

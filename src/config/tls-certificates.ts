@@ -41,6 +41,11 @@ export function loadCertificatePair(files: CertificateFiles): LoadedCertificate 
   } catch (error) {
     return { field: 'key_path', message: `cannot read key "${files.keyPath}": ${readProblem(error)}` };
   }
+  return checkCertificatePair(files, cert, key);
+}
+
+/** The checks of `loadCertificatePair` on bytes already in memory (ACME certificates). */
+export function checkCertificatePair(files: CertificateFiles, cert: Buffer, key: Buffer): LoadedCertificate | CertificateProblem {
   let leaf: X509Certificate;
   try {
     leaf = new X509Certificate(cert);

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import type { DiagnosticList } from './diagnostics';
 import { isListenAddressProblem, parseListenAddress } from './listen-address';
 import { asRecord, asString } from './raw-config';
+import { checkAcmeSettings } from './tls-acme-checks';
 import { isCertificateProblem, loadCertificatePair, type LoadedCertificate } from './tls-certificates';
 
 /**
@@ -23,8 +24,12 @@ export function checkTlsSettings(data: unknown, configDir: string, out: Diagnost
     }
     return;
   }
+  checkHttpListenAddr(config, tls, out);
   // Files and acme together is already an error; reading the files would only add noise.
-  if ('acme' in tls) return;
+  if ('acme' in tls) {
+    checkAcmeSettings(config, tls, configDir, out);
+    return;
+  }
   const loaded: { at: readonly string[]; cert: LoadedCertificate }[] = [];
   const check = (at: readonly string[], certPath: unknown, keyPath: unknown): void => {
     const cert = asString(certPath);
@@ -52,6 +57,9 @@ export function checkTlsSettings(data: unknown, configDir: string, out: Diagnost
       });
     }
   }
+}
+
+function checkHttpListenAddr(config: Record<string, unknown>, tls: Record<string, unknown>, out: DiagnosticList): void {
   const httpAddr = asString(tls['http_listen_addr']);
   if (httpAddr !== undefined) {
     const parsed = parseListenAddress(httpAddr);

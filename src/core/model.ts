@@ -351,4 +351,25 @@ export interface TlsConfig {
   readonly httpRedirect: boolean;
   readonly hsts: HstsSettings | null;
   readonly http2: Http2Settings;
+  /** `tls.acme` when enabled: the listener's certificate comes from an ACME CA (no certificate files then). */
+  readonly acme: AcmeSettings | null;
+}
+
+/** How the CA validates control of the names (`tls.acme.challenge`, `auto` resolved by the config). */
+export type AcmeChallengeType = 'tls-alpn-01' | 'http-01';
+
+/** `tls.acme`, normalised: paths absolute, `auto` and `staging` resolved. */
+export interface AcmeSettings {
+  /** Lower-case DNS names; the first is the primary name. */
+  readonly domains: readonly string[];
+  readonly email: string;
+  /** The ACME directory URL (`ca_url`, else Let's Encrypt staging or production). */
+  readonly directoryUrl: string;
+  /** Absolute directory for the account key and certificates. */
+  readonly storagePath: string;
+  readonly renewalDaysBeforeExpiry: number;
+  readonly challenge: AcmeChallengeType;
+  /** Absolute path of a PEM root trusted for the CA's HTTPS endpoint, or null (system roots). */
+  readonly caRootPath: string | null;
+  readonly eab: { readonly kid: string; readonly hmacKey: string } | null;
 }

@@ -1,5 +1,6 @@
 import type { BodySource } from './body';
 import type { CertificateFiles, Http2Settings } from '../core/model';
+import type { ManagedCertificateSource } from './managed-certificates';
 
 /**
  * The inbound side: accepts client connections and hands each request to the handler as an
@@ -34,6 +35,8 @@ export interface TlsListenSpec {
   readonly minVersion: 'TLSv1.2' | 'TLSv1.3';
   /** null: ALPN offers http/1.1 only. */
   readonly http2: Http2Settings | null;
+  /** Certificates from memory (ACME) instead of files; then the file fields are empty. */
+  readonly managed?: ManagedCertificateSource | null;
 }
 
 export interface BoundListener {

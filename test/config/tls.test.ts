@@ -37,6 +37,7 @@ describe('tls and protocols config', () => {
       httpRedirect: true,
       hsts: null,
       http2: { enabled: true, maxConcurrentStreams: 100, maxFrameSize: 16384 },
+      acme: null,
     });
   });
 

@@ -47,12 +47,12 @@ describe('prox validate', () => {
     expect(c.err).toEqual([]);
   });
 
-  it('exits 0 with warnings for the README example and prints each warning with its location', async () => {
+  it('exits 0 for the README example (ACME variant): every field active', async () => {
     const c = capture();
     expect(await runValidate({ config: readme, format: 'text' }, c.io)).toBe(0);
     const text = c.out.join('\n');
-    expect(text).toContain(`${readme}:6:3  warning  tls.acme  "tls.acme" is accepted but not active yet`);
-    expect(text).toContain(`${readme}: valid (1 warning)`);
+    expect(text).not.toContain('warning');
+    expect(text).toContain(`${readme}: valid`);
     expect(text).toContain('routes: 6 (proxy 2, load_balance 1, redirect 2, static 1)');
   });
 

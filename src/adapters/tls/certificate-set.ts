@@ -1,6 +1,7 @@
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type { TlsListenSpec } from '../../ports/http-server';
-import { isCertificateProblem, loadCertificatePair, type LoadedCertificate } from '../../config/tls-certificates';
+import { checkCertificatePair, isCertificateProblem, loadCertificatePair, type LoadedCertificate } from '../../config/tls-certificates';
+import type { PemPair } from '../../ports/managed-certificates';
 import { SniTable } from '../../core/tls/sni-table';
 
 /**
@@ -17,8 +18,21 @@ export class CertificateSet {
     readonly fingerprint: string,
   ) {}
 
+  /**
+   * A managed (ACME) certificate from memory: served for its names and as the default; none
+   * yet: an empty set, every handshake fails. Throws when the pair is broken.
+   */
+  static fromManaged(pair: PemPair | null, minVersion: TlsListenSpec['minVersion']): CertificateSet {
+    if (pair === null) return new CertificateSet(null, new SniTable<SecureContext>([], null), [], '');
+    const loaded = checkCertificatePair({ certPath: '(acme)', keyPath: '(acme)' }, Buffer.from(pair.cert), Buffer.from(pair.key));
+    if (isCertificateProblem(loaded)) throw new Error(loaded.message);
+    const context = createSecureContext({ cert: loaded.cert, key: loaded.key, minVersion });
+    return new CertificateSet(loaded, new SniTable([{ names: loaded.names, value: context }], context), [loaded], pair.cert + ':' + pair.key);
+  }
+
   /** Reads and checks every pair; throws an Error naming the broken one. */
   static load(spec: TlsListenSpec): CertificateSet {
+    if (spec.managed) return CertificateSet.fromManaged(spec.managed.current(), spec.minVersion);
     const load = (files: { certPath: string; keyPath: string }): LoadedCertificate => {
       const result = loadCertificatePair(files);
       if (isCertificateProblem(result)) throw new Error(result.message);

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import type { Server as HttpServerNode } from 'node:http';
 import { createServer as createHttp2Server, type Http2Server, type Http2Session } from 'node:http2';
 import type { AddressInfo, Server, Socket } from 'node:net';
-import { createServer as createTlsServer, type SecureContext, type Server as TlsServer, type TLSSocket } from 'node:tls';
+import { createSecureContext, createServer as createTlsServer, type SecureContext, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import { formatListenAddress } from '../../config/listen-address';
 import type { BoundListener, ExchangeHandler, HttpServer, ListenSpec, TlsListenSpec } from '../../ports/http-server';
 import type { Logger } from '../../ports/logger';
@@ -15,6 +15,9 @@ import { handshakeFailureReason } from './handshake-failures';
 
 /** The HTTP/1.1 server TLS connections are handed to (node:http, with prox's checks). */
 export type Http1ConnectionServerFactory = (spec: ListenSpec, handler: ExchangeHandler) => { server: HttpServerNode; stop(): void };
+
+/** RFC 8737: the ALPN protocol of TLS-ALPN-01 validation handshakes. */
+const ACME_TLS_ALPN = 'acme-tls/1';
 
 /** A TLS client must finish its handshake within this time. */
 const HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -88,6 +91,9 @@ class TlsListener {
   private readonly sessions = new Set<Http2Session>();
   private watch: CertificateWatch | null = null;
   private stopped = false;
+  /** Handshakes that chose acme-tls/1 (the ALPN callback runs before the SNI callback on the same socket). */
+  private readonly acmeHandshakes = new WeakSet<TLSSocket>();
+  private unsubscribeManaged: (() => void) | null = null;
 
   constructor(
     private readonly spec: ListenSpec,
@@ -104,18 +110,28 @@ class TlsListener {
     this.http1 = parts.http1(spec, handler);
     this.http2 = tls.http2 === null ? null : this.createHttp2(tls.http2, handler);
     const offerH2 = this.http2 !== null;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- node calls both callbacks with the TLSSocket as `this`
+    const listener = this;
     this.server = createTlsServer({
       ...this.certificates.defaultOptions(tls.minVersion),
       handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
-      SNICallback: (servername, callback) => this.contextFor(servername, callback),
-      ALPNCallback: ({ protocols }) => {
+      SNICallback(this: TLSSocket, servername: string, callback: (error: Error | null, context?: SecureContext) => void) {
+        listener.contextFor(this, servername, callback);
+      },
+      ALPNCallback(this: TLSSocket, { servername, protocols }: { servername: string; protocols: string[] }) {
+        if (protocols.includes(ACME_TLS_ALPN) && listener.tlsSpec.managed?.alpnChallenge(servername)) {
+          listener.acmeHandshakes.add(this);
+          return ACME_TLS_ALPN;
+        }
         if (offerH2 && protocols.includes('h2')) return 'h2';
         if (protocols.includes('http/1.1')) return 'http/1.1';
         return undefined;
       },
     });
     this.server.on('secureConnection', (socket: TLSSocket) => {
-      if (socket.alpnProtocol === 'h2' && this.http2 !== null) this.http2.emit('connection', socket);
+      // A validation handshake carries no application data (RFC 8737 §3): done once it completed.
+      if (socket.alpnProtocol === ACME_TLS_ALPN) socket.end();
+      else if (socket.alpnProtocol === 'h2' && this.http2 !== null) this.http2.emit('connection', socket);
       else this.http1.server.emit('connection', socket);
     });
     this.server.on('tlsClientError', (error: NodeJS.ErrnoException) => {
@@ -149,10 +165,16 @@ class TlsListener {
     return server;
   }
 
-  private contextFor(servername: string, callback: (error: Error | null, context?: SecureContext) => void): void {
+  private contextFor(socket: TLSSocket, servername: string, callback: (error: Error | null, context?: SecureContext) => void): void {
+    if (this.acmeHandshakes.has(socket)) {
+      const challenge = this.tlsSpec.managed?.alpnChallenge(servername) ?? null;
+      if (challenge !== null) return callback(null, createSecureContext({ cert: challenge.cert, key: challenge.key, minVersion: this.tlsSpec.minVersion }));
+    }
     const context = this.certificates.table.lookup(servername);
     if (context !== null) return callback(null, context);
-    const error: NodeJS.ErrnoException = new Error(`no certificate for server name "${servername}" and no default certificate`);
+    const error: NodeJS.ErrnoException = new Error(
+      this.tlsSpec.managed ? `no certificate for server name "${servername}" yet (ACME order pending)` : `no certificate for server name "${servername}" and no default certificate`,
+    );
     error.code = 'ERR_PROX_UNKNOWN_SERVER_NAME';
     callback(error);
   }
@@ -170,6 +192,7 @@ class TlsListener {
     }
     this.parts.observer.certificatesServed(this.certificates.served());
     this.watchFiles();
+    this.followManaged();
     return {
       host: this.spec.host,
       port: (this.server.address() as AddressInfo).port,
@@ -184,13 +207,26 @@ class TlsListener {
     const next = CertificateSet.load(tls);
     const changedFiles = JSON.stringify([tls.defaultCertificate, tls.sniCertificates]) !== JSON.stringify([this.tlsSpec.defaultCertificate, this.tlsSpec.sniCertificates]);
     const same = next.fingerprint === this.certificates.fingerprint && tls.minVersion === this.tlsSpec.minVersion;
+    const changedSource = (tls.managed ?? null) !== (this.tlsSpec.managed ?? null);
     this.tlsSpec = tls;
     if (changedFiles) this.watchFiles();
+    if (changedSource) this.followManaged();
     if (same) return;
     this.server.setSecureContext(next.defaultOptions(tls.minVersion));
     this.certificates = next;
     this.parts.observer.certificatesServed(next.served());
     this.parts.logger.info('certificates reloaded', { trigger, certificates: next.served().map((cert) => cert.domain) });
+  }
+
+  /** ACME: swap in each certificate the manager issues (new handshakes; open connections keep theirs). */
+  private followManaged(): void {
+    this.unsubscribeManaged?.();
+    const managed = this.tlsSpec.managed ?? null;
+    this.unsubscribeManaged = managed === null ? null : managed.onChange(() => {
+      this.reload(this.tlsSpec, 'certificate issued').catch((error: unknown) => {
+        this.parts.logger.error('issued certificate rejected; the certificates in use stay', { error: error instanceof Error ? error.message : String(error) });
+      });
+    });
   }
 
   private watchFiles(): void {
@@ -218,6 +254,7 @@ class TlsListener {
     if (this.stopped) return;
     this.stopped = true;
     this.watch?.close();
+    this.unsubscribeManaged?.();
     this.server.close();
     this.http1.stop();
     for (const session of this.sessions) session.close();

@@ -1,0 +1,118 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeTestCa } from './certificates';
+import { freeLoopbackPort } from './ports';
+
+/** A real ACME CA: Debian's `pebble`, resolving every name to 127.0.0.1 through `pebble-challtestsrv`. */
+export interface Pebble {
+  /** The ACME directory URL (HTTPS, signed by `caRootPath`). */
+  readonly directoryUrl: string;
+  /** PEM root of Pebble's own HTTPS endpoint (for `tls.acme.ca_root_path`). */
+  readonly caRootPath: string;
+  /** The root Pebble signs issued certificates with (from its management endpoint). */
+  issuingRoot(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** A loopback port free for both TCP and UDP (the DNS server binds both). */
+async function freeDnsPort(): Promise<number> {
+  for (;;) {
+    const port = await freeLoopbackPort();
+    const socket = createSocket('udp4');
+    const bound = await new Promise<boolean>((resolve) => {
+      socket.once('error', () => resolve(false));
+      socket.bind(port, '127.0.0.1', () => resolve(true));
+    });
+    socket.close();
+    if (bound) return port;
+  }
+}
+
+/** Starts `command` and resolves once a line of its output contains `ready`; rejects if it exits first. */
+async function startUntil(command: string, args: string[], env: NodeJS.ProcessEnv, ready: string): Promise<ChildProcess> {
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const onData = (text: string): void => {
+      output += text;
+      if (output.includes(ready)) resolve();
+    };
+    child.stdout!.setEncoding('utf8').on('data', onData);
+    child.stderr!.setEncoding('utf8').on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${command} exited with ${String(code)} before "${ready}":\n${output}`)));
+    child.once('error', reject);
+  });
+  child.stdout!.resume();
+  child.stderr!.resume();
+  return child;
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/**
+ * Pebble validating HTTP-01 on `httpPort` and TLS-ALPN-01 on `tlsPort` of 127.0.0.1 (where the
+ * prox under test listens). Its config and HTTPS certificate are written to a temp directory;
+ * every port comes from the kernel. No random nonce rejection, no sleeping VA, no authz reuse.
+ */
+export async function startPebble(options: { httpPort: number; tlsPort: number }): Promise<Pebble> {
+  const dir = mkdtempSync(join(tmpdir(), 'prox-pebble-'));
+  const ca = makeTestCa();
+  const endpoint = ca.issue('pebble', ['localhost', '127.0.0.1']);
+  const [acmePort, managementPort, dnsPort, challManagementPort] = [await freeLoopbackPort(), await freeLoopbackPort(), await freeDnsPort(), await freeLoopbackPort()];
+  const configFile = join(dir, 'pebble.json');
+  writeFileSync(
+    configFile,
+    JSON.stringify({
+      pebble: {
+        listenAddress: `127.0.0.1:${acmePort}`,
+        managementListenAddress: `127.0.0.1:${managementPort}`,
+        certificate: endpoint.certPath,
+        privateKey: endpoint.keyPath,
+        httpPort: options.httpPort,
+        tlsPort: options.tlsPort,
+        ocspResponderURL: '',
+        externalAccountBindingRequired: false,
+      },
+    }),
+  );
+  const dns = await startUntil(
+    'pebble-challtestsrv',
+    ['-dns01', `127.0.0.1:${dnsPort}`, '-http01', '', '-https01', '', '-tlsalpn01', '', '-management', `127.0.0.1:${challManagementPort}`, '-defaultIPv4', '127.0.0.1', '-defaultIPv6', ''],
+    {},
+    'Starting management server',
+  );
+  let pebble: ChildProcess;
+  try {
+    pebble = await startUntil('pebble', ['-config', configFile, '-dnsserver', `127.0.0.1:${dnsPort}`], { PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: '0', PEBBLE_AUTHZREUSE: '0' }, 'ACME directory available');
+  } catch (error) {
+    await stopChild(dns);
+    throw error;
+  }
+  const caPem = readFileSync(ca.certPath);
+  return {
+    directoryUrl: `https://127.0.0.1:${acmePort}/dir`,
+    caRootPath: ca.certPath,
+    issuingRoot: () =>
+      new Promise((resolve, reject) => {
+        httpsGet({ host: '127.0.0.1', port: managementPort, path: '/roots/0', ca: caPem }, (res) => {
+          let body = '';
+          res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+          res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`roots/0: ${String(res.statusCode)}`))));
+        }).on('error', reject);
+      }),
+    async stop() {
+      await stopChild(pebble);
+      await stopChild(dns);
+    },
+  };
+}
