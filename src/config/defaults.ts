@@ -79,6 +79,8 @@ export const DEFAULTS = {
     hstsIncludeSubdomains: false,
     hstsPreload: false,
   },
+  /** `upstream_tls.insecure_skip_verify` left out: backends' certificates are verified. */
+  upstreamInsecureSkipVerify: false,
   /** `protocols` fields left out (they apply to the TLS listener). */
   http2: {
     enabled: true,
