@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { expiryProblem } from '../../src/config/certificate-summary';
 import { loadConfigText } from '../../src/config/loader';
 import type { Diagnostic, LoadResult, ProxyRoute } from '../../src/config/model';
 import { makeTestCa, type TestCa } from '../support/certificates';
@@ -74,5 +75,16 @@ describe('upstream_tls config', () => {
 
   it('is not allowed on redirect and static routes', () => {
     expect(errors('routes:', '  /: {type: redirect, target: /x, upstream_tls: {insecure_skip_verify: true}}')[0].message).toMatch(/upstream_tls/);
+  });
+});
+
+describe('certificate expiry', () => {
+  const now = Date.parse('2026-01-01T00:00:00Z');
+  const day = 86_400_000;
+
+  it('is a problem once expired or under 14 days, with the date', () => {
+    expect(expiryProblem(now - 1000, now)).toBe('certificate expired on 2025-12-31T23:59:59.000Z');
+    expect(expiryProblem(now + 13 * day + 1000, now)).toBe('certificate expires on 2026-01-14T00:00:01.000Z, in 13 days (under 14)');
+    expect(expiryProblem(now + 14 * day, now)).toBeNull();
   });
 });
