@@ -108,11 +108,20 @@ export class ProxServer {
     return this.pipeline?.drain.count ?? 0;
   }
 
+  /** Client connections on the listener and, with tls.http_listen_addr, on the plaintext one too. */
+  private activeConnections(): number | null {
+    if (this.listener === null) return 0;
+    const main = this.parts.connectionCounter(this.listener.port);
+    if (this.plainListener === null || main === null) return main;
+    const plain = this.parts.connectionCounter(this.plainListener.port);
+    return plain === null ? main : main + plain;
+  }
+
   /** Runs the first round of health probes, then listens. */
   async start(config: ProxConfig): Promise<BoundListener> {
     this.parts.metrics.setStateSource({
       inFlightRequests: () => this.inFlight,
-      activeConnections: () => (this.listener === null ? 0 : this.parts.connectionCounter(this.listener.port)),
+      activeConnections: () => this.activeConnections(),
       backends: () => this.backendHealthView(),
     });
     this.parts.accessLog.configure(config.accessLog);

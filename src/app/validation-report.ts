@@ -1,3 +1,4 @@
+import { certificateSummary, certificateSummaryLines, type CertificateSummary } from '../config/certificate-summary';
 import { displayPointer } from '../config/config-path';
 import { formatListenAddress } from '../config/listen-address';
 import { loadConfigFile } from '../config/loader';
@@ -15,6 +16,8 @@ export interface ValidateSummary {
   /** Only known when the config is valid. */
   readonly listenAddr: string | null;
   readonly routes: ({ readonly total: number } & Readonly<Record<RouteType, number>>) | null;
+  /** The TLS listener's certificates, names and expiry; only known when the config is valid. */
+  readonly certificates: readonly CertificateSummary[] | null;
 }
 
 export interface ValidateReport {
@@ -45,6 +48,7 @@ export function buildReport(file: string, result: LoadResult): ValidateReport {
       warningCount: result.warnings.length,
       listenAddr: result.ok ? formatListenAddress(result.config.listenAddr) : null,
       routes: result.ok ? countRoutes(result.config) : null,
+      certificates: result.ok ? certificateSummary(result.config) : null,
     },
   };
 }
@@ -84,6 +88,7 @@ export function formatText(report: ValidateReport, options: { unreadable?: boole
         .join(', ');
       lines.push(`  routes: ${summary.routes.total} (${byType})`);
     }
+    lines.push(...certificateSummaryLines(summary.certificates ?? []));
   } else if (options.unreadable) {
     lines.push(`${report.file}: not validated`);
   } else {

@@ -85,6 +85,8 @@ export const DEFAULTS = {
     storagePath: './acme_storage',
     renewalDaysBeforeExpiry: 30,
   },
+  /** `upstream_tls.insecure_skip_verify` left out: backends' certificates are verified. */
+  upstreamInsecureSkipVerify: false,
   /** `protocols` fields left out (they apply to the TLS listener). */
   http2: {
     enabled: true,

@@ -12,6 +12,7 @@ import { reportSchemaErrors } from './schema-errors';
 import { runSemanticChecks } from './semantic-checks';
 import { checkStaticRoutes } from './static-checks';
 import { checkTlsSettings } from './tls-checks';
+import { checkUpstreamTls, type UpstreamCaFiles } from './upstream-tls';
 import { parseYamlSource } from './yaml-source';
 
 export const DEFAULT_CONFIG_FILE = 'config.yaml';
@@ -53,6 +54,7 @@ export function loadConfigText(text: string, file: string): LoadResult {
   }
 
   let errorPageFiles: ErrorPageFiles = new Map();
+  let caFiles: UpstreamCaFiles = new Map();
   if (source.data !== undefined) {
     const validate = configValidator();
     const schemaValid = validate(source.data);
@@ -61,13 +63,14 @@ export function loadConfigText(text: string, file: string): LoadResult {
     errorPageFiles = checkErrorPages(source.data, configDir, diagnostics);
     checkStaticRoutes(source.data, configDir, diagnostics);
     checkTlsSettings(source.data, configDir, diagnostics);
+    caFiles = checkUpstreamTls(source.data, configDir, diagnostics);
     reportInactiveFeatures(source.data, diagnostics);
   }
 
   if (source.data === undefined || diagnostics.hasErrors) {
     return { ok: false, errors: diagnostics.errors, warnings: diagnostics.warnings, unreadable: false };
   }
-  const config = normaliseConfig(source.data as RawConfig, { configDir, errorPageFiles });
+  const config = normaliseConfig(source.data as RawConfig, { configDir, errorPageFiles, caFiles });
   return { ok: true, config, warnings: diagnostics.warnings };
 }
 

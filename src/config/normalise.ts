@@ -5,6 +5,7 @@ import type { ErrorPageFiles } from './error-pages';
 import { mergedHealthCheckFields } from './health-check-merge';
 import { isListenAddressProblem, parseListenAddress } from './listen-address';
 import { normaliseTls } from './tls-normalise';
+import { normaliseUpstreamTls, type UpstreamCaFiles } from './upstream-tls';
 import type {
   AccessLogConfig,
   AdminConfig,
@@ -36,6 +37,8 @@ export interface NormaliseOptions {
   readonly configDir: string;
   /** Contents of the error page files, as read by the checks. */
   readonly errorPageFiles: ErrorPageFiles;
+  /** Contents of the upstream_tls CA files, as read by the checks (none when absent). */
+  readonly caFiles?: UpstreamCaFiles;
 }
 
 /**
@@ -100,7 +103,7 @@ function routeKey(key: string): RouteKey {
 }
 
 /** Everything a proxy or load_balance route needs besides its targets. */
-function upstreamOptions(route: RawRoute, raw: RawConfig): UpstreamOptions {
+function upstreamOptions(route: RawRoute, raw: RawConfig, options: NormaliseOptions): UpstreamOptions {
   let pathRewrite: string | null = null;
   if (route.path_rewrite !== undefined) pathRewrite = normalisePathPrefix(route.path_rewrite);
   else if (route.strip_prefix === true) pathRewrite = '/';
@@ -115,6 +118,7 @@ function upstreamOptions(route: RawRoute, raw: RawConfig): UpstreamOptions {
     retries: retries(route),
     minHealthyPercent: route.min_healthy_percent ?? DEFAULTS.minHealthyPercent,
     rules: messageRules(route),
+    upstreamTls: normaliseUpstreamTls(raw, route, options.configDir, options.caFiles ?? new Map()),
   };
 }
 
@@ -265,7 +269,7 @@ function normaliseRoute(
         type: 'proxy',
         ...base,
         targets: backendTargets([required(route.target, key, 'target')], route, raw),
-        ...upstreamOptions(route, raw),
+        ...upstreamOptions(route, raw, options),
       };
     case 'load_balance':
       return {
@@ -274,7 +278,7 @@ function normaliseRoute(
         targets: backendTargets(required(route.targets, key, 'targets'), route, raw),
         strategy: route.strategy ?? DEFAULTS.strategy,
         hashKey: hashKey(key, route),
-        ...upstreamOptions(route, raw),
+        ...upstreamOptions(route, raw, options),
       };
     case 'redirect':
       return {

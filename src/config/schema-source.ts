@@ -152,6 +152,7 @@ export const CONFIG_SCHEMA = {
       }
     },
     health_check: { $ref: '#/definitions/health_check' },
+    upstream_tls: { $ref: '#/definitions/upstream_tls' },
     backend_health_paths: {
       description: 'Per-backend health probe path, overriding health_check.path for that backend in every route. Keyed by the backend URL as written in route targets; a trailing / on either side is ignored.',
       type: 'object',
@@ -469,6 +470,29 @@ export const CONFIG_SCHEMA = {
       },
       then: { required: ['name'] },
     },
+    upstream_tls: {
+      description: "prox extension, proxy/load_balance: how prox verifies its https:// backends (health checks use the same settings). At the top level: the default for every route, which a route's own upstream_tls overrides field by field. Without it a backend's certificate is verified against the system CAs and the target's host name, and that name is sent as SNI. Has no effect on http:// backends. The CA file is read at load: a changed file takes effect on reload.",
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        ca_path: {
+          description: "PEM file of the CA certificate(s) trusted for the backends' certificates, instead of the system CAs (e.g. a private CA). A relative path resolves against the config file's directory.",
+          type: 'string',
+          minLength: 1,
+        },
+        server_name: {
+          description: "Name sent as SNI and checked against the backend's certificate, instead of the target's host name (e.g. when the target is an IP address).",
+          type: 'string',
+          minLength: 1,
+          pattern: '^[A-Za-z0-9*]([A-Za-z0-9.-]*[A-Za-z0-9])?$',
+        },
+        insecure_skip_verify: {
+          description: "true accepts ANY certificate from the backends (no chain or name check): traffic is encrypted but not authenticated, so anyone on the path can impersonate the backend. Logged as a warning at every load and flagged by prox validate. For tests and migrations only.",
+          type: 'boolean',
+          default: false,
+        },
+      },
+    },
     passive_health: {
       description: 'prox extension, proxy/load_balance: passive health checking (outlier detection). A backend whose live requests fail consecutive_failures times in a row is ejected, getting no traffic, for ejection_secs; a repeat ejection lasts twice as long, up to max_ejection_secs. Connection errors, resets and timeouts count as failures; 5xx responses only with count_5xx. On unless enabled: false.',
       type: 'object',
@@ -669,6 +693,7 @@ export const CONFIG_SCHEMA = {
           default: 5,
         },
         health_check: { $ref: '#/definitions/health_check' },
+        upstream_tls: { $ref: '#/definitions/upstream_tls' },
         passive: { $ref: '#/definitions/passive_health' },
         circuit_breaker: { $ref: '#/definitions/circuit_breaker' },
         retries: { $ref: '#/definitions/retries' },
@@ -761,6 +786,7 @@ export const CONFIG_SCHEMA = {
               timeout_secs: false,
               connect_timeout_secs: false,
               health_check: false,
+              upstream_tls: false,
               passive: false,
               circuit_breaker: false,
               retries: false,
@@ -792,6 +818,7 @@ export const CONFIG_SCHEMA = {
               timeout_secs: false,
               connect_timeout_secs: false,
               health_check: false,
+              upstream_tls: false,
               passive: false,
               circuit_breaker: false,
               retries: false,

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import type { DiagnosticList } from './diagnostics';
+import { expiryProblem } from './certificate-summary';
 import { isListenAddressProblem, parseListenAddress } from './listen-address';
 import { asRecord, asString } from './raw-config';
 import { checkAcmeSettings } from './tls-acme-checks';
@@ -41,6 +42,8 @@ export function checkTlsSettings(data: unknown, configDir: string, out: Diagnost
       return;
     }
     if (result.names.length === 0) out.warning([...at, 'cert_path'], `certificate "${cert}" names no DNS name: it is served only as the default`, { hint: null });
+    const expiry = expiryProblem(result.notAfterMs);
+    if (expiry !== null) out.warning([...at, 'cert_path'], `"${cert}" (${result.names.join(', ')}): ${expiry}`, { hint: 'renew it; prox swaps a changed certificate file in without a restart' });
     loaded.push({ at, cert: result });
   };
   check(['tls'], tls['cert_path'], tls['key_path']);

@@ -64,7 +64,7 @@ export interface CompiledConfig {
   readonly routes: RouteTable<CompiledRoute>;
   /** The top-level error pages, for answers outside any route (no route matched). */
   readonly errorPages: ErrorPages;
-  /** Every upstream origin any route may use (pools for others can be closed). */
+  /** The pool key of every upstream any route may use (pools for others can be closed). */
   readonly origins: ReadonlySet<string>;
   /** Ids of the rate-limit counters the routes use (the store can forget the others). */
   readonly rateLimitIds: ReadonlySet<string>;
@@ -85,7 +85,7 @@ export function compileConfig(config: ProxConfig, deps: CompileDependencies): Co
   const compiled = config.routes.map((route) => compileRoute(route, deps));
   const origins = new Set<string>();
   for (const route of compiled) {
-    if (route.kind === 'forward') for (const member of route.pool.members) origins.add(member.target.origin);
+    if (route.kind === 'forward') for (const member of route.pool.members) origins.add(member.target.poolKey);
   }
   const rateLimitIds = new Set<string>();
   for (const route of compiled) if (route.rateLimit !== null) rateLimitIds.add(route.rateLimit.id);
@@ -108,7 +108,7 @@ function compileRoute(route: RouteConfig, deps: CompileDependencies): CompiledRo
       const strategy: BalanceStrategy = route.type === 'load_balance' ? route.strategy : 'round_robin';
       const generation = deps.backends;
       const members = route.targets.map((backend) => {
-        const target = parseUpstreamTarget(backend.url);
+        const target = parseUpstreamTarget(backend.url, route.upstreamTls);
         const health = route.healthCheck;
         return new PoolMember(
           target,

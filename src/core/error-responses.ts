@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'payload_too_large'
   | 'request_timeout'
   | 'bad_gateway'
+  /** 502: the TLS handshake with an https:// backend failed (untrusted certificate, name mismatch). */
+  | 'upstream_tls_error'
   | 'service_unavailable'
   | 'gateway_timeout'
   | 'internal_error'

@@ -138,6 +138,20 @@ export interface RateLimitSpec {
   readonly maxKeys: number;
 }
 
+/** How prox verifies its https:// backends (`upstream_tls`, the route's merged over the top-level one). */
+export interface UpstreamTlsSpec {
+  /** Absolute path of the trusted CA bundle; `null` trusts the system CAs. */
+  readonly caPath: string | null;
+  /** That bundle's PEM text as read at load time, so a changed file takes effect on reload. */
+  readonly ca: string | null;
+  /** SNI name and the name checked in the certificate; `null` = the target's host name. */
+  readonly serverName: string | null;
+  /** Accept any certificate (no chain or name check). */
+  readonly insecureSkipVerify: boolean;
+  /** Identity of these settings (a digest of the CA text and the other fields), part of the pool key. */
+  readonly id: string;
+}
+
 export interface UpstreamOptions {
   /** Replacement for the matched prefix; `null` keeps the path unchanged. */
   readonly pathRewrite: string | null;
@@ -155,6 +169,8 @@ export interface UpstreamOptions {
   readonly minHealthyPercent: number;
   /** request_headers / response_headers / request_body / response_body. */
   readonly rules: MessageRulesSpec;
+  /** Verification of https:// backends; `null` = system CAs and the target's host name. */
+  readonly upstreamTls: UpstreamTlsSpec | null;
 }
 
 /** Values a header rule may fill in per request: `{client_ip}`, ... */

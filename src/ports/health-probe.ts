@@ -1,3 +1,5 @@
+import type { UpstreamTls } from './upstream-client';
+
 /** Sends one active health-check request to a backend. */
 export interface HealthProbe {
   /**
@@ -12,6 +14,8 @@ export const HealthProbe = Symbol.for('prox.HealthProbe');
 export interface ProbeRequest {
   /** `scheme://host:port`. */
   readonly origin: string;
+  /** TLS verification for https:// origins, the same as the backend's traffic; `null` for http://. */
+  readonly tls: UpstreamTls | null;
   /** Absolute path, already joined with the target's base path. */
   readonly path: string;
   readonly method: 'GET' | 'HEAD';

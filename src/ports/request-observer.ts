@@ -42,7 +42,7 @@ export interface RequestRecord {
 }
 
 /** Outcome of one upstream attempt, as counted in metrics. */
-export type UpstreamOutcome = 'success' | 'http_5xx' | 'connect_error' | 'timeout' | 'reset' | 'protocol' | 'cancelled';
+export type UpstreamOutcome = 'success' | 'http_5xx' | 'connect_error' | 'tls' | 'timeout' | 'reset' | 'protocol' | 'cancelled';
 
 export interface RequestObserver {
   requestCompleted(record: RequestRecord): void;

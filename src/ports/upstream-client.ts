@@ -9,7 +9,7 @@ import type { BodySource } from './body';
  */
 export interface UpstreamClient {
   dispatch(request: UpstreamRequest, handler: UpstreamResponseHandler): UpstreamCall;
-  /** Close pools of origins not in `keep` once their in-flight requests end. */
+  /** Close pools whose `poolKey` is not in `keep` once their in-flight requests end. */
   retainOnly(keep: ReadonlySet<string>): void;
   /** Close every pool: let in-flight requests finish, or cut them when `abortInFlight`. */
   close(abortInFlight?: boolean): Promise<void>;
@@ -17,9 +17,28 @@ export interface UpstreamClient {
 
 export const UpstreamClient = Symbol.for('prox.UpstreamClient');
 
+/** How an https:// upstream is verified; `null` on the request for http:// upstreams. */
+export interface UpstreamTls {
+  /** PEM CA bundle trusted instead of the system CAs; `null` = the system CAs. */
+  readonly ca: string | null;
+  /** SNI name, also the name the certificate must cover; `null` = no SNI (IP targets). */
+  readonly serverName: string | null;
+  /** `false` accepts any certificate (`insecure_skip_verify`). */
+  readonly verify: boolean;
+  /** Equal ids, equal settings: pools and probe agents are shared by id. */
+  readonly id: string;
+}
+
 export interface UpstreamRequest {
   /** `scheme://host:port`, no path. */
   readonly origin: string;
+  /**
+   * Identity of the connection pool: the origin, plus the TLS settings' id for https. Requests
+   * with the same key share connections; `retainOnly` takes these keys.
+   */
+  readonly poolKey: string;
+  /** TLS verification for https:// origins; `null` for http://. */
+  readonly tls: UpstreamTls | null;
   readonly method: string;
   /** Path plus `?query`, already rewritten. */
   readonly pathAndQuery: string;
@@ -51,6 +70,8 @@ export type UpstreamFailureKind =
   | 'response_timeout'
   | 'reset'
   | 'protocol'
+  /** The TLS handshake failed: certificate not trusted, name mismatch, no common protocol. */
+  | 'tls'
   | 'request_body'
   | 'request_too_large'
   | 'other';

@@ -82,6 +82,8 @@ class ManualBody implements BodySource {
 function request(origin: string, method: string, body: BodySource | null = null): UpstreamRequest {
   return {
     origin,
+    poolKey: origin,
+    tls: null,
     method,
     pathAndQuery: '/x',
     headers: ['host', 'upstream.test'],

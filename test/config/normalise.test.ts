@@ -36,6 +36,7 @@ describe('normalised config', () => {
           retries: { attempts: 1, on: ['connect_error'], backoffMs: 0, bufferBytes: 65536 },
           minHealthyPercent: 0,
           rules: { requestHeaders: [], responseHeaders: [], requestBody: [], responseBody: [] },
+          upstreamTls: null,
         },
       ],
     });

@@ -52,6 +52,8 @@ describe('config.schema.json', () => {
     expect(schemaAt([...route, 'min_healthy_percent'])?.default).toBe(DEFAULTS.minHealthyPercent);
     expect(schemaAt(['backend_health_paths'])?.default).toEqual(DEFAULTS.backendHealthPaths);
     expect(schemaAt([...route, 'access_log'])?.default).toBe(DEFAULTS.routeAccessLog);
+    expect(schemaAt([...route, 'upstream_tls', 'insecure_skip_verify'])?.default).toBe(DEFAULTS.upstreamInsecureSkipVerify);
+    expect(schemaAt(['upstream_tls', 'insecure_skip_verify'])?.default).toBe(DEFAULTS.upstreamInsecureSkipVerify);
     expect(schemaAt(['request_id_header'])?.default).toBe(DEFAULTS.requestIdHeader);
   });
 

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { runValidate } from '../../src/cli/validate-command';
+import { makeTestCa } from '../support/certificates';
 
 interface Captured {
   out: string[];
@@ -94,7 +95,7 @@ describe('prox validate', () => {
         expect.objectContaining({ severity: 'error', line: 5, col: 5, path: '/routes/~1api/tagret', hint: 'did you mean "target"?' }),
       ],
       warnings: [expect.objectContaining({ severity: 'warning', line: 6, path: '/protocols/websocket_enabled' })],
-      summary: { errorCount: 2, warningCount: 1, listenAddr: null, routes: null },
+      summary: { errorCount: 2, warningCount: 1, listenAddr: null, routes: null, certificates: null },
     });
   });
 
@@ -109,7 +110,39 @@ describe('prox validate', () => {
       warningCount: 0,
       listenAddr: '[::1]:8080',
       routes: { total: 2, proxy: 1, load_balance: 0, redirect: 1, static: 0 },
+      certificates: [],
     });
+  });
+
+  it('lists the names and expiry of each certificate, and warns with the date under 14 days (text and json)', async () => {
+    const ca = makeTestCa();
+    const later = ca.issue('later', ['a.test', '*.a.test']);
+    const soon = ca.issue('soon', ['b.test'], { days: 3 });
+    const file = path.join(dir, 'tls.yaml');
+    writeFileSync(
+      file,
+      [
+        'listen_addr: "127.0.0.1:8443"',
+        `tls: { cert_path: "${later.certPath}", key_path: "${later.keyPath}", certificates: [{ cert_path: "${soon.certPath}", key_path: "${soon.keyPath}" }] }`,
+        'routes:',
+        '  /: {type: redirect, target: /x}',
+      ].join('\n'),
+    );
+    const json = capture();
+    expect(await runValidate({ config: file, format: 'json' }, json.io)).toBe(0);
+    const report = JSON.parse(json.out[0]!);
+    expect(report.warnings).toEqual([
+      expect.objectContaining({ path: '/tls/certificates/0/cert_path', message: expect.stringMatching(/\(b\.test\): certificate expires on \d{4}-\d\d-\d\dT.*, in [23] days \(under 14\)/) }),
+    ]);
+    expect(report.summary.certificates).toEqual([
+      { certPath: later.certPath, names: ['a.test', '*.a.test'], notAfter: expect.stringMatching(/^\d{4}-/), daysLeft: expect.any(Number) },
+      { certPath: soon.certPath, names: ['b.test'], notAfter: expect.stringMatching(/^\d{4}-/), daysLeft: expect.any(Number) },
+    ]);
+    expect(report.summary.certificates[0].daysLeft).toBeGreaterThanOrEqual(29);
+    const text = capture();
+    expect(await runValidate({ config: file, format: 'text' }, text.io)).toBe(0);
+    expect(text.out[0]).toMatch(new RegExp(`^  certificate ${later.certPath}: a\\.test, \\*\\.a\\.test \\(expires \\d{4}-.*, in (29|30) days\\)$`, 'm'));
+    expect(text.out[0]).toMatch(new RegExp(`^  certificate ${soon.certPath}: b\\.test \\(expires .*, in [23] days\\)$`, 'm'));
   });
 
   it('keeps json on stdout even when the file is unreadable', async () => {

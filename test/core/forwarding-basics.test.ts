@@ -20,7 +20,31 @@ describe('parseUpstreamTarget', () => {
     ['http://h:80/', 'http://h', 'h', ''],
     ['https://h:443/s', 'https://h', 'h', '/s'],
   ])('%s', (url, origin, authority, basePath) => {
-    expect(parseUpstreamTarget(url)).toEqual({ url, origin, authority, basePath });
+    expect(parseUpstreamTarget(url)).toMatchObject({ url, origin, authority, basePath });
+  });
+
+  test('http targets: no TLS, the origin is the pool key', () => {
+    expect(parseUpstreamTarget('http://h:1/x')).toMatchObject({ poolKey: 'http://h:1', tls: null });
+  });
+
+  test('https targets: system CAs and the host name as SNI by default, no SNI for an IP', () => {
+    expect(parseUpstreamTarget('https://API.example.com:8443')).toMatchObject({
+      poolKey: 'https://api.example.com:8443|system',
+      tls: { ca: null, serverName: 'api.example.com', verify: true, id: 'system' },
+    });
+    expect(parseUpstreamTarget('https://127.0.0.1:8443').tls).toMatchObject({ serverName: null });
+    expect(parseUpstreamTarget('https://[::1]:8443').tls).toMatchObject({ serverName: null });
+  });
+
+  test('https targets with upstream_tls: its CA, SNI name and verification; its id in the pool key', () => {
+    const spec = { caPath: '/ca.pem', ca: 'PEM', serverName: 'api.internal', insecureSkipVerify: false, id: 'abc' };
+    expect(parseUpstreamTarget('https://10.0.0.1:8443', spec)).toMatchObject({
+      poolKey: 'https://10.0.0.1:8443|abc',
+      tls: { ca: 'PEM', serverName: 'api.internal', verify: true, id: 'abc' },
+    });
+    expect(parseUpstreamTarget('https://h', { ...spec, insecureSkipVerify: true, serverName: null }).tls).toMatchObject({ serverName: 'h', verify: false });
+    // upstream_tls changes nothing for http targets
+    expect(parseUpstreamTarget('http://h', spec)).toMatchObject({ poolKey: 'http://h', tls: null });
   });
 });
 
@@ -82,6 +106,6 @@ describe('compileConfig', () => {
         redirectRoute('/r', 'http://not-an-origin:1/', 302),
       ]),
     );
-    expect([...compiled.origins].sort()).toEqual(['http://a:1', 'http://b:1', 'https://c']);
+    expect([...compiled.origins].sort()).toEqual(['http://a:1', 'http://b:1', 'https://c|system']);
   });
 });

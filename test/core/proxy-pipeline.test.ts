@@ -94,6 +94,8 @@ describe('ProxyPipeline: the upstream request', () => {
     const request = upstream.last.request;
     expect(request).toEqual({
       origin: 'http://users.internal:8080',
+      poolKey: 'http://users.internal:8080',
+      tls: null,
       method: 'POST',
       pathAndQuery: '/v2/users?q=1',
       headers: [

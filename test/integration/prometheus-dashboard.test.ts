@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { pollUntil, startSwitchableBackend, SwitchableBackend } from '../support/backends';
+import { makeTestCa } from '../support/certificates';
 import { send } from '../support/http-client';
 import { ProxProcess, startProx } from '../support/prox-process';
 
@@ -29,10 +30,10 @@ const METRICS_DOC = join(ROOT, 'docs', 'metrics.md');
  * and the alerts so those work unchanged when the feature lands, but they have no series now.
  * The test asserts that they indeed have none: when the feature lands, remove the entry.
  */
-const METRICS_OF_FEATURES_NOT_BUILT: Readonly<Record<string, string>> = {
-  prox_tls_certificate_expiry_seconds:
-    'This test runs prox without `tls:`, so it serves no certificate and the gauge has no series (test/integration/tls.test.ts checks the series with tls).',
-};
+const METRICS_OF_FEATURES_NOT_BUILT: Readonly<Record<string, string>> = {};
+
+/** Days the certificate prox serves in this test has left: inside the 14-day alert, outside the 3-day one. */
+const CERTIFICATE_DAYS = 5;
 
 /**
  * What `promtool check metrics` says about prox's exposition, line by line, each with why it is
@@ -259,6 +260,8 @@ describe('Grafana dashboard and Prometheus alerts against a real prox and a real
   let traffic: { stop(): Promise<{ sent: number; statuses: Map<number, number>; errors: string[] }> } | undefined;
   let exposition = '';
   let routeKeys: string[] = [];
+  /** The plaintext listener beside the TLS one: the test's traffic goes there. */
+  let plainUrl = '';
 
   async function api<T>(path: string): Promise<ApiResponse<T>> {
     const response = await fetch(`${promUrl}${path}`);
@@ -343,8 +346,18 @@ describe('Grafana dashboard and Prometheus alerts against a real prox and a real
     flaky.setPath('/balance/fail', 503);
     flaky.setPath('/api/boom', 500);
     routeKeys = ['/balance', '/api', '/old'];
+    // A TLS listener whose certificate expires in a few days (the expiry panel and alerts), and
+    // a plaintext listener serving the same routes for the traffic.
+    const certificate = makeTestCa().issue('prometheus', ['prometheus.test'], { days: CERTIFICATE_DAYS });
+    const plainPort = await freeLoopbackPort();
+    plainUrl = `http://127.0.0.1:${plainPort}`;
     prox = await startProx(`
 listen_addr: "127.0.0.1:0"
+tls:
+  cert_path: "${certificate.certPath}"
+  key_path: "${certificate.keyPath}"
+  http_listen_addr: "127.0.0.1:${plainPort}"
+  http_redirect: false
 routes:
   "/balance":
     type: load_balance
@@ -367,8 +380,8 @@ routes:
     expect(prox.adminPort).toBeGreaterThan(0);
 
     // The breaker of flaky on /balance opens for sure: 503s only, before the mixed traffic.
-    for (let i = 0; i < 6; i++) expect((await send(`${prox.baseUrl}/balance/fail`)).status).toBe(200);
-    traffic = startTraffic(prox.baseUrl);
+    for (let i = 0; i < 6; i++) expect((await send(`${plainUrl}/balance/fail`)).status).toBe(200);
+    traffic = startTraffic(plainUrl);
 
     // Prometheus on the shipped config, pointed at this prox and scraping every second.
     const config = parseYaml(readFileSync(PROMETHEUS_CONFIG, 'utf8')) as {
@@ -687,6 +700,33 @@ routes:
         return active.data.alerts.some((a) => a.labels.alertname === 'ProxHighErrorRatio' && a.labels.route === '/api' && a.state === 'pending');
       },
       { attempts: 150, pauseMs: 100, what: 'ProxHighErrorRatio pending for /api' },
+    );
+  });
+
+  it('the certificate-expiry panel and the 14-day alert see the served certificate', async () => {
+    const panel = panelQueries(dashboard).find((q) => q.expr.includes('prox_tls_certificate_expiry_seconds'));
+    expect(panel).toBeDefined();
+    const shown = await query(interpolate(panel!.expr, { ...GRAFANA_BUILTINS, instance: '.*', datasource: 'prometheus-uid' }));
+    expect(shown.status).toBe('success');
+    const series = shown.data.resultType === 'vector' ? shown.data.result : [];
+    expect(series.map((sample) => sample.metric.domain)).toEqual(['prometheus.test']);
+    const leftDays = Number(series[0].value[1]) / 86400;
+    expect(leftDays).toBeGreaterThan(CERTIFICATE_DAYS - 1);
+    expect(leftDays).toBeLessThanOrEqual(CERTIFICATE_DAYS);
+
+    const soon = alerts.find((rule) => rule.alert === 'ProxTLSCertificateExpiringSoon')!;
+    const critical = alerts.find((rule) => rule.alert === 'ProxTLSCertificateExpiryCritical')!;
+    const firing = await query(soon.expr);
+    expect(firing.data.resultType === 'vector' ? firing.data.result.map((sample) => sample.metric.domain) : null).toEqual(['prometheus.test']);
+    const quiet = await query(critical.expr);
+    expect(quiet.data.resultType === 'vector' ? quiet.data.result : null).toEqual([]);
+    // Prometheus itself evaluates the rule: pending (it has a for:).
+    await pollUntil(
+      async () => {
+        const active = await api<{ alerts: { labels: Record<string, string>; state: string }[] }>('/api/v1/alerts');
+        return active.data.alerts.some((a) => a.labels.alertname === 'ProxTLSCertificateExpiringSoon' && a.labels.domain === 'prometheus.test' && a.state === 'pending');
+      },
+      { attempts: 150, pauseMs: 100, what: 'ProxTLSCertificateExpiringSoon pending for prometheus.test' },
     );
   });
 });

@@ -8,7 +8,7 @@ export interface TestCa {
   readonly dir: string;
   readonly certPath: string;
   readonly keyPath: string;
-  /** A leaf for `names` (first one is the CN), ECDSA P-256 unless `keyType` says rsa. */
+  /** A leaf for `names` (first one is the CN), ECDSA P-256 unless `keyType` says rsa; valid `days` (30) from now, so beyond the 14-day expiry warning. */
   issue(label: string, names: readonly string[], options?: { keyType?: 'ec' | 'rsa'; days?: number }): TestCertificate;
 }
 
@@ -27,7 +27,7 @@ function keyArgs(keyType: 'ec' | 'rsa'): string[] {
 
 export function makeTestCa(): TestCa {
   const dir = mkdtempSync(join(tmpdir(), 'prox-tls-'));
-  openssl(['req', '-x509', ...keyArgs('ec'), '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=prox test CA'], dir);
+  openssl(['req', '-x509', ...keyArgs('ec'), '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '30', '-subj', '/CN=prox test CA'], dir);
   let serial = 1;
   return {
     dir,
@@ -39,7 +39,7 @@ export function makeTestCa(): TestCa {
       writeFileSync(join(dir, `${label}.ext`), `subjectAltName=${sans}\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n`);
       openssl(['req', ...keyArgs(keyType), '-nodes', '-keyout', `${label}.key`, '-out', `${label}.csr`, '-subj', `/CN=${names[0]}`], dir);
       openssl(
-        ['x509', '-req', '-in', `${label}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-set_serial', String(serial++), '-days', String(options.days ?? 2), '-out', `${label}.pem`, '-extfile', `${label}.ext`],
+        ['x509', '-req', '-in', `${label}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-set_serial', String(serial++), '-days', String(options.days ?? 30), '-out', `${label}.pem`, '-extfile', `${label}.ext`],
         dir,
       );
       return { certPath: join(dir, `${label}.pem`), keyPath: join(dir, `${label}.key`) };

@@ -1,12 +1,18 @@
 import { Agent, request } from 'undici';
 import type { HealthProbe, ProbeRequest, ProbeResult } from '../../ports/health-probe';
+import type { UpstreamTls } from '../../ports/upstream-client';
+import { tlsConnectOptions } from './undici-upstream-client';
+
+const AGENT_OPTIONS = { connections: 2, pipelining: 1, keepAliveTimeout: 4_000 } as const;
 
 /**
- * HealthProbe on undici, with its own connection pool so probes never queue behind (or take
+ * HealthProbe on undici, with its own connection pools so probes never queue behind (or take
  * sockets from) live traffic, and a probe measures whether the backend answers a new request.
+ * https:// backends are probed with the TLS settings of their traffic: one agent per settings id.
  */
 export class UndiciHealthProbe implements HealthProbe {
-  private readonly agent = new Agent({ connections: 2, pipelining: 1, keepAliveTimeout: 4_000 });
+  private readonly agent = new Agent(AGENT_OPTIONS);
+  private readonly tlsAgents = new Map<string, Agent>();
 
   async probe(probe: ProbeRequest): Promise<ProbeResult> {
     const signal = AbortSignal.timeout(probe.timeoutMs);
@@ -14,7 +20,9 @@ export class UndiciHealthProbe implements HealthProbe {
       const response = await request(probe.origin + probe.path, {
         method: probe.method,
         headers: { host: probe.authority, 'user-agent': 'prox-health-check' },
-        dispatcher: this.agent,
+        dispatcher: this.agentFor(probe.tls),
+        // The configured SNI name, never one taken from the Host header.
+        ...(probe.tls?.serverName ? { servername: probe.tls.serverName } : {}),
         // One deadline for the whole probe, body included.
         signal,
       });
@@ -28,7 +36,19 @@ export class UndiciHealthProbe implements HealthProbe {
   }
 
   async close(): Promise<void> {
-    await this.agent.close().catch(() => undefined);
+    const agents = [this.agent, ...this.tlsAgents.values()];
+    this.tlsAgents.clear();
+    await Promise.all(agents.map((agent) => agent.close().catch(() => undefined)));
+  }
+
+  private agentFor(tls: UpstreamTls | null): Agent {
+    if (tls === null) return this.agent;
+    let agent = this.tlsAgents.get(tls.id);
+    if (agent === undefined) {
+      agent = new Agent({ ...AGENT_OPTIONS, connect: tlsConnectOptions(tls) });
+      this.tlsAgents.set(tls.id, agent);
+    }
+    return agent;
   }
 }
 

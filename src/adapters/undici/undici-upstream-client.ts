@@ -5,6 +5,7 @@ import type {
   UpstreamFlow,
   UpstreamRequest,
   UpstreamResponseHandler,
+  UpstreamTls,
 } from '../../ports/upstream-client';
 import { BodySourceReadable } from './body-source-readable';
 import { classifyUpstreamError } from './failure-classification';
@@ -21,12 +22,13 @@ type ParsedHeaders = Record<string, string | string[] | undefined>;
 const DEFAULT_TUNING: UndiciPoolTuning = { connections: 256, keepAliveTimeoutMs: 4_000 };
 
 /**
- * UpstreamClient on undici `Pool#dispatch`: one pool per (origin, connect timeout), kept across
- * requests and config reloads. A dispatch handler rather than `request()`, so the raw response
+ * UpstreamClient on undici `Pool#dispatch`: one pool per (pool key, connect timeout), kept across
+ * requests and config reloads. The pool key is the origin plus, for https, the id of the TLS
+ * settings (CA text, SNI name, verification), so a changed CA file makes new pools on reload. A dispatch handler rather than `request()`, so the raw response
  * headers are at hand and no promise or stream is created per response.
  */
 export class UndiciUpstreamClient implements UpstreamClient {
-  /** Pools by origin, then by connect timeout (no key string is built per request). */
+  /** Pools by pool key, then by connect timeout (no key string is built per request). */
   private readonly pools = new Map<string, Map<number, Pool>>();
 
   constructor(private readonly tuning: UndiciPoolTuning = DEFAULT_TUNING) {}
@@ -34,25 +36,27 @@ export class UndiciUpstreamClient implements UpstreamClient {
   dispatch(request: UpstreamRequest, handler: UpstreamResponseHandler): UpstreamCall {
     const body = request.body === null ? null : new BodySourceReadable(request.body);
     const call = new UndiciCall(handler, body);
-    const pool = this.poolFor(request.origin, request.connectTimeoutMs);
-    pool.dispatch(
-      {
-        path: request.pathAndQuery,
-        method: request.method,
-        headers: request.headers as string[],
-        body,
-        headersTimeout: request.headersTimeoutMs,
-        bodyTimeout: request.bodyTimeoutMs,
-      },
-      call,
-    );
+    const pool = this.poolFor(request, request.connectTimeoutMs);
+    // undici's request options take `servername` (the SNI name) though its types do not list it.
+    const options: Dispatcher.DispatchOptions & { servername?: string } = {
+      // Always the configured name: left out, undici would take the SNI name from the Host
+      // header (the client's own with preserve_host).
+      servername: request.tls?.serverName ?? undefined,
+      path: request.pathAndQuery,
+      method: request.method,
+      headers: request.headers as string[],
+      body,
+      headersTimeout: request.headersTimeoutMs,
+      bodyTimeout: request.bodyTimeoutMs,
+    };
+    pool.dispatch(options, call);
     return call;
   }
 
   retainOnly(keep: ReadonlySet<string>): void {
-    for (const [origin, byTimeout] of this.pools) {
-      if (keep.has(origin)) continue;
-      this.pools.delete(origin);
+    for (const [poolKey, byTimeout] of this.pools) {
+      if (keep.has(poolKey)) continue;
+      this.pools.delete(poolKey);
       // close() lets in-flight requests finish before the sockets go.
       for (const pool of byTimeout.values()) void pool.close().catch(() => undefined);
     }
@@ -67,24 +71,34 @@ export class UndiciUpstreamClient implements UpstreamClient {
     await Promise.all(closing);
   }
 
-  private poolFor(origin: string, connectTimeoutMs: number): Pool {
-    let byTimeout = this.pools.get(origin);
+  private poolFor(request: UpstreamRequest, connectTimeoutMs: number): Pool {
+    let byTimeout = this.pools.get(request.poolKey);
     if (byTimeout === undefined) {
       byTimeout = new Map();
-      this.pools.set(origin, byTimeout);
+      this.pools.set(request.poolKey, byTimeout);
     }
     let pool = byTimeout.get(connectTimeoutMs);
     if (pool === undefined) {
-      pool = new Pool(origin, {
+      pool = new Pool(request.origin, {
         connections: this.tuning.connections,
         pipelining: 1,
         keepAliveTimeout: this.tuning.keepAliveTimeoutMs,
         connectTimeout: connectTimeoutMs,
+        ...(request.tls === null ? {} : { connect: tlsConnectOptions(request.tls) }),
       });
       byTimeout.set(connectTimeoutMs, pool);
     }
     return pool;
   }
+}
+
+/** undici's TLS connect options (passed on to `tls.connect`) for an https upstream. */
+export function tlsConnectOptions(tls: UpstreamTls): { ca?: string; servername?: string; rejectUnauthorized: boolean } {
+  return {
+    ...(tls.ca === null ? {} : { ca: tls.ca }),
+    ...(tls.serverName === null ? {} : { servername: tls.serverName }),
+    rejectUnauthorized: tls.verify,
+  };
 }
 
 /**

@@ -76,7 +76,7 @@ export class BackendGeneration {
   }
 
   monitor(target: UpstreamTarget, path: string, spec: HealthCheckSpec): HealthMonitor {
-    const key = `${target.url}|${path}|${JSON.stringify(spec)}`;
+    const key = `${target.url}|${target.poolKey}|${path}|${JSON.stringify(spec)}`;
     return this.reuse(this.monitors, this.previous?.monitors, key, () => {
       const monitor = new HealthMonitor(target, path, spec, {
         probe: this.deps.probe,

@@ -59,6 +59,8 @@ const FAILURES: Record<UpstreamFailureKind, FailureHandling> = {
   response_timeout: { status: 504, code: 'gateway_timeout', retryAs: null, outcome: 'timeout', backendVerdict: AttemptOutcome.TransportFailure },
   reset: { status: 502, code: 'bad_gateway', retryAs: 'reset', outcome: 'reset', backendVerdict: AttemptOutcome.TransportFailure },
   protocol: { status: 502, code: 'bad_gateway', retryAs: 'reset', outcome: 'protocol', backendVerdict: AttemptOutcome.TransportFailure },
+  // Nothing was sent: the handshake failed. Retried like a connect error (another backend may pass).
+  tls: { status: 502, code: 'upstream_tls_error', retryAs: 'connect_error', outcome: 'tls', backendVerdict: AttemptOutcome.TransportFailure },
   other: { status: 502, code: 'bad_gateway', retryAs: 'reset', outcome: 'reset', backendVerdict: AttemptOutcome.TransportFailure },
   request_body: { status: 400, code: 'bad_request', retryAs: null, outcome: 'cancelled', backendVerdict: AttemptOutcome.Neutral },
   request_too_large: { status: 413, code: 'payload_too_large', retryAs: null, outcome: 'cancelled', backendVerdict: AttemptOutcome.Neutral },
@@ -209,6 +211,8 @@ export class ProxiedRequest implements UpstreamResponseHandler, DiscardedBodyOwn
     this.rules?.editUpstreamHeaders(headers);
     const request: UpstreamRequest = {
       origin: target.origin,
+      poolKey: target.poolKey,
+      tls: target.tls,
       method: this.exchange.request.method,
       pathAndQuery: target.basePath + this.pathAndQuery,
       headers,

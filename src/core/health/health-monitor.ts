@@ -134,6 +134,7 @@ export class HealthMonitor {
       void this.deps.probe
         .probe({
           origin: this.target.origin,
+          tls: this.target.tls,
           path: this.path,
           method: this.spec.method,
           authority: this.target.authority,

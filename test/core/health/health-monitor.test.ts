@@ -33,7 +33,7 @@ describe('HealthMonitor: schedule', () => {
     expect(probe.calls).toHaveLength(0);
     monitor.start();
     expect(probe.calls.map((c) => c.request)).toEqual([
-      { origin: 'http://b1:8080', path: '/base/health', method: 'GET', authority: 'b1:8080', timeoutMs: 2000, maxBodyBytes: 0 },
+      { origin: 'http://b1:8080', tls: null, path: '/base/health', method: 'GET', authority: 'b1:8080', timeoutMs: 2000, maxBodyBytes: 0 },
     ]);
     monitor.start();
     expect(probe.calls).toHaveLength(1);

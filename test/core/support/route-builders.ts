@@ -19,6 +19,7 @@ import { SeededRandom } from './seeded-random';
 
 /** Upstream options as the loader fills them in when nothing is configured. */
 export const UPSTREAM_DEFAULTS: UpstreamOptions = {
+  upstreamTls: null,
   pathRewrite: null,
   preserveHost: false,
   timeoutSecs: 60,
