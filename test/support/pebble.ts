@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createSocket } from 'node:dgram';
+import { connect } from 'node:net';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -52,6 +53,26 @@ async function startUntil(command: string, args: string[], env: NodeJS.ProcessEn
   return child;
 }
 
+/**
+ * Resolves once `port` accepts a connection. Pebble logs "listening" and "directory available"
+ * just before it binds, so under load a client can still be refused right after those lines.
+ */
+async function accepting(port: number): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const refused = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(false);
+      });
+      socket.once('error', () => resolve(true));
+    });
+    if (!refused) return;
+    if (attempt >= 500) throw new Error(`nothing accepts on 127.0.0.1:${port}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, 'exit');
@@ -98,6 +119,7 @@ export async function startPebble(options: { httpPort: number; tlsPort: number }
     await stopChild(dns);
     throw error;
   }
+  await Promise.all([accepting(acmePort), accepting(managementPort)]);
   const caPem = readFileSync(ca.certPath);
   return {
     directoryUrl: `https://127.0.0.1:${acmePort}/dir`,
