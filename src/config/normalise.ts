@@ -60,6 +60,7 @@ export function normaliseConfig(raw: RawConfig, options: NormaliseOptions): Prox
       // `null` is a meaningful value (unlimited), so only a missing field takes the default.
       maxBodyBytes: raw.limits?.max_body_bytes === undefined ? DEFAULTS.maxBodyBytes : raw.limits.max_body_bytes,
     },
+    websocketEnabled: raw.protocols?.websocket_enabled ?? DEFAULTS.websocket.enabled,
     routes: Object.entries(raw.routes).map(([key, route]) => normaliseRoute(key, route, raw, errorPages, options)),
     tls: normaliseTls(raw, options.configDir),
   };
@@ -115,6 +116,11 @@ function upstreamOptions(route: RawRoute, raw: RawConfig): UpstreamOptions {
     retries: retries(route),
     minHealthyPercent: route.min_healthy_percent ?? DEFAULTS.minHealthyPercent,
     rules: messageRules(route),
+    websocket: {
+      maxMessageBytes: route.websocket?.max_message_bytes ?? DEFAULTS.websocket.maxMessageBytes,
+      idleTimeoutSecs: route.websocket?.idle_timeout_secs ?? DEFAULTS.websocket.idleTimeoutSecs,
+      allowedOrigins: route.websocket?.allowed_origins?.map((origin) => origin.toLowerCase()) ?? null,
+    },
   };
 }
 

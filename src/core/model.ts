@@ -155,6 +155,18 @@ export interface UpstreamOptions {
   readonly minHealthyPercent: number;
   /** request_headers / response_headers / request_body / response_body. */
   readonly rules: MessageRulesSpec;
+  /** The route's `websocket` block with defaults filled in (present whether or not the block is). */
+  readonly websocket: WebSocketSpec;
+}
+
+/** Limits of WebSocket sessions on a proxy/load_balance route (docs/websocket.md). */
+export interface WebSocketSpec {
+  /** A larger message (fragments together) closes the session with 1009. */
+  readonly maxMessageBytes: number;
+  /** No frame either way for this long closes the session with 1001. */
+  readonly idleTimeoutSecs: number;
+  /** Lower-cased allowed Origin values; `null` allows any Origin. */
+  readonly allowedOrigins: readonly string[] | null;
 }
 
 /** Values a header rule may fill in per request: `{client_ip}`, ... */
@@ -313,6 +325,8 @@ export interface ProxConfig {
   /** CIDRs / addresses whose X-Forwarded-* headers are believed. */
   readonly trustedProxies: readonly string[];
   readonly limits: RequestLimits;
+  /** `protocols.websocket_enabled`: WebSocket upgrades are proxied on proxy/load_balance routes. */
+  readonly websocketEnabled: boolean;
   /** In YAML declaration order. */
   readonly routes: readonly RouteConfig[];
   /** TLS termination on `listenAddr`; `null` (or absent) serves plain HTTP there. */
