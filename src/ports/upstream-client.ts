@@ -1,5 +1,5 @@
 import type { BodySource } from './body';
-import type { UpgradedStream } from './websocket';
+import type { UpgradedStream } from './upgraded-stream';
 
 /**
  * Sends one request to an upstream origin and streams the response back through callbacks.

@@ -1,7 +1,8 @@
 import type { Duplex } from 'node:stream';
 import type { HttpExchange } from '../../ports/http-server';
 import type { UpstreamCall, UpstreamClient, UpstreamFailure, UpstreamFlow, UpstreamUpgradeHandler } from '../../ports/upstream-client';
-import type { UpgradedStream, WebSocketCloser, WebSocketDirection, WebSocketEvents, WebSocketLimits, WebSocketPlan, WebSocketSession, WebSocketUpgrade } from '../../ports/websocket';
+import type { UpgradedStream } from '../../ports/upgraded-stream';
+import type { WebSocketCloser, WebSocketDirection, WebSocketEvents, WebSocketLimits, WebSocketPlan, WebSocketSession, WebSocketUpgrade } from '../../ports/websocket';
 import { buildClientResponseHead } from '../../core/forwarding/response-headers';
 import { closePayload } from './websocket-request';
 

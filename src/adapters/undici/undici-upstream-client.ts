@@ -7,7 +7,7 @@ import type {
   UpstreamResponseHandler,
   UpstreamUpgradeHandler,
 } from '../../ports/upstream-client';
-import type { UpgradedStream } from '../../ports/websocket';
+import type { UpgradedStream } from '../../ports/upgraded-stream';
 import { BodySourceReadable } from './body-source-readable';
 import { classifyUpstreamError } from './failure-classification';
 
