@@ -279,6 +279,12 @@ export class ProxServer {
       drained = await waitOrTimeout(pipeline.drain.idle(), timeoutMs);
       if (!drained) this.parts.logger.warn('shutdown timeout reached', { inFlight: pipeline.drain.count });
     }
+    // WebSocket sessions do not hold the HTTP drain; once it is over they are closed with 1001
+    // (Going Away), and end within 2 s whatever their peers do.
+    if (pipeline !== null && pipeline.webSocketCount > 0) {
+      this.parts.logger.info('closing websocket sessions', { sessions: pipeline.webSocketCount });
+      await pipeline.closeWebSockets(1001, 'server shutting down');
+    }
     this.backends.stopAll();
     this.acme?.manager.stop();
     // Past the timeout, requests still running are cut: their clients see a closed connection.

@@ -101,6 +101,12 @@ export const DEFAULTS = {
     mode: 'enforce',
     maxKeys: 100000,
   },
+  /** `protocols.websocket_enabled` and a route's `websocket` block. */
+  websocket: {
+    enabled: true,
+    maxMessageBytes: 16 * 1024 * 1024,
+    idleTimeoutSecs: 300,
+  },
   /** A route's `access_log` when it does not set one. */
   routeAccessLog: true,
   /** Static routes. */

@@ -4,8 +4,9 @@ import { asRecord } from './raw-config';
 /** The release whose feature set the warnings describe. */
 export const FEATURE_LEVEL = 'prox 0.1';
 
-/** Fields of `protocols` that are active (on the TLS listener); every other key is not. */
-const ACTIVE_PROTOCOL_FIELDS = new Set(['http2_enabled', 'http2_max_concurrent_streams', 'http2_max_frame_size']);
+/** Fields of `protocols` that are active; every other key is not. */
+const ACTIVE_PROTOCOL_FIELDS = new Set(['http2_enabled', 'http2_max_concurrent_streams', 'http2_max_frame_size', 'websocket_enabled']);
+
 
 /**
  * Prox config that this version validates but does not act on yet. A file written for Prox must

@@ -63,6 +63,7 @@ export function normaliseConfig(raw: RawConfig, options: NormaliseOptions): Prox
       // `null` is a meaningful value (unlimited), so only a missing field takes the default.
       maxBodyBytes: raw.limits?.max_body_bytes === undefined ? DEFAULTS.maxBodyBytes : raw.limits.max_body_bytes,
     },
+    websocketEnabled: raw.protocols?.websocket_enabled ?? DEFAULTS.websocket.enabled,
     routes: Object.entries(raw.routes).map(([key, route]) => normaliseRoute(key, route, raw, errorPages, options)),
     tls: normaliseTls(raw, options.configDir),
   };
@@ -119,6 +120,11 @@ function upstreamOptions(route: RawRoute, raw: RawConfig, options: NormaliseOpti
     minHealthyPercent: route.min_healthy_percent ?? DEFAULTS.minHealthyPercent,
     rules: messageRules(route),
     upstreamTls: normaliseUpstreamTls(raw, route, options.configDir, options.caFiles ?? new Map()),
+    websocket: {
+      maxMessageBytes: route.websocket?.max_message_bytes ?? DEFAULTS.websocket.maxMessageBytes,
+      idleTimeoutSecs: route.websocket?.idle_timeout_secs ?? DEFAULTS.websocket.idleTimeoutSecs,
+      allowedOrigins: route.websocket?.allowed_origins?.map((origin) => origin.toLowerCase()) ?? null,
+    },
   };
 }
 

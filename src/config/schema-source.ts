@@ -164,7 +164,7 @@ export const CONFIG_SCHEMA = {
       default: {},
     },
     protocols: {
-      description: "Prox HTTP/2, HTTP/3 and WebSocket settings. Accepted loosely (unknown keys with scalar values are allowed so newer Prox files still load). The http2_* settings apply to the TLS listener; http3 and websocket settings are not active yet.",
+      description: "Prox HTTP/2, HTTP/3 and WebSocket settings. Accepted loosely (unknown keys with scalar values are allowed so newer Prox files still load). The http2_* settings apply to the TLS listener; websocket_enabled applies to every listener; http3 settings are not active yet.",
       type: "object",
       properties: {
         http2_enabled: {
@@ -177,8 +177,9 @@ export const CONFIG_SCHEMA = {
           type: "boolean"
         },
         websocket_enabled: {
-          description: "Allow WebSocket upgrades.",
-          type: "boolean"
+          description: "Proxy WebSocket upgrades on proxy/load_balance routes, on every listener (HTTP/1.1 only: WebSockets over HTTP/2, RFC 8441, are not supported). false: an upgrade request is answered 400 (upgrade_not_allowed) and never reaches a backend.",
+          type: "boolean",
+          default: true
         },
         http2_max_frame_size: {
           description: "Largest HTTP/2 frame payload prox accepts, bytes: 16384 to 16777215 (RFC 9113 SETTINGS_MAX_FRAME_SIZE).",
@@ -558,6 +559,31 @@ export const CONFIG_SCHEMA = {
         },
       },
     },
+    websocket: {
+      description: 'prox extension, proxy/load_balance: limits for WebSocket sessions on this route (docs/websocket.md). Upgrades are proxied whenever protocols.websocket_enabled is true; this block only tunes them.',
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        max_message_bytes: {
+          description: 'Largest WebSocket message (all fragments together) accepted either way, bytes; a larger one closes the session with 1009 (message too big).',
+          type: 'integer',
+          minimum: 125,
+          default: 16777216,
+        },
+        idle_timeout_secs: {
+          description: 'A session in which no frame passed either way for this many seconds is closed with 1001 (going away). Fractions allowed.',
+          type: 'number',
+          exclusiveMinimum: 0,
+          default: 300,
+        },
+        allowed_origins: {
+          description: 'Origin header values (scheme://host[:port], compared case-insensitively) allowed to open a session; an upgrade with any other Origin, or none, is answered 403 before a backend is contacted. Unset: any Origin.',
+          type: 'array',
+          minItems: 1,
+          items: { type: 'string', minLength: 1, description: 'An origin, e.g. https://app.example.com.' },
+        },
+      },
+    },
     retries: {
       description: 'prox extension, proxy/load_balance: when and how often a failed request is sent again. Without this block: one retry, on connection errors only.',
       type: 'object',
@@ -715,6 +741,7 @@ export const CONFIG_SCHEMA = {
           type: 'boolean',
           default: true,
         },
+        websocket: { $ref: '#/definitions/websocket' },
         errors: { $ref: '#/definitions/error_pages' },
         rate_limit: { $ref: '#/definitions/rate_limit' },
         request_headers: { $ref: '#/definitions/header_actions' },
@@ -792,6 +819,7 @@ export const CONFIG_SCHEMA = {
               retries: false,
               retry_buffer_bytes: false,
               min_healthy_percent: false,
+              websocket: false,
               request_headers: false,
               response_headers: false,
               request_body: false,
@@ -824,6 +852,7 @@ export const CONFIG_SCHEMA = {
               retries: false,
               retry_buffer_bytes: false,
               min_healthy_percent: false,
+              websocket: false,
               request_headers: false,
               response_headers: false,
               request_body: false,

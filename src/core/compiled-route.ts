@@ -1,4 +1,4 @@
-import type { BalanceStrategy, HashKeySpec, ProxConfig, RetrySpec, RouteConfig } from './model';
+import type { BalanceStrategy, HashKeySpec, ProxConfig, RetrySpec, RouteConfig, WebSocketSpec } from './model';
 import { hstsHeaderValue } from './tls/hsts';
 import type { RateLimitStore } from '../ports/rate-limit-store';
 import type { BackendGeneration } from './backends/backend-registry';
@@ -46,6 +46,8 @@ export interface ForwardRoute extends CompiledRouteBase {
   readonly retries: RetrySpec;
   /** Header and body rules; null when the route has none. */
   readonly rules: RouteRules | null;
+  /** Limits of WebSocket sessions (docs/websocket.md). */
+  readonly webSocket: WebSocketSpec;
 }
 
 export interface RedirectRoute extends CompiledRouteBase {
@@ -137,6 +139,7 @@ function compileRoute(route: RouteConfig, deps: CompileDependencies): CompiledRo
         timeoutMs: route.timeoutSecs * 1000,
         retries: route.retries,
         rules: RouteRules.compile(route.rules, route.key, deps.isTrustedPeer),
+        webSocket: route.websocket,
       };
     }
     case 'redirect':

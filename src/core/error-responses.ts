@@ -17,7 +17,9 @@ export type ErrorCode =
   | 'service_unavailable'
   | 'gateway_timeout'
   | 'internal_error'
-  | 'rate_limited';
+  | 'rate_limited'
+  | 'forbidden_origin'
+  | 'upgrade_not_allowed';
 
 const JSON_TYPE = 'application/json';
 const CONTENT_TYPES: Readonly<Record<ErrorPageSpec['type'], string>> = {

@@ -171,6 +171,18 @@ export interface UpstreamOptions {
   readonly rules: MessageRulesSpec;
   /** Verification of https:// backends; `null` = system CAs and the target's host name. */
   readonly upstreamTls: UpstreamTlsSpec | null;
+  /** The route's `websocket` block with defaults filled in (present whether or not the block is). */
+  readonly websocket: WebSocketSpec;
+}
+
+/** Limits of WebSocket sessions on a proxy/load_balance route (docs/websocket.md). */
+export interface WebSocketSpec {
+  /** A larger message (fragments together) closes the session with 1009. */
+  readonly maxMessageBytes: number;
+  /** No frame either way for this long closes the session with 1001. */
+  readonly idleTimeoutSecs: number;
+  /** Lower-cased allowed Origin values; `null` allows any Origin. */
+  readonly allowedOrigins: readonly string[] | null;
 }
 
 /** Values a header rule may fill in per request: `{client_ip}`, ... */
@@ -329,6 +341,8 @@ export interface ProxConfig {
   /** CIDRs / addresses whose X-Forwarded-* headers are believed. */
   readonly trustedProxies: readonly string[];
   readonly limits: RequestLimits;
+  /** `protocols.websocket_enabled`: WebSocket upgrades are proxied on proxy/load_balance routes. */
+  readonly websocketEnabled: boolean;
   /** In YAML declaration order. */
   readonly routes: readonly RouteConfig[];
   /** TLS termination on `listenAddr`; `null` (or absent) serves plain HTTP there. */

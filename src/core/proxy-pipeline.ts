@@ -15,6 +15,7 @@ import { RequestIdGenerator } from './request-id';
 import { ExchangeRules } from './rules/exchange-rules';
 import { removeDotSegments, replacePrefix } from './routing/path';
 import { StaticContext, StaticFileRequest } from './static/static-file-request';
+import { WebSocketCompletion, WebSocketContext, WebSocketProxy } from './websocket/websocket-proxy';
 
 /** `route` label of requests that matched no route. */
 export const NO_ROUTE = '__none__';
@@ -39,8 +40,12 @@ export interface PipelineDependencies {
  * so a request sees either the old or the new route table, never a mix; a request keeps the
  * route (and so the backends) it started with until it ends.
  */
-export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion {
+export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion, WebSocketCompletion {
   readonly drain = new DrainTracker();
+  /** WebSocket upgrades and sessions not over yet; handshakes also count in `drain`. */
+  private readonly webSockets = new Set<WebSocketProxy>();
+  private webSocketsGone: (() => void) | null = null;
+  private readonly webSocketContext: WebSocketContext;
   private readonly forwarding: ForwardingContext;
   private readonly staticFiles: StaticContext;
   private adminMount: AdminMount | null = null;
@@ -51,6 +56,25 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion {
   ) {
     this.forwarding = { upstreams: deps.upstreams, clock: deps.clock, completion: this, observer: deps.observer };
     this.staticFiles = { files: deps.files, logger: deps.logger, completion: this, clock: deps.clock };
+    this.webSocketContext = { upstreams: deps.upstreams, clock: deps.clock, observer: deps.observer, completion: this };
+  }
+
+  /** Open WebSocket sessions (and upgrades in progress). */
+  get webSocketCount(): number {
+    return this.webSockets.size;
+  }
+
+  /**
+   * Close every WebSocket session with `code` (1001 at shutdown); resolves when all are over
+   * (the engines end a session within 2 s of the close whatever its peers do).
+   */
+  closeWebSockets(code: number, reason: string): Promise<void> {
+    if (this.webSockets.size === 0) return Promise.resolve();
+    const gone = new Promise<void>((resolve) => {
+      this.webSocketsGone = resolve;
+    });
+    for (const proxy of [...this.webSockets]) proxy.close(code, reason);
+    return gone;
   }
 
   get current(): CompiledConfig {
@@ -155,6 +179,14 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion {
     const pathAndQuery = request.query.length === 0 ? rewritten : rewritten + '?' + request.query;
     const hashKey = route.hashKey === null ? null : hashKeyOf(route.hashKey, route.strategy, request);
     const rules = route.rules === null ? null : new ExchangeRules(route.rules, request, path, record.requestId, this.deps.clock);
+    const upgrade = exchange.upgrade;
+    if (upgrade !== undefined && upgrade !== null) {
+      if (!this.compiled.config.websocketEnabled) return this.answerLocally(exchange, record, 400, 'upgrade_not_allowed', answerHeaders, route.errorPages);
+      const proxy = new WebSocketProxy(exchange, upgrade, route, pathAndQuery, hashKey, this.webSocketContext, record, answerHeaders, rules);
+      this.drain.begin();
+      this.webSockets.add(proxy);
+      return proxy.start();
+    }
     this.drain.begin();
     new ProxiedRequest(exchange, route, pathAndQuery, hashKey, this.forwarding, record, answerHeaders, rules).start();
   }
@@ -175,7 +207,7 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion {
     exchange: HttpExchange,
     record: RequestRecord,
     status: number,
-    code: 'no_route',
+    code: 'no_route' | 'upgrade_not_allowed',
     answerHeaders: readonly string[],
     pages: ErrorPages,
   ): void {
@@ -183,6 +215,20 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion {
     record.errorCode = code;
     respondWithError(exchange, status, code, answerHeaders, pages);
     this.observe(exchange, record);
+  }
+
+  handshakeSettled(): void {
+    this.drain.end();
+  }
+
+  webSocketFinished(proxy: WebSocketProxy, record: RequestRecord): void {
+    this.webSockets.delete(proxy);
+    this.deps.observer.requestCompleted(record);
+    if (this.webSockets.size === 0 && this.webSocketsGone !== null) {
+      const resolve = this.webSocketsGone;
+      this.webSocketsGone = null;
+      resolve();
+    }
   }
 
   exchangeFinished(exchange: HttpExchange, record: RequestRecord): void {

@@ -1,4 +1,5 @@
 import type { BodySource } from './body';
+import type { WebSocketUpgrade } from './websocket';
 import type { CertificateFiles, Http2Settings } from '../core/model';
 import type { ManagedCertificateSource } from './managed-certificates';
 
@@ -108,4 +109,9 @@ export interface HttpExchange {
   readonly bytesReceived: number;
   /** Response body bytes handed to the connection so far (headers not counted). */
   readonly bytesSent: number;
+  /**
+   * Present when the request is a WebSocket upgrade (GET, `Upgrade: websocket`, `Connection:
+   * upgrade`) on an engine that can proxy it; absent or null otherwise.
+   */
+  readonly upgrade?: WebSocketUpgrade | null;
 }

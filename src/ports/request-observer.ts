@@ -1,3 +1,5 @@
+import type { WebSocketCloser, WebSocketDirection } from './websocket';
+
 /**
  * What happened to one request, filled in by the core as it goes and handed to observers
  * (metrics, access log) once the response is complete. One object per request, reused by
@@ -39,6 +41,17 @@ export interface RequestRecord {
   readonly protocol?: string;
   /** Negotiated TLS version, null on plaintext. */
   readonly tlsVersion?: string | null;
+  /** A WebSocket session (status 101), recorded when it ends; absent for other requests. */
+  webSocket?: WebSocketRecord | null;
+}
+
+/** What happened in one WebSocket session. */
+export interface WebSocketRecord {
+  messagesIn: number;
+  messagesOut: number;
+  /** Close code (1005: none given, 1006: connection cut). */
+  closeCode: number;
+  closedBy: WebSocketCloser;
 }
 
 /** Outcome of one upstream attempt, as counted in metrics. */
@@ -48,6 +61,12 @@ export interface RequestObserver {
   requestCompleted(record: RequestRecord): void;
   upstreamAttempted(route: string, backend: string, outcome: UpstreamOutcome, durationMs: number): void;
   retried(route: string): void;
+  /** A WebSocket session opened on the route (the 101 went out). */
+  webSocketOpened?(route: string): void;
+  /** One message relayed; `bytes` is its payload. */
+  webSocketMessage?(route: string, direction: WebSocketDirection, bytes: number): void;
+  /** A session ended (after webSocketOpened); `requestCompleted` follows with the whole record. */
+  webSocketClosed?(route: string, closeCode: number): void;
 }
 
 export const RequestObserver = Symbol.for('prox.RequestObserver');

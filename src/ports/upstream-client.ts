@@ -1,4 +1,5 @@
 import type { BodySource } from './body';
+import type { UpgradedStream } from './upgraded-stream';
 
 /**
  * Sends one request to an upstream origin and streams the response back through callbacks.
@@ -9,6 +10,11 @@ import type { BodySource } from './body';
  */
 export interface UpstreamClient {
   dispatch(request: UpstreamRequest, handler: UpstreamResponseHandler): UpstreamCall;
+  /**
+   * Send an upgrade request (WebSocket): a 101 comes through `onUpstreamUpgrade` with the
+   * connection, taken out of the pool; any other answer through the usual callbacks.
+   */
+  upgrade(request: UpstreamRequest, handler: UpstreamUpgradeHandler): UpstreamCall;
   /** Close pools whose `poolKey` is not in `keep` once their in-flight requests end. */
   retainOnly(keep: ReadonlySet<string>): void;
   /** Close every pool: let in-flight requests finish, or cut them when `abortInFlight`. */
@@ -91,4 +97,9 @@ export interface UpstreamResponseHandler {
   onUpstreamData(chunk: Uint8Array): boolean;
   onUpstreamEnd(): void;
   onUpstreamError(failure: UpstreamFailure): void;
+}
+
+export interface UpstreamUpgradeHandler extends UpstreamResponseHandler {
+  /** The upstream switched protocols: `stream` is the connection, `head` bytes it sent right after the 101. */
+  onUpstreamUpgrade(status: number, headers: string[], stream: UpgradedStream): void;
 }

@@ -38,7 +38,7 @@ describe('not-active-yet warnings', () => {
   });
 
   it('still warns when the config also has errors', () => {
-    const result = load(yaml('listen_addr: nope', 'routes:', '  /: {type: proxy, target: "http://a"}', 'protocols: {websocket_enabled: true}'));
+    const result = load(yaml('listen_addr: nope', 'routes:', '  /: {type: proxy, target: "http://a"}', 'protocols: {http3_enabled: true}'));
     expect(result.ok).toBe(false);
     expect(result.warnings.map((w) => w.line)).toEqual([4]);
   });

@@ -15,6 +15,7 @@ describe('normalised config', () => {
       workers: 1,
       trustedProxies: [],
       limits: { maxHeaderBytes: 16384, maxHeaders: 100, maxBodyBytes: null },
+      websocketEnabled: true,
       tls: null,
       routes: [
         {
@@ -37,9 +38,26 @@ describe('normalised config', () => {
           minHealthyPercent: 0,
           rules: { requestHeaders: [], responseHeaders: [], requestBody: [], responseBody: [] },
           upstreamTls: null,
+          websocket: { maxMessageBytes: 16777216, idleTimeoutSecs: 300, allowedOrigins: null },
         },
       ],
     });
+  });
+
+  it('reads protocols.websocket_enabled and a route websocket block', () => {
+    const config = loadValid(
+      yaml(
+        ...HEADER,
+        '  /ws:',
+        '    type: proxy',
+        '    target: "http://a"',
+        '    websocket: {max_message_bytes: 4096, idle_timeout_secs: 2.5, allowed_origins: ["https://App.example.com"]}',
+        'protocols: {websocket_enabled: false}',
+      ),
+    );
+    expect(config.websocketEnabled).toBe(false);
+    const route = config.routes[0];
+    expect(route.type === 'proxy' && route.websocket).toEqual({ maxMessageBytes: 4096, idleTimeoutSecs: 2.5, allowedOrigins: ['https://app.example.com'] });
   });
 
   it('keeps explicit values for the extensions', () => {

@@ -33,7 +33,7 @@ describe('prox validate', () => {
     );
     writeFileSync(
       invalid,
-      ['listen_addr: "127.0.0.1:3000"', 'routes:', '  /api:', '    type: proxy', '    tagret: "http://a"', 'protocols: {websocket_enabled: true}', ''].join('\n'),
+      ['listen_addr: "127.0.0.1:3000"', 'routes:', '  /api:', '    type: proxy', '    tagret: "http://a"', 'protocols: {http3_enabled: true}', ''].join('\n'),
     );
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -64,7 +64,7 @@ describe('prox validate', () => {
     expect(lines).toContain(`${invalid}:3:3  error  routes["/api"]  "proxy" routes need "target"`);
     expect(lines).toContain(`${invalid}:5:5  error  routes["/api"].tagret  unknown field "tagret"`);
     expect(lines).toContain('    hint: did you mean "target"?');
-    expect(lines).toContain(`${invalid}:6:13  warning  protocols.websocket_enabled  "protocols.websocket_enabled" is accepted but not active yet in prox 0.1: it has no effect`);
+    expect(lines).toContain(`${invalid}:6:13  warning  protocols.http3_enabled  "protocols.http3_enabled" is accepted but not active yet in prox 0.1: it has no effect`);
     expect(lines[lines.length - 1]).toBe(`${invalid}: invalid, 2 errors, 1 warning`);
   });
 
@@ -94,7 +94,7 @@ describe('prox validate', () => {
         expect.objectContaining({ severity: 'error', line: 3, col: 3, path: '/routes/~1api', message: '"proxy" routes need "target"' }),
         expect.objectContaining({ severity: 'error', line: 5, col: 5, path: '/routes/~1api/tagret', hint: 'did you mean "target"?' }),
       ],
-      warnings: [expect.objectContaining({ severity: 'warning', line: 6, path: '/protocols/websocket_enabled' })],
+      warnings: [expect.objectContaining({ severity: 'warning', line: 6, path: '/protocols/http3_enabled' })],
       summary: { errorCount: 2, warningCount: 1, listenAddr: null, routes: null, certificates: null },
     });
   });

@@ -1,3 +1,4 @@
+import type { WebSocketUpgrade } from '../../ports/websocket';
 import type { BodySource } from '../../ports/body';
 import type { HttpExchange, InboundRequest } from '../../ports/http-server';
 import { BodyConnection, InboundBody } from './inbound-body';
@@ -34,6 +35,8 @@ export abstract class BaseExchange implements HttpExchange, InboundRequest, Body
   readonly body: BodySource | null;
   /** Response body bytes handed to the connection. */
   bytesSent = 0;
+  /** Set by the engine when the request is a WebSocket upgrade it can proxy. */
+  upgrade: WebSocketUpgrade | null = null;
 
   protected constructor(
     readonly method: string,

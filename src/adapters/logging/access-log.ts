@@ -80,6 +80,10 @@ function jsonLine(record: RequestRecord): string {
     ',"error":' + (record.errorCode === null ? 'null' : JSON.stringify(record.errorCode)) +
     ',"protocol":"' + (record.protocol ?? 'http/1.1') +
     '","tls_version":' + (record.tlsVersion ? '"' + record.tlsVersion + '"' : 'null') +
+    (record.webSocket
+      ? ',"websocket":{"messages_in":' + record.webSocket.messagesIn + ',"messages_out":' + record.webSocket.messagesOut +
+        ',"close_code":' + record.webSocket.closeCode + ',"closed_by":"' + record.webSocket.closedBy + '"}'
+      : '') +
     ',"msg":"request"}\n'
   );
 }

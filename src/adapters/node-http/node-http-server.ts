@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { BoundListener, ExchangeHandler, HttpServer, ListenSpec } from '../../ports/http-server';
@@ -7,6 +7,8 @@ import type { Logger } from '../../ports/logger';
 import { formatListenAddress } from '../../config/listen-address';
 import { hostnameOf, inspectRequest, isVerdict, withSingleContentLength, type HygieneVerdict } from '../http-common/request-hygiene';
 import { statusLine } from '../http-common/status-lines';
+import { isWebSocketUpgrade } from '../http-common/websocket-request';
+import { TunnelUpgrade } from '../http-common/websocket-tunnel';
 import { ConnectionPolicy } from './connection-policy';
 import { clientErrorListener } from './client-errors';
 import { NodeExchange } from './node-exchange';
@@ -98,6 +100,16 @@ export function createInboundHttpServer(
   // Other expectations are ignored, as µWebSockets does, instead of node's bare 417.
   server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => onRequest(req, res, false));
   server.on('clientError', clientErrorListener(policy));
+  // Requests with Upgrade come here instead of 'request'. A WebSocket one may be tunnelled; any
+  // other (h2c, ...) is served as a plain request. Either way the answer goes through an ordinary
+  // ServerResponse on the socket, and the connection is not reused for HTTP afterwards.
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    const res = new ServerResponse(req);
+    res.shouldKeepAlive = false;
+    res.assignSocket(socket);
+    socket.on('error', () => socket.destroy());
+    onRequest(req, res, false, head);
+  });
   return { server, policy };
 }
 
@@ -127,9 +139,9 @@ function requestListener(
   policy: ConnectionPolicy,
   logger: Logger,
   scheme: 'http' | 'https',
-): (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean) => void {
+): (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean, upgradeHead?: Buffer) => void {
   const limits = spec.limits;
-  return (req, res, expectsContinue) => {
+  return (req, res, expectsContinue, upgradeHead) => {
     const socket = req.socket;
     if (policy.isClosing(socket)) return ignorePipelined(res, socket);
     const raw = req.rawHeaders;
@@ -166,6 +178,9 @@ function requestListener(
       limits.maxBodyBytes,
       closeConnection,
     );
+    if (upgradeHead !== undefined && exchange.body === null && isWebSocketUpgrade(exchange.method, headers)) {
+      exchange.upgrade = new TunnelUpgrade(exchange, socket, upgradeHead, () => res.detachSocket(socket));
+    }
     try {
       handler.handle(exchange);
     } catch (error) {

@@ -2,6 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { BackendStateReason, BackendStateTarget, MetricsStateSource, ProxMetrics, ReloadResult } from '../../ports/metrics';
 import type { RequestRecord, UpstreamOutcome } from '../../ports/request-observer';
 import type { HandshakeFailureReason, TlsObserver } from '../../ports/tls-observer';
+import type { WebSocketDirection } from '../../ports/websocket';
 import { CounterSeries, HistogramSeries, HotCounter, HotHistogram } from './hot-metrics';
 
 /** Latency buckets for a proxy: sub-millisecond local answers up to long-polling upstreams. */
@@ -45,6 +46,10 @@ export class PrometheusMetrics implements ProxMetrics, TlsObserver {
   private state: MetricsStateSource | null = null;
   private certificates: readonly { readonly domain: string; readonly notAfterMs: number }[] = [];
   private readonly handshakeFailures: Counter<'reason'>;
+  private readonly webSocketConnections: Gauge<'route'>;
+  private readonly webSocketMessages: Counter<'route' | 'direction'>;
+  private readonly webSocketBytes: Counter<'route' | 'direction'>;
+  private readonly webSocketCloses: Counter<'route' | 'code'>;
 
   constructor(build: { version: string; node: string }, withDefaultMetrics = true) {
     const registers = [this.registry];
@@ -76,6 +81,10 @@ export class PrometheusMetrics implements ProxMetrics, TlsObserver {
         for (const cert of self.certificates) this.set({ domain: cert.domain }, Math.round((cert.notAfterMs - now) / 1000));
       },
     });
+    this.webSocketConnections = new Gauge({ name: 'prox_websocket_connections', help: 'Open WebSocket sessions, by route.', labelNames: ['route'], registers });
+    this.webSocketMessages = new Counter({ name: 'prox_websocket_messages_total', help: 'WebSocket messages relayed, by route and direction (client_to_upstream, upstream_to_client).', labelNames: ['route', 'direction'], registers });
+    this.webSocketBytes = new Counter({ name: 'prox_websocket_message_bytes_total', help: 'WebSocket message payload bytes relayed, by route and direction.', labelNames: ['route', 'direction'], registers });
+    this.webSocketCloses = new Counter({ name: 'prox_websocket_closes_total', help: 'WebSocket sessions ended, by route and close code (1000-1015, or 4xxx / 3xxx for application and registered codes).', labelNames: ['route', 'code'], registers });
     this.handshakeFailures = new Counter({ name: 'prox_tls_handshake_failures_total', help: 'TLS handshakes that failed, by reason.', labelNames: ['reason'], registers });
     new Gauge({
       name: 'prox_in_flight_requests',
@@ -201,6 +210,22 @@ export class PrometheusMetrics implements ProxMetrics, TlsObserver {
     }
     children.count.value++;
     children.duration.observe(durationMs / 1000);
+  }
+
+  webSocketOpened(route: string): void {
+    this.webSocketConnections.inc({ route });
+  }
+
+  webSocketMessage(route: string, direction: WebSocketDirection, bytes: number): void {
+    this.webSocketMessages.inc({ route, direction });
+    this.webSocketBytes.inc({ route, direction }, bytes);
+  }
+
+  webSocketClosed(route: string, closeCode: number): void {
+    this.webSocketConnections.dec({ route });
+    // A bounded label set: the standard codes as they are, private ranges by their thousand.
+    const code = closeCode >= 1000 && closeCode <= 1015 ? String(closeCode) : closeCode >= 3000 && closeCode < 5000 ? `${Math.floor(closeCode / 1000)}xxx` : 'other';
+    this.webSocketCloses.inc({ route, code });
   }
 
   retried(route: string): void {

@@ -6,7 +6,9 @@ import type {
   UpstreamRequest,
   UpstreamResponseHandler,
   UpstreamTls,
+  UpstreamUpgradeHandler,
 } from '../../ports/upstream-client';
+import type { UpgradedStream } from '../../ports/upgraded-stream';
 import { BodySourceReadable } from './body-source-readable';
 import { classifyUpstreamError } from './failure-classification';
 
@@ -50,6 +52,22 @@ export class UndiciUpstreamClient implements UpstreamClient {
       bodyTimeout: request.bodyTimeoutMs,
     };
     pool.dispatch(options, call);
+    return call;
+  }
+
+  upgrade(request: UpstreamRequest, handler: UpstreamUpgradeHandler): UpstreamCall {
+    const call = new UndiciCall(handler, null, handler);
+    this.poolFor(request, request.connectTimeoutMs).dispatch(
+      {
+        path: request.pathAndQuery,
+        method: 'GET',
+        headers: request.headers as string[],
+        upgrade: 'websocket',
+        headersTimeout: request.headersTimeoutMs,
+        bodyTimeout: request.bodyTimeoutMs,
+      },
+      call,
+    );
     return call;
   }
 
@@ -115,6 +133,8 @@ class UndiciCall implements Dispatcher.DispatchHandler, UpstreamCall, UpstreamFl
   constructor(
     private readonly handler: UpstreamResponseHandler,
     private readonly body: BodySourceReadable | null,
+    /** Set for upgrade requests: told of the 101 and handed the connection. */
+    private readonly upgradeHandler: UpstreamUpgradeHandler | null = null,
   ) {}
 
   abort(): void {
@@ -134,6 +154,16 @@ class UndiciCall implements Dispatcher.DispatchHandler, UpstreamCall, UpstreamFl
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
     if (this.done) controller.abort(new Error('client went away'));
+  }
+
+  onRequestUpgrade(_controller: Dispatcher.DispatchController, statusCode: number, headers: ParsedHeaders, socket: UpgradedStream & { destroy(): void }): void {
+    if (this.done || this.upgradeHandler === null) {
+      socket.destroy();
+      return;
+    }
+    this.done = true;
+    this.responded = true;
+    this.upgradeHandler.onUpstreamUpgrade(statusCode, headerListOf(null, headers), socket);
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: ParsedHeaders): void {

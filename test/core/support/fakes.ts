@@ -144,6 +144,10 @@ export class FakeUpstreamClient implements UpstreamClient {
     return dispatch;
   }
 
+  upgrade(request: UpstreamRequest, handler: UpstreamResponseHandler): UpstreamCall {
+    return this.dispatch(request, handler);
+  }
+
   retainOnly(keep: ReadonlySet<string>): void {
     this.retained.push(keep);
   }

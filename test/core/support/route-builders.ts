@@ -30,6 +30,7 @@ export const UPSTREAM_DEFAULTS: UpstreamOptions = {
   retries: { attempts: 0, on: ['connect_error'], backoffMs: 0, bufferBytes: 65536 },
   minHealthyPercent: 0,
   rules: { requestHeaders: [], responseHeaders: [], requestBody: [], responseBody: [] },
+  websocket: { maxMessageBytes: 16 * 1024 * 1024, idleTimeoutSecs: 300, allowedOrigins: null },
 };
 
 export function keyParts(key: string): { key: string; host: string | null; pathPrefix: string } {
@@ -92,6 +93,7 @@ export function config(routes: RouteConfig[], trustedProxies: string[] = []): Pr
     workers: 1,
     trustedProxies,
     limits: { maxHeaderBytes: 16384, maxHeaders: 100, maxBodyBytes: null },
+    websocketEnabled: true,
     routes,
   };
 }

@@ -1,0 +1,197 @@
+import type { Clock } from '../../ports/clock';
+import type { HttpExchange } from '../../ports/http-server';
+import type { RequestObserver, RequestRecord } from '../../ports/request-observer';
+import type { UpstreamClient, UpstreamFailure, UpstreamRequest } from '../../ports/upstream-client';
+import type { WebSocketCloser, WebSocketDirection, WebSocketEvents, WebSocketSession, WebSocketUpgrade } from '../../ports/websocket';
+import { AttemptOutcome } from '../backends/route-pool';
+import type { ForwardRoute } from '../compiled-route';
+import { errorAnswer, type ErrorCode } from '../error-responses';
+import { buildUpstreamRequestHeaders } from '../forwarding/request-headers';
+import type { ExchangeRules } from '../rules/exchange-rules';
+
+/** What a WebSocketProxy reports to the pipeline. */
+export interface WebSocketCompletion {
+  /** The handshake is decided (answered, refused, failed or the 101 went out): HTTP drain no longer waits for it. */
+  handshakeSettled(proxy: WebSocketProxy): void;
+  /** The session ended, or the upgrade never became one; the record is complete. Called once, last. */
+  webSocketFinished(proxy: WebSocketProxy, record: RequestRecord): void;
+  upstreamFailed(failure: UpstreamFailure, request: UpstreamRequest, willRetry: boolean): void;
+}
+
+export interface WebSocketContext {
+  readonly upstreams: UpstreamClient;
+  readonly clock: Clock;
+  readonly observer: RequestObserver;
+  readonly completion: WebSocketCompletion;
+}
+
+const HANDSHAKE_FAILURES: Readonly<Record<UpstreamFailure['kind'], { status: number; code: ErrorCode }>> = {
+  connect_refused: { status: 502, code: 'bad_gateway' },
+  connect_timeout: { status: 504, code: 'gateway_timeout' },
+  response_timeout: { status: 504, code: 'gateway_timeout' },
+  reset: { status: 502, code: 'bad_gateway' },
+  tls: { status: 502, code: 'upstream_tls_error' },
+  protocol: { status: 502, code: 'bad_gateway' },
+  other: { status: 502, code: 'bad_gateway' },
+  request_body: { status: 400, code: 'bad_request' },
+  request_too_large: { status: 413, code: 'payload_too_large' },
+};
+
+const enum Phase {
+  Idle,
+  Handshake,
+  Open,
+  Over,
+}
+
+/**
+ * One WebSocket upgrade on a forward route: Origin allow-list, backend choice, the upgrade request
+ * (X-Forwarded-*, request id, request_headers rules), then the session the engine runs, observed
+ * message by message. Not retried: an upgrade is answered by the first backend chosen.
+ */
+export class WebSocketProxy implements WebSocketEvents {
+  private phase = Phase.Idle;
+  private member = -1;
+  private trial = false;
+  private session: WebSocketSession | null = null;
+  private request: UpstreamRequest | null = null;
+  private attemptStartedAt = 0;
+  private readonly stats = { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0 };
+
+  constructor(
+    private readonly exchange: HttpExchange,
+    private readonly upgrade: WebSocketUpgrade,
+    private readonly route: ForwardRoute,
+    private readonly pathAndQuery: string,
+    private readonly hashKey: string | null,
+    private readonly context: WebSocketContext,
+    private readonly record: RequestRecord,
+    private readonly answerHeaders: readonly string[],
+    private readonly rules: ExchangeRules | null,
+  ) {}
+
+  start(): void {
+    this.phase = Phase.Handshake;
+    const request = this.exchange.request;
+    const settings = this.route.webSocket;
+    if (settings.allowedOrigins !== null) {
+      const origin = headerValue(request.headers, 'origin');
+      if (origin === null || !settings.allowedOrigins.includes(origin.toLowerCase())) return this.answer(403, 'forbidden_origin');
+    }
+    const now = this.context.clock.monotonicMs();
+    const pool = this.route.pool;
+    const index = pool.select(this.hashKey, now, null);
+    if (index < 0) return this.answer(503, 'service_unavailable', ['retry-after', String(pool.retryAfterSecs(now))]);
+    this.member = index;
+    this.trial = pool.begin(index, now);
+    this.attemptStartedAt = now;
+    const target = pool.members[index].target;
+    this.record.backend = target.url;
+    const headers = buildUpstreamRequestHeaders(request, target.authority, this.route.policy, { header: this.answerHeaders[0], value: this.answerHeaders[1] });
+    this.rules?.editUpstreamHeaders(headers);
+    this.request = {
+      origin: target.origin,
+      poolKey: target.poolKey,
+      tls: target.tls,
+      method: 'GET',
+      pathAndQuery: target.basePath + this.pathAndQuery,
+      headers,
+      body: null,
+      connectTimeoutMs: this.route.connectTimeoutMs,
+      headersTimeoutMs: this.route.timeoutMs,
+      bodyTimeoutMs: this.route.timeoutMs,
+    };
+    this.session = this.upgrade.proxy(
+      { upstream: this.request, answerHeaders: this.answerHeaders, limits: { maxMessageBytes: settings.maxMessageBytes, idleTimeoutMs: settings.idleTimeoutSecs * 1000 } },
+      this.context.upstreams,
+      this,
+    );
+  }
+
+  /** Close the session (or, during the handshake, the session it becomes) with `code`. */
+  close(code: number, reason: string): void {
+    if (this.phase === Phase.Open || this.phase === Phase.Handshake) this.session?.close(code, reason);
+  }
+
+  handshakeFailed(failure: UpstreamFailure): void {
+    if (this.phase !== Phase.Handshake) return;
+    this.finishAttempt(AttemptOutcome.TransportFailure, failure.kind === 'connect_refused' || failure.kind === 'connect_timeout' ? 'connect_error' : 'reset');
+    this.context.completion.upstreamFailed(failure, this.request!, false);
+    const handling = HANDSHAKE_FAILURES[failure.kind];
+    this.answer(handling.status, handling.code);
+  }
+
+  refused(status: number): void {
+    if (this.phase !== Phase.Handshake) return;
+    this.finishAttempt(status >= 500 ? AttemptOutcome.ServerError : AttemptOutcome.Success, status >= 500 ? 'http_5xx' : 'success');
+    this.record.status = status;
+    this.settle(null);
+  }
+
+  opened(): void {
+    if (this.phase !== Phase.Handshake) return;
+    this.finishAttempt(AttemptOutcome.Success, 'success');
+    this.phase = Phase.Open;
+    this.record.status = 101;
+    this.record.webSocket = { messagesIn: 0, messagesOut: 0, closeCode: 1006, closedBy: 'proxy' };
+    this.context.completion.handshakeSettled(this);
+    this.context.observer.webSocketOpened?.(this.route.key);
+  }
+
+  message(direction: WebSocketDirection, bytes: number): void {
+    if (this.phase !== Phase.Open) return;
+    if (direction === 'client_to_upstream') {
+      this.stats.messagesIn++;
+      this.stats.bytesIn += bytes;
+    } else {
+      this.stats.messagesOut++;
+      this.stats.bytesOut += bytes;
+    }
+    this.context.observer.webSocketMessage?.(this.route.key, direction, bytes);
+  }
+
+  closed(code: number, by: WebSocketCloser): void {
+    if (this.phase !== Phase.Open) return;
+    this.phase = Phase.Over;
+    const record = this.record;
+    record.webSocket = { messagesIn: this.stats.messagesIn, messagesOut: this.stats.messagesOut, closeCode: code, closedBy: by };
+    record.bytesIn = this.stats.bytesIn;
+    record.bytesOut = this.stats.bytesOut;
+    record.durationMs = this.context.clock.monotonicMs() - record.startedAtMs;
+    this.context.observer.webSocketClosed?.(this.route.key, code);
+    this.context.completion.webSocketFinished(this, record);
+  }
+
+  private answer(status: number, code: ErrorCode, extra: readonly string[] = []): void {
+    this.record.status = status;
+    const answer = errorAnswer(status, code, [...extra, ...this.answerHeaders], this.route.errorPages);
+    if (this.rules === null) this.exchange.respond(status, answer.headers, answer.body);
+    else this.rules.respondLocally(this.exchange, status, answer.headers, answer.body);
+    this.settle(code);
+  }
+
+  /** The upgrade ended without a session: an ordinary HTTP answer. */
+  private settle(errorCode: string | null): void {
+    this.phase = Phase.Over;
+    this.record.errorCode = errorCode;
+    this.record.bytesIn = this.exchange.bytesReceived;
+    this.record.bytesOut = this.exchange.bytesSent;
+    this.record.durationMs = this.context.clock.monotonicMs() - this.record.startedAtMs;
+    this.context.completion.handshakeSettled(this);
+    this.context.completion.webSocketFinished(this, this.record);
+  }
+
+  private finishAttempt(outcome: AttemptOutcome, observed: 'success' | 'http_5xx' | 'connect_error' | 'reset'): void {
+    if (this.member < 0) return;
+    const now = this.context.clock.monotonicMs();
+    this.route.pool.finish(this.member, this.trial, outcome, now);
+    this.record.upstreamMs = now - this.attemptStartedAt;
+    this.context.observer.upstreamAttempted(this.route.key, this.route.pool.members[this.member].target.url, observed, now - this.attemptStartedAt);
+    this.member = -1;
+  }
+}
+
+function headerValue(headers: readonly string[], name: string): string | null {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return headers[i + 1];
+  return null;
+}
