@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BaseExchange, byteLengthOf } from '../http-common/base-exchange';
+import { byteLengthOf } from '../http-common/base-exchange';
+import { StreamExchange } from '../http-common/stream-exchange';
 import { safeHeaderList } from './header-list';
 import type { ConnectionPolicy } from './connection-policy';
 
@@ -12,7 +13,7 @@ import type { ConnectionPolicy } from './connection-policy';
  * `res` 'close' fires after a completed response too, so only a close before `writableFinished`
  * means the client left.
  */
-export class NodeExchange extends BaseExchange {
+export class NodeExchange extends StreamExchange {
   private streaming = false;
   /** Announced length of a streamed body; null when chunked. */
   private totalLength: number | null = null;
@@ -34,13 +35,9 @@ export class NodeExchange extends BaseExchange {
     maxBodyBytes: number | null,
     connectionClose: boolean,
   ) {
-    super(method, path, query, hostname, authority, headers, remoteAddress, scheme, 'http/1.1', tlsVersion, hasBody, maxBodyBytes, connectionClose);
+    super(req, method, path, query, hostname, authority, headers, remoteAddress, scheme, 'http/1.1', tlsVersion, hasBody, maxBodyBytes, connectionClose);
     req.on('error', this.handleRequestError);
     res.on('close', this.handleClose);
-    if (hasBody) {
-      req.on('data', this.handleData);
-      req.on('end', this.handleEnd);
-    }
   }
 
   // ---- node events ------------------------------------------------------------------------
@@ -56,27 +53,7 @@ export class NodeExchange extends BaseExchange {
     this.tellClientGone();
   };
 
-  private readonly handleData = (chunk: Buffer): void => {
-    this.inboundBody!.accept(chunk);
-  };
-
-  private readonly handleEnd = (): void => {
-    this.inboundBody!.finish();
-  };
-
-  private readonly handleDrain = (): void => {
-    this.tellWritable();
-  };
-
   // ---- BodyConnection ---------------------------------------------------------------------
-
-  pauseReading(): void {
-    this.req.pause();
-  }
-
-  resumeReading(): void {
-    this.req.resume();
-  }
 
   bodyTooLarge(): void {
     // The rest of the body is still on the wire: the connection cannot be reused, and nothing

@@ -1,5 +1,6 @@
 import { constants, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
-import { BaseExchange, byteLengthOf } from '../../http-common/base-exchange';
+import { byteLengthOf } from '../../http-common/base-exchange';
+import { StreamExchange } from '../../http-common/stream-exchange';
 
 /** Fields HTTP/2 forbids in a response (RFC 9113 §8.2.2): node throws on them. */
 const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings', 'te']);
@@ -26,7 +27,7 @@ export interface StreamOutcomes {
  * is RST_STREAM); the stream's 'close' before the response is done means the client reset it
  * (counted for the rapid-reset defence), after it a completed stream.
  */
-export class Http2Exchange extends BaseExchange {
+export class Http2Exchange extends StreamExchange {
   private streaming = false;
   /** Announced length of a streamed body; null when unknown. */
   private totalLength: number | null = null;
@@ -45,16 +46,11 @@ export class Http2Exchange extends BaseExchange {
     maxBodyBytes: number | null,
     private readonly outcomes: StreamOutcomes,
   ) {
-    super(method, path, query, hostname, authority, headers, remoteAddress, 'https', 'h2', tlsVersion, hasBody, maxBodyBytes, false);
+    super(stream, method, path, query, hostname, authority, headers, remoteAddress, 'https', 'h2', tlsVersion, hasBody, maxBodyBytes, false);
     stream.on('error', noop);
     stream.on('close', this.handleClose);
-    if (hasBody) {
-      stream.on('data', this.handleData);
-      stream.on('end', this.handleEnd);
-    } else {
-      // Drop whatever DATA a bodiless request sends anyway (an empty END_STREAM frame).
-      stream.resume();
-    }
+    // Drop whatever DATA a bodiless request sends anyway (an empty END_STREAM frame).
+    if (!hasBody) stream.resume();
   }
 
   // ---- stream events ----------------------------------------------------------------------
@@ -73,27 +69,7 @@ export class Http2Exchange extends BaseExchange {
     this.tellClientGone();
   };
 
-  private readonly handleData = (chunk: Buffer): void => {
-    this.inboundBody!.accept(chunk);
-  };
-
-  private readonly handleEnd = (): void => {
-    this.inboundBody!.finish();
-  };
-
-  private readonly handleDrain = (): void => {
-    this.tellWritable();
-  };
-
   // ---- BodyConnection ---------------------------------------------------------------------
-
-  pauseReading(): void {
-    this.stream.pause();
-  }
-
-  resumeReading(): void {
-    this.stream.resume();
-  }
 
   bodyTooLarge(): void {
     // HTTP/2 can stop one stream without touching the connection: drop the rest of the body.
