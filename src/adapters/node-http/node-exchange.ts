@@ -14,10 +14,6 @@ import type { ConnectionPolicy } from './connection-policy';
  * means the client left.
  */
 export class NodeExchange extends StreamExchange {
-  private streaming = false;
-  /** Announced length of a streamed body; null when chunked. */
-  private totalLength: number | null = null;
-
   constructor(
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
@@ -35,7 +31,7 @@ export class NodeExchange extends StreamExchange {
     maxBodyBytes: number | null,
     connectionClose: boolean,
   ) {
-    super(req, method, path, query, hostname, authority, headers, remoteAddress, scheme, 'http/1.1', tlsVersion, hasBody, maxBodyBytes, connectionClose);
+    super(req, res, method, path, query, hostname, authority, headers, remoteAddress, scheme, 'http/1.1', tlsVersion, hasBody, maxBodyBytes, connectionClose);
     req.on('error', this.handleRequestError);
     res.on('close', this.handleClose);
   }
@@ -112,24 +108,6 @@ export class NodeExchange extends StreamExchange {
     if (this.closeConnection || this.connections.isClosing(this.req.socket)) this.res.shouldKeepAlive = false;
     else if (this.connections.stopped) this.res.shouldKeepAlive = false;
     this.res.writeHead(status, headers);
-  }
-
-  write(chunk: Uint8Array): boolean {
-    if (this.done || !this.streaming) return true;
-    this.bytesSent += chunk.byteLength;
-    return this.res.write(chunk);
-  }
-
-  end(): void {
-    if (this.done) return;
-    if (!this.streaming) return;
-    if (this.totalLength !== null && this.bytesSent < this.totalLength) {
-      // The upstream ended short of its Content-Length: never let that pass as complete.
-      this.abort();
-      return;
-    }
-    this.done = true;
-    this.res.end();
   }
 
   abort(): void {

@@ -28,10 +28,6 @@ export interface StreamOutcomes {
  * (counted for the rapid-reset defence), after it a completed stream.
  */
 export class Http2Exchange extends StreamExchange {
-  private streaming = false;
-  /** Announced length of a streamed body; null when unknown. */
-  private totalLength: number | null = null;
-
   constructor(
     private readonly stream: ServerHttp2Stream,
     method: string,
@@ -46,7 +42,7 @@ export class Http2Exchange extends StreamExchange {
     maxBodyBytes: number | null,
     private readonly outcomes: StreamOutcomes,
   ) {
-    super(stream, method, path, query, hostname, authority, headers, remoteAddress, 'https', 'h2', tlsVersion, hasBody, maxBodyBytes, false);
+    super(stream, stream, method, path, query, hostname, authority, headers, remoteAddress, 'https', 'h2', tlsVersion, hasBody, maxBodyBytes, false);
     stream.on('error', noop);
     stream.on('close', this.handleClose);
     // Drop whatever DATA a bodiless request sends anyway (an empty END_STREAM frame).
@@ -117,23 +113,6 @@ export class Http2Exchange extends StreamExchange {
     this.totalLength = contentLength;
     this.stream.on('drain', this.handleDrain);
     this.stream.respond(head, { endStream: false });
-  }
-
-  write(chunk: Uint8Array): boolean {
-    if (this.done || !this.streaming) return true;
-    this.bytesSent += chunk.byteLength;
-    return this.stream.write(chunk);
-  }
-
-  end(): void {
-    if (this.done || !this.streaming) return;
-    if (this.totalLength !== null && this.bytesSent < this.totalLength) {
-      // The upstream ended short of its Content-Length: never let that pass as complete.
-      this.abort();
-      return;
-    }
-    this.done = true;
-    this.stream.end();
   }
 
   /** RST_STREAM (INTERNAL_ERROR): the client sees this response fail, the session goes on. */
