@@ -1,4 +1,4 @@
-import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import type { HttpRequest, HttpResponse, us_socket_context_t } from 'uWebSockets.js';
 import type { Server as HyperExpressServer } from 'hyper-express';
 import type { BoundListener, ExchangeHandler, HttpServer, ListenSpec } from '../../ports/http-server';
 import type { Logger } from '../../ports/logger';
@@ -9,6 +9,8 @@ import { remoteAddressOf } from './remote-address';
 import { HygieneVerdict, hostnameOf, inspectRequest, isVerdict, withSingleContentLength } from '../http-common/request-hygiene';
 import { statusLine } from '../http-common/status-lines';
 import { UwsExchange } from './uws-exchange';
+import { isWebSocketUpgrade } from '../http-common/websocket-request';
+import { relayBehaviour, UwsRelayUpgrade } from './uws-websocket-relay';
 
 /**
  * HttpServer on hyper-express / µWebSockets.
@@ -42,6 +44,9 @@ export class HyperExpressHttpServer implements HttpServer {
     const server = new Server({ auto_close: false });
     // prox routes every request itself; hyper-express must not add its catch-all 404.
     (server.handlers as { on_not_found: unknown }).on_not_found = null;
+    // WebSocket upgrades are terminated here and relayed (docs/websocket.md); uWS yields any
+    // other request, and an upgrade that is not a WebSocket one, to the `any` handler.
+    server.uws_instance.ws('/*', relayBehaviour(upgradeCallback(handler, spec, 'http', this.logger)));
     server.uws_instance.any('/*', requestCallback(handler, spec, 'http', this.logger));
     try {
       await server.listen(spec.port, spec.host);
@@ -77,18 +82,48 @@ function requestCallback(
   scheme: 'http' | 'https',
   logger: Logger,
 ): (res: HttpResponse, req: HttpRequest) => void {
+  return (res, req) => serve(res, req, handler, spec, scheme, logger, null);
+}
+
+/** The `upgrade` of the `app.ws` behaviour: a WebSocket upgrade becomes an exchange with the relay as its upgrade. */
+function upgradeCallback(
+  handler: ExchangeHandler,
+  spec: ListenSpec,
+  scheme: 'http' | 'https',
+  logger: Logger,
+): (res: HttpResponse, req: HttpRequest, context: us_socket_context_t) => void {
+  return (res, req, context) => serve(res, req, handler, spec, scheme, logger, context);
+}
+
+function serve(
+  res: HttpResponse,
+  req: HttpRequest,
+  handler: ExchangeHandler,
+  spec: ListenSpec,
+  scheme: 'http' | 'https',
+  logger: Logger,
+  /** Set when uWS routed the request to the `ws` behaviour. */
+  wsContext: us_socket_context_t | null,
+): void {
   const limits = spec.limits;
-  return (res, req) => {
+  {
     collected = [];
     collectedBytes = 0;
     req.forEach(collectHeader);
     const framing = inspectRequest(collected, collectedBytes, limits);
     if (isVerdict(framing)) return rejectAndClose(res, framing);
     const headers = framing.repeatedContentLength ? withSingleContentLength(collected) : collected;
+    const method = req.getCaseSensitiveMethod();
+    const hasBody = framing.chunked || framing.contentLength !== null;
+    if (wsContext !== null && (hasBody || !isWebSocketUpgrade(method, headers))) {
+      // Not a WebSocket upgrade after all: served by the `any` handler as plain HTTP.
+      req.setYield(true);
+      return;
+    }
 
     const exchange = new UwsExchange(
       res,
-      req.getCaseSensitiveMethod(),
+      method,
       req.getUrl(),
       req.getQuery() ?? '',
       hostnameOf(framing.host),
@@ -96,10 +131,11 @@ function requestCallback(
       headers,
       remoteAddressOf(res),
       scheme,
-      framing.chunked || framing.contentLength !== null,
+      hasBody,
       limits.maxBodyBytes,
       framing.connectionClose,
     );
+    if (wsContext !== null) exchange.upgrade = new UwsRelayUpgrade(exchange, headerOf(headers, 'sec-websocket-key'), wsContext);
     res.onAborted(exchange.handleAborted);
     if (exchange.body !== null) res.onData(bodyDataHandler(exchange));
     try {
@@ -109,7 +145,12 @@ function requestCallback(
       exchange.failInternally();
     }
     leaveUwsCallback(exchange);
-  };
+  }
+}
+
+function headerOf(headers: readonly string[], name: string): string {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return headers[i + 1];
+  return '';
 }
 
 /**

@@ -83,6 +83,18 @@ export class UwsExchange extends BaseExchange {
     if (isLast) body.finish();
   };
 
+  /**
+   * Hands the response to uWS's `upgrade` (given the raw HttpResponse, inside a cork); from then
+   * on the exchange is over. False when the client already went away.
+   */
+  switchProtocols(upgrade: (res: HttpResponse) => void): boolean {
+    if (this.committed || this.done) return false;
+    this.committed = true;
+    this.done = true;
+    this.res.cork(() => upgrade(this.res));
+    return true;
+  }
+
   // ---- BodyConnection ---------------------------------------------------------------------
 
   pauseReading(): void {
