@@ -11,8 +11,8 @@ import { startProx, type ProxProcess } from '../support/prox-process';
  * WebSocket proxying with a real `ws` server behind prox and a real `ws` client in front, on
  * both inbound engines (node:http tunnels, µWebSockets relays) and over TLS (HTTPS/1.1).
  */
-// The µWebSockets relay is not built yet (docs/websocket.md): PROX_WS_ENGINES=node,uws once it is.
-const ENGINES = (process.env.PROX_WS_ENGINES ?? 'node').split(',') as ('node' | 'uws')[];
+// Both inbound engines (PROX_WS_ENGINES narrows it, e.g. to node on Node 22/24 where µWS does not load).
+const ENGINES = (process.env.PROX_WS_ENGINES ?? 'node,uws').split(',') as ('node' | 'uws')[];
 
 interface Upstream {
   readonly url: string;
