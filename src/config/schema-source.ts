@@ -28,6 +28,27 @@ const HEADER_NAME_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
 /** A file name inside a directory: no / or \, not . or .. */
 const FILE_NAME_PATTERN = '^(?!\\.\\.?$)[^/\\\\\\u0000]+$';
 
+/** The fields of one header-rule block: the single-block form and each item of the list form. */
+const HEADER_RULE_FIELDS = {
+  condition: { $ref: '#/definitions/condition' },
+  remove: { $ref: '#/definitions/header_name_list' },
+  add: { $ref: '#/definitions/header_set' },
+  append: { $ref: '#/definitions/header_append' },
+} as const;
+
+/** The fields of one body-rule block: the single-block form and each item of the list form. */
+const BODY_RULE_FIELDS = {
+  condition: { $ref: '#/definitions/condition' },
+  set_text: { $ref: '#/definitions/set_text' },
+  set_json: { $ref: '#/definitions/set_json' },
+} as const;
+
+/** A header value in `add` and `append`. */
+const HEADER_VALUE = {
+  description: 'Header value: visible ASCII, spaces and tabs, with optional placeholders such as {client_ip}; {{ and }} are literal braces.',
+  type: 'string',
+} as const;
+
 export const CONFIG_SCHEMA = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   title: 'prox configuration',
@@ -975,41 +996,25 @@ export const CONFIG_SCHEMA = {
       minItems: 1,
       items: { $ref: '#/definitions/header_rule' },
       additionalProperties: false,
-      properties: {
-        condition: { $ref: '#/definitions/condition' },
-        remove: { $ref: '#/definitions/header_name_list' },
-        add: { $ref: '#/definitions/header_set' },
-        append: { $ref: '#/definitions/header_append' },
-      },
+      properties: HEADER_RULE_FIELDS,
     },
     header_rule: {
       description: 'One block of header edits: remove, then add, then append, when condition matches (always without one).',
       type: 'object',
       additionalProperties: false,
-      properties: {
-        condition: { $ref: '#/definitions/condition' },
-        remove: { $ref: '#/definitions/header_name_list' },
-        add: { $ref: '#/definitions/header_set' },
-        append: { $ref: '#/definitions/header_append' },
-      },
+      properties: HEADER_RULE_FIELDS,
     },
     header_set: {
       description: "Headers to set, name to value: every existing header of that name (any letter case) is replaced by this one. Values may use placeholders {client_ip}, {timestamp}, {timestamp_iso}, {request_id}, {host}, {uri_path}, {method}, {route}; write {{ and }} for literal braces. In request rules, Host may be set (it wins over preserve_host) and prox's own X-Forwarded-* headers may be overridden.",
       type: 'object',
       propertyNames: { pattern: HEADER_NAME_PATTERN },
-      additionalProperties: {
-        description: 'Header value: visible ASCII, spaces and tabs, with optional placeholders such as {client_ip}; {{ and }} are literal braces.',
-        type: 'string',
-      },
+      additionalProperties: HEADER_VALUE,
     },
     header_append: {
       description: 'prox extension. Headers to add as one more line, name to value, keeping any existing header of that name (e.g. another Set-Cookie or Via). Same placeholders as add.',
       type: 'object',
       propertyNames: { pattern: HEADER_NAME_PATTERN },
-      additionalProperties: {
-        description: 'Header value: visible ASCII, spaces and tabs, with optional placeholders such as {client_ip}; {{ and }} are literal braces.',
-        type: 'string',
-      },
+      additionalProperties: HEADER_VALUE,
     },
     header_name_list: {
       description: 'Header names to delete, in any letter case; every header of each name is removed.',
@@ -1026,21 +1031,13 @@ export const CONFIG_SCHEMA = {
       minItems: 1,
       items: { $ref: '#/definitions/body_rule' },
       additionalProperties: false,
-      properties: {
-        condition: { $ref: '#/definitions/condition' },
-        set_text: { $ref: '#/definitions/set_text' },
-        set_json: { $ref: '#/definitions/set_json' },
-      },
+      properties: BODY_RULE_FIELDS,
     },
     body_rule: {
       description: 'One body replacement: exactly one of set_text and set_json, used when condition matches (always without one).',
       type: 'object',
       additionalProperties: false,
-      properties: {
-        condition: { $ref: '#/definitions/condition' },
-        set_text: { $ref: '#/definitions/set_text' },
-        set_json: { $ref: '#/definitions/set_json' },
-      },
+      properties: BODY_RULE_FIELDS,
     },
     set_text: {
       description: 'Replace the whole body with this text, sent as UTF-8 with Content-Type: text/plain; charset=utf-8. Taken literally (no placeholders). Cannot be combined with set_json.',
