@@ -52,7 +52,8 @@ interface FailureHandling {
   readonly backendVerdict: AttemptOutcome;
 }
 
-const FAILURES: Record<UpstreamFailureKind, FailureHandling> = {
+/** How each upstream failure is answered, retried and counted; the WebSocket handshake answers from it too. */
+export const FAILURES: Readonly<Record<UpstreamFailureKind, FailureHandling>> = {
   connect_refused: { status: 502, code: 'bad_gateway', retryAs: 'connect_error', outcome: 'connect_error', backendVerdict: AttemptOutcome.TransportFailure },
   connect_timeout: { status: 504, code: 'gateway_timeout', retryAs: 'connect_error', outcome: 'connect_error', backendVerdict: AttemptOutcome.TransportFailure },
   // The header timeout of an attempt is the rest of the route's time budget: nothing is left to retry in.

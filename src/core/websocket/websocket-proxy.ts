@@ -6,6 +6,7 @@ import type { WebSocketCloser, WebSocketDirection, WebSocketEvents, WebSocketSes
 import { AttemptOutcome } from '../backends/route-pool';
 import type { ForwardRoute } from '../compiled-route';
 import { errorAnswer, type ErrorCode } from '../error-responses';
+import { FAILURES } from '../forwarding/proxied-request';
 import { buildUpstreamRequestHeaders } from '../forwarding/request-headers';
 import type { ExchangeRules } from '../rules/exchange-rules';
 
@@ -24,18 +25,6 @@ export interface WebSocketContext {
   readonly observer: RequestObserver;
   readonly completion: WebSocketCompletion;
 }
-
-const HANDSHAKE_FAILURES: Readonly<Record<UpstreamFailure['kind'], { status: number; code: ErrorCode }>> = {
-  connect_refused: { status: 502, code: 'bad_gateway' },
-  connect_timeout: { status: 504, code: 'gateway_timeout' },
-  response_timeout: { status: 504, code: 'gateway_timeout' },
-  reset: { status: 502, code: 'bad_gateway' },
-  tls: { status: 502, code: 'upstream_tls_error' },
-  protocol: { status: 502, code: 'bad_gateway' },
-  other: { status: 502, code: 'bad_gateway' },
-  request_body: { status: 400, code: 'bad_request' },
-  request_too_large: { status: 413, code: 'payload_too_large' },
-};
 
 const enum Phase {
   Idle,
@@ -117,7 +106,7 @@ export class WebSocketProxy implements WebSocketEvents {
     if (this.phase !== Phase.Handshake) return;
     this.finishAttempt(AttemptOutcome.TransportFailure, failure.kind === 'connect_refused' || failure.kind === 'connect_timeout' ? 'connect_error' : 'reset');
     this.context.completion.upstreamFailed(failure, this.request!, false);
-    const handling = HANDSHAKE_FAILURES[failure.kind];
+    const handling = FAILURES[failure.kind];
     this.answer(handling.status, handling.code);
   }
 
