@@ -259,7 +259,11 @@ export class UwsRelay implements WebSocketSession {
     this.idle?.refresh();
     const client = this.client;
     if (client === null || this.proxyClosed) return;
-    const sent = client.send(data, isBinary);
+    let sent = 0;
+    // Outside a uWS callback: corked, or uWS may cut the socket around the write.
+    client.cork(() => {
+      sent = client.send(data, isBinary);
+    });
     if (sent === 2) return this.closeBoth(1013, 'client too slow');
     this.events.message('upstream_to_client', data.byteLength);
     if (!this.paused && client.getBufferedAmount() > CLIENT_HIGH_WATER_BYTES) {
@@ -281,9 +285,11 @@ export class UwsRelay implements WebSocketSession {
     }
     const client = this.client;
     if (client !== null && this.clientOpen && !this.proxyClosed) {
-      if (sendable(code)) client.end(code, reason);
-      else if (code === 1005) client.end();
-      else client.close();
+      client.cork(() => {
+        if (sendable(code)) client.end(code, reason);
+        else if (code === 1005) client.end();
+        else client.close();
+      });
       this.startGrace();
     }
     this.maybeFinish();
@@ -297,7 +303,8 @@ export class UwsRelay implements WebSocketSession {
       this.firstCloser = 'proxy';
       this.code = code;
     }
-    if (this.clientOpen) this.client?.end(code, reason);
+    const client = this.client;
+    if (this.clientOpen && client !== null) client.cork(() => client.end(code, reason));
     const upstream = this.upstream;
     if (this.upstreamOpen && upstream !== null && upstream.readyState === WebSocket.OPEN) upstream.close(code, reason);
     this.startGrace();
@@ -305,7 +312,8 @@ export class UwsRelay implements WebSocketSession {
 
   private startGrace(): void {
     this.grace ??= setTimeout(() => {
-      if (this.clientOpen) this.client?.close();
+      const client = this.client;
+      if (this.clientOpen && client !== null) client.cork(() => client.close());
       this.upstream?.terminate();
     }, CLOSE_GRACE_MS);
   }
