@@ -4,6 +4,7 @@
 // work shares the machine, so it is the one to compare A/B changes with on a busy host.
 //   BENCH_SECONDS (5)  BENCH_CONNECTIONS (50)  BENCH_PEERS (prox,nginx)  BENCH_ROUNDS (3)
 //   BENCH_ACCESS_LOG (1 = access log on for every peer)
+//   A peer `prox@/other/dist` runs another build of prox (A/B against a checkout of main).
 //   BENCH_PROX_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,7 +49,8 @@ const figures = Object.fromEntries(peers.map((name) => [name, []]));
 try {
   for (let round = 0; round < ROUNDS; round += 1) {
     for (const name of peers) {
-      const peer = await PEERS[name].start({ dir, ports: backend.ports, cpu: 0, accessLog: ACCESS_LOG });
+      const [peerName, dist = null] = name.split('@');
+      const peer = await PEERS[peerName].start({ dir, ports: backend.ports, cpu: 0, accessLog: ACCESS_LOG, dist });
       try {
         const url = `http://127.0.0.1:${peer.port}/`;
         await drive({ url, seconds: 1, connections: CONNECTIONS, dir, cpu: 1 });

@@ -97,12 +97,12 @@ export function proxConfig({ ports, accessLogFile, workers = 1, port, metrics = 
   ].join('\n');
 }
 
-async function startProx({ dir, ports, cpu, accessLog, workers = 1, metrics = true, edge = false, tls = null }) {
+async function startProx({ dir, ports, cpu, accessLog, workers = 1, metrics = true, edge = false, tls = null, dist = null }) {
   const port = await freePort();
   const file = join(dir, `prox-${workers}w${accessLog ? '-log' : ''}${metrics ? '' : '-nometrics'}${edge ? '-edge' : ''}${tls ? '-tls' : ''}.yaml`);
   writeFileSync(file, proxConfig({ ports, workers, port, metrics, edge, tls, accessLogFile: accessLog ? join(dir, 'prox-access.log') : null }));
   const extra = process.env.BENCH_PROX_NODE_ARGS ? process.env.BENCH_PROX_NODE_ARGS.split(' ') : [];
-  const child = start(workers > 1 ? null : cpu, process.execPath, [...extra, PROX, 'serve', '--config', file, '--no-watch'], { cwd: dir });
+  const child = start(workers > 1 ? null : cpu, process.execPath, [...extra, dist === null ? PROX : join(dist, 'cli', 'main.js'), 'serve', '--config', file, '--no-watch'], { cwd: dir });
   const ready = workers > 1 ? /"msg":"workers ready"/ : /"msg":"listening"/;
   await waitForOutput(child, (text) => ready.test(text), 'prox');
   // Keep reading the operational log so prox never blocks on a full pipe.
