@@ -118,7 +118,7 @@ async function startNginx({ dir, ports, cpu, accessLog, tls = null }) {
     join(root, 'nginx.conf'),
     `${nginxMainContext(root)}
 http {
-  ${accessLog ? `access_log ${join(root, 'logs', 'access.log')};` : 'access_log off;'}
+  ${accessLog ? `access_log ${join(root, 'logs', 'access.log')} combined buffer=64k;` : 'access_log off;'}
   client_body_temp_path ${join(root, 'body')};
   proxy_temp_path ${join(root, 'proxy')};
   fastcgi_temp_path ${join(root, 'fastcgi')};
