@@ -4,6 +4,7 @@
 // work shares the machine, so it is the one to compare A/B changes with on a busy host.
 //   BENCH_SECONDS (5)  BENCH_CONNECTIONS (50)  BENCH_PEERS (prox,nginx)  BENCH_ROUNDS (3)
 //   BENCH_ACCESS_LOG (1 = access log on for every peer)
+//   BENCH_ALLOC (1 = also bytes allocated per request, from V8's --trace-gc-nvp; prox only)
 //   A peer `prox@/other/dist` runs another build of prox (A/B against a checkout of main).
 //   BENCH_PROX_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -19,6 +20,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const ACCESS_LOG = process.env.BENCH_ACCESS_LOG === '1';
 const peers = (process.env.BENCH_PEERS ?? 'prox,nginx').split(',').filter(Boolean);
 const TICKS_PER_SECOND = 100;
+if (process.env.BENCH_ALLOC === '1') process.env.BENCH_PROX_NODE_ARGS = `${process.env.BENCH_PROX_NODE_ARGS ?? ''} --trace-gc-nvp`.trim();
 
 /** utime + stime in clock ticks of `pid` and all its descendants. */
 function cpuTicks(rootPid) {
@@ -55,11 +57,14 @@ try {
         const url = `http://127.0.0.1:${peer.port}/`;
         await drive({ url, seconds: 1, connections: CONNECTIONS, dir, cpu: 1 });
         const before = cpuTicks(peer.pid);
+        const allocatedBefore = peer.allocatedBytes?.() ?? 0;
         const result = await drive({ url, seconds: SECONDS, connections: CONNECTIONS, dir, cpu: 1 });
         const ticks = cpuTicks(peer.pid) - before;
         const usPerRequest = ((ticks / TICKS_PER_SECOND) * 1e6) / result.requests;
-        figures[name].push({ usPerRequest, rps: result.rps, p99Ms: result.p99Ms });
-        console.log(`round ${round + 1} ${name.padEnd(20)} ${usPerRequest.toFixed(1)} µs CPU/request  ${Math.round(result.rps)} req/s  p99 ${result.p99Ms.toFixed(2)} ms`);
+        const bytesPerRequest = peer.allocatedBytes === undefined || process.env.BENCH_ALLOC !== '1' ? null : (peer.allocatedBytes() - allocatedBefore) / result.requests;
+        figures[name].push({ usPerRequest, rps: result.rps, p99Ms: result.p99Ms, bytesPerRequest });
+        const allocation = bytesPerRequest === null ? '' : `  ${Math.round(bytesPerRequest)} B allocated/request`;
+        console.log(`round ${round + 1} ${name.padEnd(20)} ${usPerRequest.toFixed(1)} µs CPU/request  ${Math.round(result.rps)} req/s  p99 ${result.p99Ms.toFixed(2)} ms${allocation}`);
       } finally {
         await peer.stop();
       }
@@ -73,5 +78,6 @@ const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.l
 console.log(`\nmedians of ${ROUNDS} rounds (access log ${ACCESS_LOG ? 'on' : 'off'}):`);
 for (const name of peers) {
   const us = median(figures[name].map((f) => f.usPerRequest));
-  console.log(`  ${name.padEnd(20)} ${us.toFixed(1)} µs CPU/request, ${Math.round(median(figures[name].map((f) => f.rps)))} req/s`);
+  const bytes = figures[name][0].bytesPerRequest === null ? '' : `, ${Math.round(median(figures[name].map((f) => f.bytesPerRequest)))} B allocated/request`;
+  console.log(`  ${name.padEnd(20)} ${us.toFixed(1)} µs CPU/request, ${Math.round(median(figures[name].map((f) => f.rps)))} req/s${bytes}`);
 }

@@ -105,9 +105,13 @@ async function startProx({ dir, ports, cpu, accessLog, workers = 1, metrics = tr
   const child = start(workers > 1 ? null : cpu, process.execPath, [...extra, dist === null ? PROX : join(dist, 'cli', 'main.js'), 'serve', '--config', file, '--no-watch'], { cwd: dir });
   const ready = workers > 1 ? /"msg":"workers ready"/ : /"msg":"listening"/;
   await waitForOutput(child, (text) => ready.test(text), 'prox');
-  // Keep reading the operational log so prox never blocks on a full pipe.
-  child.stdout.resume();
-  return { pid: child.pid, port, stop: () => stop(child) };
+  // Keep reading the operational log so prox never blocks on a full pipe; with --trace-gc-nvp
+  // in BENCH_PROX_NODE_ARGS, V8 reports the bytes allocated between collections there.
+  let allocated = 0;
+  child.stdout.on('data', (chunk) => {
+    for (const match of String(chunk).matchAll(/ allocated=(\d+)/g)) allocated += Number(match[1]);
+  });
+  return { pid: child.pid, port, stop: () => stop(child), allocatedBytes: () => allocated };
 }
 
 async function startNginx({ dir, ports, cpu, accessLog, tls = null }) {
