@@ -97,17 +97,21 @@ export function proxConfig({ ports, accessLogFile, workers = 1, port, metrics = 
   ].join('\n');
 }
 
-async function startProx({ dir, ports, cpu, accessLog, workers = 1, metrics = true, edge = false, tls = null }) {
+async function startProx({ dir, ports, cpu, accessLog, workers = 1, metrics = true, edge = false, tls = null, dist = null }) {
   const port = await freePort();
   const file = join(dir, `prox-${workers}w${accessLog ? '-log' : ''}${metrics ? '' : '-nometrics'}${edge ? '-edge' : ''}${tls ? '-tls' : ''}.yaml`);
   writeFileSync(file, proxConfig({ ports, workers, port, metrics, edge, tls, accessLogFile: accessLog ? join(dir, 'prox-access.log') : null }));
   const extra = process.env.BENCH_PROX_NODE_ARGS ? process.env.BENCH_PROX_NODE_ARGS.split(' ') : [];
-  const child = start(workers > 1 ? null : cpu, process.execPath, [...extra, PROX, 'serve', '--config', file, '--no-watch'], { cwd: dir });
+  const child = start(workers > 1 ? null : cpu, process.execPath, [...extra, dist === null ? PROX : join(dist, 'cli', 'main.js'), 'serve', '--config', file, '--no-watch'], { cwd: dir });
   const ready = workers > 1 ? /"msg":"workers ready"/ : /"msg":"listening"/;
   await waitForOutput(child, (text) => ready.test(text), 'prox');
-  // Keep reading the operational log so prox never blocks on a full pipe.
-  child.stdout.resume();
-  return { pid: child.pid, port, stop: () => stop(child) };
+  // Keep reading the operational log so prox never blocks on a full pipe; with --trace-gc-nvp
+  // in BENCH_PROX_NODE_ARGS, V8 reports the bytes allocated between collections there.
+  let allocated = 0;
+  child.stdout.on('data', (chunk) => {
+    for (const match of String(chunk).matchAll(/ allocated=(\d+)/g)) allocated += Number(match[1]);
+  });
+  return { pid: child.pid, port, stop: () => stop(child), allocatedBytes: () => allocated };
 }
 
 async function startNginx({ dir, ports, cpu, accessLog, tls = null }) {
@@ -118,7 +122,7 @@ async function startNginx({ dir, ports, cpu, accessLog, tls = null }) {
     join(root, 'nginx.conf'),
     `${nginxMainContext(root)}
 http {
-  ${accessLog ? `access_log ${join(root, 'logs', 'access.log')};` : 'access_log off;'}
+  ${accessLog ? `access_log ${join(root, 'logs', 'access.log')} combined buffer=64k;` : 'access_log off;'}
   client_body_temp_path ${join(root, 'body')};
   proxy_temp_path ${join(root, 'proxy')};
   fastcgi_temp_path ${join(root, 'fastcgi')};

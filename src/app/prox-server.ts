@@ -123,6 +123,7 @@ export class ProxServer {
       inFlightRequests: () => this.inFlight,
       activeConnections: () => this.activeConnections(),
       backends: () => this.backendHealthView(),
+      accessLogDroppedLines: () => this.parts.accessLog.droppedLines(),
     });
     this.parts.accessLog.configure(config.accessLog);
     // Nobody can read metrics without the admin endpoints: then they are not collected at all.
@@ -290,7 +291,7 @@ export class ProxServer {
     // Past the timeout, requests still running are cut: their clients see a closed connection.
     await this.parts.upstreams.close(!drained);
     await this.parts.healthProbe.close?.();
-    this.parts.accessLog.close();
+    await this.parts.accessLog.close();
     await this.adminListener?.stopAccepting();
     return drained;
   }

@@ -68,7 +68,7 @@ export function buildContainer(overrides: CompositionOverrides = {}): Container 
   container
     .bind<ProxMetrics>(ProxMetrics)
     .toResolvedValue(() => new PrometheusMetrics({ version: PROX_VERSION, node: process.versions.node }));
-  container.bind<AccessLogSink>(AccessLogSink).toResolvedValue(() => new AccessLog());
+  container.bind<AccessLogSink>(AccessLogSink).toResolvedValue((logger: Logger) => new AccessLog(logger), [Logger]);
   container.bind<TlsObserver>(TlsObserver).toResolvedValue((metrics: ProxMetrics) => metrics as PrometheusMetrics, [ProxMetrics]);
   container.bind<HttpServer>(HttpServer).toResolvedValue(
     (logger: Logger, tlsObserver: TlsObserver) => {

@@ -11,6 +11,8 @@ export interface MetricsStateSource {
   /** Client connections to the public listener; null where it cannot be known. */
   activeConnections(): number | null;
   backends(): Iterable<{ route: string; backend: string; healthy: boolean; breaker: 'closed' | 'open' | 'half_open' | null }>;
+  /** Access-log lines lost since start (see AccessLogSink.droppedLines). */
+  accessLogDroppedLines(): number;
 }
 
 /** Metrics beyond per-request observation: lifecycle, backend state, exposition. */
@@ -28,7 +30,10 @@ export const ProxMetrics = Symbol.for('prox.ProxMetrics');
 /** The access log, reconfigured on reload. */
 export interface AccessLogSink extends RequestObserver {
   configure(config: AccessLogConfig): void;
-  close(): void;
+  /** Lines lost since start: the write buffer was full (stalled disk) or the destination failed. */
+  droppedLines(): number;
+  /** Writes out what waits; resolves when it is written (or given up on). */
+  close(): Promise<void>;
 }
 
 export const AccessLogSink = Symbol.for('prox.AccessLogSink');

@@ -1,83 +1,103 @@
-import pino from 'pino';
 import type { AccessLogConfig } from '../../core/model';
+import type { Logger } from '../../ports/logger';
 import type { AccessLogSink } from '../../ports/metrics';
 import type { RequestRecord, UpstreamOutcome } from '../../ports/request-observer';
+import { BufferedLineWriter, fileDestination, stdoutDestination } from './line-writer';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 /**
  * The access log: one line per request, JSON (the shape pino writes, built by hand: it runs for
- * every request) or Apache/nginx "combined", to stdout or a file. Writes are buffered and
- * asynchronous (sonic-boom) so logging never blocks a request; a failing destination (EPIPE,
- * disk full) stops the log rather than the proxy.
+ * every request) or Apache/nginx "combined", to stdout or a file. Lines are batched and written
+ * off the request path (see BufferedLineWriter); a failing destination (EPIPE, disk full) stops
+ * the log rather than the proxy, and lost lines are counted.
  */
 export class AccessLog implements AccessLogSink {
-  private destination: pino.DestinationStream & { flushSync?(): void; end?(): void; on?(e: string, l: () => void): void } | null = null;
+  private writer: BufferedLineWriter | null = null;
   private config: AccessLogConfig = { enabled: false, format: 'json', path: null };
-  private broken = false;
+  /** Lines lost by writers already closed (reloads that changed the destination). */
+  private droppedBefore = 0;
+
+  constructor(private readonly logger: Logger | null = null) {}
 
   /** Applies (or re-applies on reload) the access_log settings; reopens only when they changed. */
   configure(config: AccessLogConfig): void {
     const same = config.enabled === this.config.enabled && config.format === this.config.format && config.path === this.config.path;
-    if (same && this.destination !== null) return;
-    this.close();
+    if (same && this.writer !== null) return;
+    void this.close();
     this.config = config;
-    this.broken = false;
     if (!config.enabled) return;
-    // stdout goes through process.stdout, the stream the operational log uses too: a second
-    // writer on fd 1 would interleave partial lines and spin on EAGAIN when the pipe is full.
-    const destination =
-      config.path === null
-        ? (process.stdout as unknown as pino.DestinationStream & { on(e: string, l: () => void): void })
-        : pino.destination({ dest: config.path, sync: false, minLength: 4096, mkdir: true });
-    destination.on('error', () => {
-      this.broken = true;
-    });
-    this.destination = destination;
+    const where = config.path ?? 'stdout';
+    try {
+      this.writer = new BufferedLineWriter(config.path === null ? stdoutDestination() : fileDestination(config.path), (error) =>
+        this.logger?.error('access log stopped: its destination failed', { path: where, error: error.message }),
+      );
+    } catch (error) {
+      // An unwritable path was refused by validation; one that became so since is reported, not fatal.
+      this.logger?.error('access log disabled: cannot open its file', { path: where, error: (error as Error).message });
+    }
   }
 
   requestCompleted(record: RequestRecord): void {
-    if (!record.accessLogged || this.destination === null || this.broken) return;
-    this.destination.write(this.config.format === 'json' ? jsonLine(record) : combinedLine(record));
+    if (!record.accessLogged || this.writer === null) return;
+    this.writer.write(this.config.format === 'json' ? jsonLine(record) : combinedLine(record));
   }
 
   upstreamAttempted(_route: string, _backend: string, _outcome: UpstreamOutcome, _durationMs: number): void {}
 
   retried(_route: string): void {}
 
-  /** Writes out what is buffered (at shutdown). */
-  close(): void {
-    const destination = this.destination;
-    this.destination = null;
-    if (destination === null) return;
-    if (destination === (process.stdout as unknown)) return;
-    try {
-      if (!this.broken) destination.flushSync?.();
-    } catch {
-      // A destination that cannot take the rest has already lost it; nothing to do.
-    }
-    destination.end?.();
+  droppedLines(): number {
+    return this.droppedBefore + (this.writer?.dropped ?? 0);
   }
+
+  /** Writes out what waits (shutdown, or a reload that moves the log). */
+  async close(): Promise<void> {
+    const writer = this.writer;
+    this.writer = null;
+    if (writer === null) return;
+    await writer.close();
+    this.droppedBefore += writer.dropped;
+  }
+}
+
+/** The ISO time of the current millisecond, formatted once per millisecond, not per line. */
+let isoMillisecond = -1;
+let isoText = '';
+function isoNow(): string {
+  const now = Date.now();
+  if (now !== isoMillisecond) {
+    isoMillisecond = now;
+    isoText = new Date(now).toISOString();
+  }
+  return isoText;
+}
+
+/** `JSON.stringify` only for the rare string that needs escaping: most need just quotes. */
+// eslint-disable-next-line no-control-regex -- control characters are what JSON escapes
+const NEEDS_JSON_ESCAPE = /["\\\x00-\x1f\ud800-\udfff]/;
+function quote(text: string): string {
+  return NEEDS_JSON_ESCAPE.test(text) ? JSON.stringify(text) : '"' + text + '"';
 }
 
 /** Fields in pino's order and form (`level` 30 is info), so log tooling sees one format. */
 function jsonLine(record: RequestRecord): string {
   return (
-    '{"level":30,"time":"' + new Date().toISOString() +
-    '","type":"access","request_id":' + JSON.stringify(record.requestId) +
-    ',"client_ip":' + JSON.stringify(record.clientIp) +
-    ',"method":' + JSON.stringify(record.method) +
-    ',"host":' + JSON.stringify(record.host) +
-    ',"path":' + JSON.stringify(record.target) +
+    '{"level":30,"time":"' + isoNow() +
+    '","type":"access","request_id":' + quote(record.requestId) +
+    ',"client_ip":' + quote(record.clientIp) +
+    ',"method":' + quote(record.method) +
+    ',"host":' + quote(record.host) +
+    ',"path":' + quote(record.target) +
     ',"status":' + record.status +
     ',"bytes_in":' + record.bytesIn +
     ',"bytes_out":' + record.bytesOut +
     ',"duration_ms":' + round(record.durationMs) +
-    ',"route":' + JSON.stringify(record.route) +
-    ',"backend":' + (record.backend === null ? 'null' : JSON.stringify(record.backend)) +
+    ',"route":' + quote(record.route) +
+    ',"backend":' + (record.backend === null ? 'null' : quote(record.backend)) +
     ',"upstream_ms":' + (record.upstreamMs === null ? 'null' : round(record.upstreamMs)) +
     ',"retries":' + record.retries +
-    ',"error":' + (record.errorCode === null ? 'null' : JSON.stringify(record.errorCode)) +
+    ',"error":' + (record.errorCode === null ? 'null' : quote(record.errorCode)) +
     ',"protocol":"' + (record.protocol ?? 'http/1.1') +
     '","tls_version":' + (record.tlsVersion ? '"' + record.tlsVersion + '"' : 'null') +
     (record.webSocket
@@ -92,12 +112,24 @@ function round(ms: number): number {
   return Math.round(ms * 1000) / 1000;
 }
 
+/** The `[time]` of the combined format for the current second, formatted once per second. */
+let combinedSecond = -1;
+let combinedText = '';
+function combinedNow(): string {
+  const second = Math.floor(Date.now() / 1000);
+  if (second !== combinedSecond) {
+    combinedSecond = second;
+    const now = new Date(second * 1000);
+    combinedText =
+      `${pad(now.getUTCDate())}/${MONTHS[now.getUTCMonth()]}/${now.getUTCFullYear()}:` +
+      `${pad(now.getUTCHours())}:${pad(now.getUTCMinutes())}:${pad(now.getUTCSeconds())} +0000`;
+  }
+  return combinedText;
+}
+
 /** `client - - [time] "METHOD target HTTP/1.1" status bytes "referer" "user-agent"` plus request id and duration. */
 function combinedLine(record: RequestRecord): string {
-  const now = new Date();
-  const time =
-    `${pad(now.getUTCDate())}/${MONTHS[now.getUTCMonth()]}/${now.getUTCFullYear()}:` +
-    `${pad(now.getUTCHours())}:${pad(now.getUTCMinutes())}:${pad(now.getUTCSeconds())} +0000`;
+  const time = combinedNow();
   const referer = quoted(firstHeader(record.requestHeaders, 'referer'));
   const agent = quoted(firstHeader(record.requestHeaders, 'user-agent'));
   return `${record.clientIp} - - [${time}] "${record.method} ${escape(record.target)} ${record.protocol === 'h2' ? 'HTTP/2.0' : 'HTTP/1.1'}" ${record.status} ${record.bytesOut} ${referer} ${agent} ${record.requestId} ${round(record.durationMs / 1000)}\n`;

@@ -132,6 +132,15 @@ export class PrometheusMetrics implements ProxMetrics, TlsObserver {
         }
       },
     });
+    new Counter({
+      name: 'prox_access_log_dropped_total',
+      help: 'Access-log lines lost: the write buffer was full (a stalled disk or pipe) or the destination failed.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(self.state?.accessLogDroppedLines() ?? 0);
+      },
+    });
     for (const result of ['success', 'invalid', 'failed'] as const) this.reloads.inc({ result }, 0);
     if (withDefaultMetrics) collectDefaultMetrics({ register: this.registry });
   }

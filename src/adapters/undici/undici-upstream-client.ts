@@ -227,7 +227,8 @@ export function headerListOf(raw: Dispatcher.DispatchController['rawHeaders'], p
   if (names.length * 2 === raw.length) {
     const headers = new Array<string>(raw.length);
     let i = 0;
-    for (const name of names) {
+    for (let n = 0; n < names.length; n += 1) {
+      const name = names[n];
       const value = parsed[name];
       const first = name.charCodeAt(0);
       if (typeof value !== 'string' || (first >= 48 && first <= 57)) return fromRaw(raw);

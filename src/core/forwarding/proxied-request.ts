@@ -253,7 +253,7 @@ export class ProxiedRequest implements UpstreamResponseHandler, DiscardedBodyOwn
     this.phase = Phase.Streaming;
     this.record.status = status;
     const head = buildClientResponseHead(headers, this.answerHeaders[0]);
-    for (const header of this.answerHeaders) head.headers.push(header);
+    for (let i = 0; i < this.answerHeaders.length; i += 1) head.headers.push(this.answerHeaders[i]);
     if (this.rules !== null) {
       const replacement = this.rules.responseBodyFor(status, headers);
       this.rules.editClientHeaders(head.headers, status, headers, replacement);
