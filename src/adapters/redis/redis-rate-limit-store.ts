@@ -76,7 +76,11 @@ export class RedisRateLimitStore implements SharedRateLimitStore {
     // Without a listener an 'error' event would be thrown: connection trouble is an outage, not a crash.
     this.redis.on('error', (error: Error) => this.markDown(error.message));
     this.redis.on('close', () => this.markDown('connection closed'));
-    this.redis.on('ready', () => this.markUp());
+    this.redis.on('ready', () => {
+      // Connected again: try Redis at once rather than after the breaker's skip period.
+      this.breaker.succeeded();
+      this.markUp();
+    });
   }
 
   async connect(): Promise<void> {
