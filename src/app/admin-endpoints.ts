@@ -1,9 +1,12 @@
 import type { CompiledConfig } from '../core/compiled-route';
 import type { AdminHandler, AdminResponse } from '../ports/admin-server';
+import { redactUrlPassword } from '../core/redacted-url';
 
 export interface AdminState {
   readonly ready: boolean;
   readonly readinessProblems: readonly string[];
+  /** Degradations that leave the instance ready (e.g. the rate-limit store down with on_error: allow). */
+  readonly readinessDetails: readonly string[];
   readonly compiled: CompiledConfig | null;
   readonly configHash: string;
   readonly nowMonotonicMs: number;
@@ -32,7 +35,7 @@ export function adminHandler(deps: AdminDependencies): AdminHandler {
         return json(200, { status: 'ok' });
       case '/readyz': {
         const state = deps.state();
-        return json(state.ready ? 200 : 503, { ready: state.ready, problems: state.readinessProblems });
+        return json(state.ready ? 200 : 503, { ready: state.ready, problems: state.readinessProblems, details: state.readinessDetails });
       }
       case '/routes':
         return json(200, routesView(deps.state()));
@@ -115,7 +118,7 @@ export function redact(value: unknown): unknown {
     for (const [key, inner] of Object.entries(value)) out[key] = SECRET_FIELD.test(key) ? '[redacted]' : redact(inner);
     return out;
   }
-  return value;
+  return typeof value === 'string' ? redactUrlPassword(value) : value;
 }
 
 /** A clock the test-only debug endpoint can move forward. */

@@ -18,7 +18,7 @@ import type { HealthProbe } from '../ports/health-probe';
 import type { BoundListener, HttpExchange, HttpServer, ListenSpec } from '../ports/http-server';
 import type { Logger } from '../ports/logger';
 import type { RandomSource } from '../ports/random';
-import type { RateLimitStore } from '../ports/rate-limit-store';
+import type { RateLimitStore, SharedRateLimitStore, SharedRateLimitStoreFactory } from '../ports/rate-limit-store';
 import type { StaticFileSystem } from '../ports/static-files';
 import type { UpstreamClient } from '../ports/upstream-client';
 import type { AcmeCertificateManager, AcmeManagerFactory } from '../ports/managed-certificates';
@@ -46,6 +46,8 @@ export interface ProxServerParts {
   readonly connectionCounter: (port: number) => number | null;
   /** Builds the certificate manager of `tls.acme`. */
   readonly acmeManagers: AcmeManagerFactory;
+  /** Builds the shared store of `rate_limit_store`; absent: `rate_limit_store` is refused at start. */
+  readonly sharedRateLimitStores?: SharedRateLimitStoreFactory;
 }
 
 export type ConfigApplyResult = { readonly applied: true; readonly rebound: boolean } | { readonly applied: false; readonly reason: string };
@@ -69,6 +71,8 @@ export class ProxServer {
   private applying = false;
   /** `tls.acme`: the certificate manager of the TLS listener (one per process; settings changes apply after a restart). */
   private acme: { manager: AcmeCertificateManager; settingsKey: string } | null = null;
+  /** `rate_limit_store`: the shared store the counters live in (one per process; settings changes apply after a restart). */
+  private sharedRateLimits: { store: SharedRateLimitStore; settingsKey: string } | null = null;
 
   constructor(private readonly parts: ProxServerParts) {
     this.backendEvents = new ObservedBackendEvents(parts.logger, (route, backend, to, reason) => this.backendTransition(route, backend, to, reason), () => this.pipeline?.current ?? null);
@@ -101,7 +105,20 @@ export class ProxServer {
     if (this.draining) problems.push('shutting down');
     const acmeProblem = this.acme?.manager.readinessProblem() ?? null;
     if (acmeProblem !== null) problems.push(acmeProblem);
+    const storeHealth = this.sharedRateLimits?.store.health() ?? null;
+    if (storeHealth?.failsReadiness === true) problems.push(storeHealth.detail);
     return problems;
+  }
+
+  /** What /readyz reports without failing readiness (a shared store down while requests fail open or count locally). */
+  readinessDetails(): string[] {
+    const storeHealth = this.sharedRateLimits?.store.health() ?? null;
+    return storeHealth !== null && !storeHealth.failsReadiness ? [storeHealth.detail] : [];
+  }
+
+  /** Where the counters live: the shared store when `rate_limit_store` is set, this process otherwise. */
+  private get rateLimitStore(): RateLimitStore {
+    return this.sharedRateLimits?.store ?? this.parts.rateLimits;
   }
 
   get inFlight(): number {
@@ -130,6 +147,7 @@ export class ProxServer {
     const metricsReadable = config.admin.enabled || config.admin.publicPathPrefix !== null;
     const observer: RequestObserver = metricsReadable ? fanOut(this.parts.metrics, this.parts.accessLog) : this.parts.accessLog;
     if (config.admin.enabled) await this.startAdmin(config);
+    await this.openSharedRateLimits(config);
     const { compiled, generation } = await this.prepare(config);
     const pipeline = new ProxyPipeline(compiled, {
       upstreams: this.parts.upstreams,
@@ -160,7 +178,7 @@ export class ProxServer {
     // Stored certificate first (no network); an order, when needed, runs in the background.
     this.acme?.manager.start();
     this.backends.commit(generation);
-    this.parts.rateLimits.retainOnly(compiled.rateLimitIds);
+    this.rateLimitStore.retainOnly(compiled.rateLimitIds);
     this.config = config;
     this.noteConfig(config);
     if (this.plainListener !== null) {
@@ -236,6 +254,9 @@ export class ProxServer {
       if (this.acmeKey(config) !== (this.acme?.settingsKey ?? null)) {
         this.parts.logger.warn('changes to tls.acme (turning it on or off included) apply after a restart', {});
       }
+      if (rateLimitStoreKey(config) !== (this.sharedRateLimits?.settingsKey ?? null)) {
+        this.parts.logger.warn('changes to rate_limit_store (turning it on or off included) apply after a restart', {});
+      }
       const tls = this.listenSpec(config).tls;
       if (tls && this.listener!.reloadCertificates !== undefined) {
         try {
@@ -254,7 +275,7 @@ export class ProxServer {
     pipeline.replaceConfig(compiled);
     this.backends.commit(generation);
     this.parts.upstreams.retainOnly(compiled.origins);
-    this.parts.rateLimits.retainOnly(compiled.rateLimitIds);
+    this.rateLimitStore.retainOnly(compiled.rateLimitIds);
     this.parts.accessLog.configure(config.accessLog);
     this.config = config;
     this.noteConfig(config);
@@ -292,6 +313,7 @@ export class ProxServer {
     await this.parts.upstreams.close(!drained);
     await this.parts.healthProbe.close?.();
     await this.parts.accessLog.close();
+    await this.sharedRateLimits?.store.close();
     await this.adminListener?.stopAccepting();
     return drained;
   }
@@ -341,13 +363,24 @@ export class ProxServer {
     return settings === null ? null : JSON.stringify(settings);
   }
 
+  /** Connects the `rate_limit_store` before the first request; an unreachable store is reported, not fatal. */
+  private async openSharedRateLimits(config: ProxConfig): Promise<void> {
+    const spec = config.rateLimitStore ?? null;
+    if (spec === null) return;
+    const factory = this.parts.sharedRateLimitStores;
+    if (factory === undefined) throw new Error('rate_limit_store is set but this prox was built without shared rate-limit stores');
+    const store = factory(spec, this.parts.rateLimits);
+    this.sharedRateLimits = { store, settingsKey: rateLimitStoreKey(config)! };
+    await store.connect();
+  }
+
   private async prepare(config: ProxConfig): Promise<{ compiled: CompiledConfig; generation: BackendGeneration }> {
     const generation = this.backends.beginGeneration();
     const compiled = compileConfig(config, {
       isTrustedPeer: this.parts.trustPredicate(config.trustedProxies),
       backends: generation,
       events: this.backendEvents,
-      rateLimits: this.parts.rateLimits,
+      rateLimits: this.rateLimitStore,
     });
     await generation.startNewMonitors();
     return { compiled, generation };
@@ -385,6 +418,7 @@ export class ProxServer {
     return {
       ready: this.ready,
       readinessProblems: this.readinessProblems(),
+      readinessDetails: this.readinessDetails(),
       compiled: this.pipeline?.current ?? null,
       configHash: this.configHash,
       nowMonotonicMs: this.parts.clock.monotonicMs(),
@@ -475,3 +509,7 @@ function waitOrTimeout(done: Promise<void>, timeoutMs: number): Promise<boolean>
   });
 }
 
+function rateLimitStoreKey(config: ProxConfig): string | null {
+  const spec = config.rateLimitStore ?? null;
+  return spec === null ? null : JSON.stringify(spec);
+}

@@ -30,6 +30,7 @@ import { TlsHttpServer } from '../adapters/tls/tls-http-server';
 import { createHttpsConnectionServer } from '../adapters/node-http/node-http-server';
 import { TlsObserver } from '../ports/tls-observer';
 import { AcmeClientManager } from '../adapters/acme/acme-client-manager';
+import { RedisRateLimitStore } from '../adapters/redis/redis-rate-limit-store';
 
 export const ProxServerToken = Symbol.for('prox.ProxServer');
 
@@ -119,6 +120,12 @@ export function buildContainer(overrides: CompositionOverrides = {}): Container 
           testClock,
           connectionCounter: countEstablishedConnections,
           acmeManagers: (settings) => new AcmeClientManager(settings, { clock, logger, random }),
+          sharedRateLimitStores: (spec, local) =>
+            new RedisRateLimitStore(
+              // A Kubernetes Secret (or any secret store) can hold the URL with its password instead of the config file.
+              { ...spec, url: (overrides.env ?? process.env).PROX_RATE_LIMIT_STORE_URL || spec.url },
+              { clock, logger, observer: metrics as PrometheusMetrics, local },
+            ),
         }),
       [HttpServer, UpstreamClient, StaticFileSystem, HealthProbe, Logger, Clock, RandomSource, AdminServer, ProxMetrics, AccessLogSink, RateLimitStore],
     );

@@ -101,6 +101,12 @@ export const DEFAULTS = {
     mode: 'enforce',
     maxKeys: 100000,
   },
+  /** Fields of the `rate_limit_store` block left out. */
+  rateLimitStore: {
+    keyPrefix: 'prox:rl:',
+    timeoutMs: 50,
+    onError: 'allow',
+  },
   /** `protocols.websocket_enabled` and a route's `websocket` block. */
   websocket: {
     enabled: true,

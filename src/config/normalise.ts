@@ -18,6 +18,7 @@ import type {
   PassiveHealthSpec,
   ProxConfig,
   RateLimitSpec,
+  RateLimitStoreSpec,
   RetryCondition,
   RetrySpec,
   RouteConfig,
@@ -66,6 +67,19 @@ export function normaliseConfig(raw: RawConfig, options: NormaliseOptions): Prox
     websocketEnabled: raw.protocols?.websocket_enabled ?? DEFAULTS.websocket.enabled,
     routes: Object.entries(raw.routes).map(([key, route]) => normaliseRoute(key, route, raw, errorPages, options)),
     tls: normaliseTls(raw, options.configDir),
+    rateLimitStore: rateLimitStore(raw.rate_limit_store),
+  };
+}
+
+function rateLimitStore(block: RawConfig['rate_limit_store']): RateLimitStoreSpec | null {
+  if (block === undefined) return null;
+  const defaults = DEFAULTS.rateLimitStore;
+  return {
+    type: block.type,
+    url: block.url,
+    keyPrefix: block.key_prefix ?? defaults.keyPrefix,
+    timeoutMs: block.timeout_ms ?? defaults.timeoutMs,
+    onError: block.on_error ?? defaults.onError,
   };
 }
 

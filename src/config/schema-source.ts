@@ -377,6 +377,43 @@ export const CONFIG_SCHEMA = {
       pattern: HEADER_NAME_PATTERN,
       default: 'x-request-id',
     },
+    rate_limit_store: {
+      description: 'prox extension. Where the counters of every rate_limit live. Absent: in each prox process (workers: N and several instances each count on their own). type: redis shares them between every process and instance that points at the same Redis (docs/rate-limiting.md). Changes apply after a restart.',
+      type: 'object',
+      additionalProperties: false,
+      required: ['type', 'url'],
+      properties: {
+        type: {
+          description: 'redis: counters in Redis (or a Redis-compatible server such as Valkey), one atomic Lua script call per request, Redis TIME as the one clock.',
+          type: 'string',
+          enum: ['redis'],
+        },
+        url: {
+          description: 'redis://[user:password@]host[:port][/db], or rediss:// for TLS. The password is redacted in /config and logs. The environment variable PROX_RATE_LIMIT_STORE_URL, when set, replaces it, so the password can come from a secret store (a Kubernetes Secret) instead of the config file.',
+          type: 'string',
+          pattern: '^rediss?://[^\\s]+$',
+          examples: ['redis://127.0.0.1:6379/0', 'rediss://prox:secret@redis.internal:6380/0'],
+        },
+        key_prefix: {
+          description: 'Prefix of every key prox writes, so several prox fleets (or other applications) can share one Redis.',
+          type: 'string',
+          default: 'prox:rl:',
+        },
+        timeout_ms: {
+          description: 'Milliseconds Redis gets to answer one check; a slower answer counts as Redis being unavailable for that request.',
+          type: 'integer',
+          minimum: 1,
+          maximum: 60000,
+          default: 50,
+        },
+        on_error: {
+          description: 'What a request gets when Redis does not answer: allow serves it unlimited (fail open, like Envoy and Traefik); deny refuses it with the rate limit status (and /readyz reports not ready); local counts it in this process alone until Redis is back.',
+          type: 'string',
+          enum: ['allow', 'deny', 'local'],
+          default: 'allow',
+        },
+      },
+    },
   },
   definitions: {
     url: {

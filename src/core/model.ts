@@ -347,6 +347,22 @@ export interface ProxConfig {
   readonly routes: readonly RouteConfig[];
   /** TLS termination on `listenAddr`; `null` (or absent) serves plain HTTP there. */
   readonly tls?: TlsConfig | null;
+  /** `rate_limit_store`: counters shared by every prox process; `null` (or absent) counts in each process. */
+  readonly rateLimitStore?: RateLimitStoreSpec | null;
+}
+
+/** What a shared rate-limit store does when it cannot answer in time. */
+export type RateLimitStoreFailure = 'allow' | 'deny' | 'local';
+
+/** `rate_limit_store`: where the counters of every `rate_limit` live when several prox processes share them. */
+export interface RateLimitStoreSpec {
+  readonly type: 'redis';
+  /** redis:// or rediss:// URL, credentials included (redacted wherever prox shows it). */
+  readonly url: string;
+  readonly keyPrefix: string;
+  /** A slower answer counts as the store being unavailable. */
+  readonly timeoutMs: number;
+  readonly onError: RateLimitStoreFailure;
 }
 
 /** One certificate chain and its key, as absolute file paths. */

@@ -1,3 +1,5 @@
+import type { RateLimitStoreSpec } from '../core/model';
+
 /** How one rate limit counts, in the units the counting needs (no config parsing left). */
 export interface RateLimitRule {
   readonly algorithm: 'token_bucket' | 'fixed_window' | 'sliding_window';
@@ -46,3 +48,35 @@ export interface RateLimitStore {
 }
 
 export const RateLimitStore = Symbol.for('prox.RateLimitStore');
+
+/** Why a shared store gave no answer: `skipped` when its breaker let the request not even try. */
+export type RateLimitStoreFailureReason = 'timeout' | 'unavailable' | 'error' | 'skipped';
+
+/** What a shared store reports for metrics. */
+export interface RateLimitStoreObserver {
+  /** One answer from the store, success or failure, after `seconds`. */
+  rateLimitStoreCall(seconds: number): void;
+  /** A request decided by `on_error` because the store gave no answer. */
+  rateLimitStoreFailed(reason: RateLimitStoreFailureReason): void;
+}
+
+/** The store's state for /readyz: null while it answers. */
+export interface RateLimitStoreHealth {
+  readonly detail: string;
+  /** True when its outage refuses traffic (`on_error: deny`): the instance should leave the load balancer. */
+  readonly failsReadiness: boolean;
+}
+
+/** A store shared by several prox processes (Redis): it connects, can be down, and closes. */
+export interface SharedRateLimitStore extends RateLimitStore {
+  /** Resolves once connected, or once the first attempt failed (requests then follow `on_error`); never rejects. */
+  connect(): Promise<void>;
+  health(): RateLimitStoreHealth | null;
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the shared store `rate_limit_store` describes; `local` is this process's own store,
+ * for `on_error: local`.
+ */
+export type SharedRateLimitStoreFactory = (spec: RateLimitStoreSpec, local: RateLimitStore) => SharedRateLimitStore;

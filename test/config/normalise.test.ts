@@ -17,6 +17,7 @@ describe('normalised config', () => {
       limits: { maxHeaderBytes: 16384, maxHeaders: 100, maxBodyBytes: null },
       websocketEnabled: true,
       tls: null,
+      rateLimitStore: null,
       routes: [
         {
           type: 'proxy',

@@ -1,4 +1,5 @@
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { RateLimitStoreFailureReason, RateLimitStoreObserver } from '../../ports/rate-limit-store';
 import type { BackendStateReason, BackendStateTarget, MetricsStateSource, ProxMetrics, ReloadResult } from '../../ports/metrics';
 import type { RequestRecord, UpstreamOutcome } from '../../ports/request-observer';
 import type { HandshakeFailureReason, TlsObserver } from '../../ports/tls-observer';
@@ -25,7 +26,7 @@ interface RouteChildren {
  * cached by key, so the hot path does one Map lookup and a few additions instead of
  * prom-client's label hashing; the rest are prom-client's own.
  */
-export class PrometheusMetrics implements ProxMetrics, TlsObserver {
+export class PrometheusMetrics implements ProxMetrics, TlsObserver, RateLimitStoreObserver {
   readonly registry = new Registry();
   private readonly requests: HotCounter;
   private readonly duration: HotHistogram;
@@ -39,6 +40,8 @@ export class PrometheusMetrics implements ProxMetrics, TlsObserver {
   private readonly configInfo: Gauge<'hash'>;
   private readonly rateLimitHits: Counter<'route'>;
   private readonly rateLimitShadowHits: Counter<'route'>;
+  private readonly rateLimitStoreErrors: Counter<'reason'>;
+  private readonly rateLimitStoreDuration: Histogram;
   private readonly requestChildren = new Map<string, CounterSeries>();
   private readonly routeChildren = new Map<string, RouteChildren>();
   private readonly upstreamChildren = new Map<string, { count: CounterSeries; duration: HistogramSeries }>();
@@ -66,6 +69,18 @@ export class PrometheusMetrics implements ProxMetrics, TlsObserver {
     this.configInfo = new Gauge({ name: 'prox_config_info', help: 'The running config, identified by the hash of its normalised form (value is always 1).', labelNames: ['hash'], registers, aggregator: 'max' });
     this.rateLimitHits = new Counter({ name: 'prox_rate_limit_hits_total', help: 'Requests refused by a rate limit.', labelNames: ['route'], registers });
     this.rateLimitShadowHits = new Counter({ name: 'prox_rate_limit_shadow_hits_total', help: 'Requests a rate limit in shadow mode would have refused (served anyway).', labelNames: ['route'], registers });
+    this.rateLimitStoreErrors = new Counter({
+      name: 'prox_rate_limit_store_errors_total',
+      help: 'Rate-limit checks the shared store (rate_limit_store) did not answer, decided by on_error instead, by reason (timeout, unavailable, error, skipped: not tried while the store is failing).',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.rateLimitStoreDuration = new Histogram({
+      name: 'prox_rate_limit_store_duration_seconds',
+      help: 'Time one rate-limit check took in the shared store (rate_limit_store), answered or failed.',
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+      registers,
+    });
     new Gauge({ name: 'prox_build_info', help: 'prox version and Node.js version (value is always 1).', labelNames: ['version', 'node'], registers, aggregator: 'max' }).set(build, 1);
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- prom-client calls collect() with `this` bound to the gauge
     const self = this;
@@ -247,5 +262,13 @@ export class PrometheusMetrics implements ProxMetrics, TlsObserver {
 
   get contentType(): string {
     return this.registry.contentType;
+  }
+
+  rateLimitStoreCall(seconds: number): void {
+    this.rateLimitStoreDuration.observe(seconds);
+  }
+
+  rateLimitStoreFailed(reason: RateLimitStoreFailureReason): void {
+    this.rateLimitStoreErrors.inc({ reason });
   }
 }

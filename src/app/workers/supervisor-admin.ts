@@ -65,6 +65,7 @@ async function workersView(fleet: WorkerFleet): Promise<AdminResponse> {
 /** Ready when every worker is running and ready. */
 async function readiness(fleet: WorkerFleet): Promise<AdminResponse> {
   const problems: string[] = [];
+  const details: string[] = [];
   if (fleet.stopping) problems.push('shutting down');
   const workers = await Promise.all(
     fleet.slots.map(async (worker, index) => {
@@ -74,13 +75,14 @@ async function readiness(fleet: WorkerFleet): Promise<AdminResponse> {
         problems.push(`worker ${id}: not running`);
         return { worker: id, pid: worker?.pid ?? null, ready: false };
       }
-      const answer = JSON.parse(reply.answer.body) as { ready: boolean; problems: string[] };
+      const answer = JSON.parse(reply.answer.body) as { ready: boolean; problems: string[]; details?: string[] };
       for (const problem of answer.problems) problems.push(`worker ${id}: ${problem}`);
+      for (const detail of answer.details ?? []) details.push(`worker ${id}: ${detail}`);
       return { worker: id, pid: worker!.pid ?? null, ready: answer.ready };
     }),
   );
   const ready = problems.length === 0;
-  return json(ready ? 200 : 503, { ready, problems, workers });
+  return json(ready ? 200 : 503, { ready, problems, details, workers });
 }
 
 /** Sum of one counter's series in a worker's registry JSON. */
