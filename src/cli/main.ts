@@ -25,7 +25,8 @@ function buildProgram(): Command {
     .description('check a config file; exit 0 valid, 1 invalid, 2 unreadable')
     .option('-c, --config <file>', 'config file (default: $PROX_CONFIG, else ./config.yaml)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action(async (options: { config?: string; format: 'text' | 'json' }) => {
+    .option('--strict', 'warnings (route lint included) fail validation too')
+    .action(async (options: { config?: string; format: 'text' | 'json'; strict?: boolean }) => {
       process.exitCode = await runValidate(options, {
         out: (s) => console.log(s),
         err: (s) => console.error(s),

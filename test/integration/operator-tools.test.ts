@@ -22,3 +22,16 @@ describe('prox explain (CLI)', () => {
     expect(invalid.stderr).toContain('nothing to explain');
   });
 });
+
+describe('prox validate route lint (CLI)', () => {
+  it('warns with the YAML line and exits 0; --strict makes the warning an error and exits 1', async () => {
+    const file = writeTempConfig(`listen_addr: "127.0.0.1:0"\nroutes:\n  "/a": { type: redirect, target: "/b" }\n  "/b": { type: redirect, target: "/a" }\n`);
+    const lenient = await runProxCli(['validate', '--config', file]);
+    expect(lenient.code).toBe(0);
+    expect(lenient.stdout).toContain(`${file}:3:`);
+    expect(lenient.stdout).toContain('warning  routes["/a"].target  redirect loop: "/a" -> "/b" -> "/a"');
+    const strict = await runProxCli(['validate', '--strict', '--config', file]);
+    expect(strict.code).toBe(1);
+    expect(strict.stdout).toContain('error  routes["/a"].target  redirect loop');
+  });
+});
