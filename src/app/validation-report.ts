@@ -29,11 +29,23 @@ export interface ValidateReport {
 }
 
 /** A file's validation, as `prox validate` reports it. */
-export async function validateConfigFile(file: string): Promise<{ readonly report: ValidateReport; readonly unreadable: boolean; readonly exitCode: number }> {
-  const result = await loadConfigFile(file);
+export async function validateConfigFile(
+  file: string,
+  options: { readonly strict?: boolean } = {},
+): Promise<{ readonly report: ValidateReport; readonly unreadable: boolean; readonly exitCode: number }> {
+  const loaded = await loadConfigFile(file, { lint: true });
+  const result = options.strict === true ? failOnWarnings(loaded) : loaded;
   const unreadable = !result.ok && result.unreadable;
   const exitCode = result.ok ? VALIDATE_EXIT.valid : unreadable ? VALIDATE_EXIT.unreadable : VALIDATE_EXIT.invalid;
   return { report: buildReport(file, result), unreadable, exitCode };
+}
+
+/** `--strict`: every warning (route lint included) becomes an error, so CI fails on it. */
+function failOnWarnings(result: LoadResult): LoadResult {
+  if (result.warnings.length === 0) return result;
+  const promoted = result.warnings.map((d) => ({ ...d, severity: 'error' as const }));
+  const errors = result.ok ? promoted : [...result.errors, ...promoted].sort((a, b) => a.line - b.line || a.col - b.col);
+  return { ok: false, errors, warnings: [], unreadable: false };
 }
 
 export function buildReport(file: string, result: LoadResult): ValidateReport {

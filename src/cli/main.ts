@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { runServe } from './serve-command';
 import { runValidate } from './validate-command';
+import { runExplain } from './explain-command';
 import { PROX_VERSION } from '../version';
 
 function buildProgram(): Command {
@@ -24,7 +25,8 @@ function buildProgram(): Command {
     .description('check a config file; exit 0 valid, 1 invalid, 2 unreadable')
     .option('-c, --config <file>', 'config file (default: $PROX_CONFIG, else ./config.yaml)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action(async (options: { config?: string; format: 'text' | 'json' }) => {
+    .option('--strict', 'warnings (route lint included) fail validation too')
+    .action(async (options: { config?: string; format: 'text' | 'json'; strict?: boolean }) => {
       process.exitCode = await runValidate(options, {
         out: (s) => console.log(s),
         err: (s) => console.error(s),
@@ -32,7 +34,24 @@ function buildProgram(): Command {
       });
     });
 
+  program
+    .command('explain')
+    .description('show what prox would do with one request; exit 0 routed, 3 no route, 2 error')
+    .argument('<method>', 'request method, e.g. GET')
+    .argument('<url>', 'http(s)://host/path?query, or /path?query with -H "Host: ..."')
+    .option('-c, --config <file>', 'config file (default: $PROX_CONFIG, else ./config.yaml)')
+    .option('-H, --header <header>', 'request header "Name: value" (repeatable)', collect, [])
+    .option('--client-ip <ip>', 'address of the connecting client', '127.0.0.1')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (method: string, url: string, options: { config?: string; header: string[]; clientIp: string; format: 'text' | 'json' }) => {
+      process.exitCode = await runExplain(method, url, options, process.env);
+    });
+
   return program;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 void buildProgram().parseAsync(process.argv);

@@ -9,6 +9,7 @@ import { normaliseConfig } from './normalise';
 import type { RawConfig } from './raw-config';
 import { configValidator } from './schema';
 import { reportSchemaErrors } from './schema-errors';
+import { lintConfig } from './route-lint';
 import { runSemanticChecks } from './semantic-checks';
 import { checkStaticRoutes } from './static-checks';
 import { checkTlsSettings } from './tls-checks';
@@ -24,7 +25,12 @@ export function resolveConfigPath(cliValue: string | undefined, env: NodeJS.Proc
   return fromEnv ? fromEnv : DEFAULT_CONFIG_FILE;
 }
 
-export async function loadConfigFile(file: string): Promise<LoadResult> {
+export interface LoadOptions {
+  /** Also run route lint (`prox validate`): its findings join the warnings. */
+  readonly lint?: boolean;
+}
+
+export async function loadConfigFile(file: string, options: LoadOptions = {}): Promise<LoadResult> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -33,7 +39,7 @@ export async function loadConfigFile(file: string): Promise<LoadResult> {
     diagnostics.aboutFile('error', `cannot read config file: ${describeReadError(error)}`, readErrorHint(error));
     return { ok: false, errors: diagnostics.errors, warnings: [], unreadable: true };
   }
-  return loadConfigText(text, file);
+  return loadConfigText(text, file, options);
 }
 
 /**
@@ -45,7 +51,7 @@ export async function loadConfigFile(file: string): Promise<LoadResult> {
  * they resolve against its directory, itself relative to the working directory when `file` is,
  * just as reading the file was.
  */
-export function loadConfigText(text: string, file: string): LoadResult {
+export function loadConfigText(text: string, file: string, options: LoadOptions = {}): LoadResult {
   const configDir = path.dirname(path.resolve(file));
   const source = parseYamlSource(text);
   const diagnostics = new DiagnosticList(file, source.positions);
@@ -71,6 +77,7 @@ export function loadConfigText(text: string, file: string): LoadResult {
     return { ok: false, errors: diagnostics.errors, warnings: diagnostics.warnings, unreadable: false };
   }
   const config = normaliseConfig(source.data as RawConfig, { configDir, errorPageFiles, caFiles });
+  if (options.lint === true) lintConfig(config, source.data, file, diagnostics);
   return { ok: true, config, warnings: diagnostics.warnings };
 }
 

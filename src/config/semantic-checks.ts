@@ -3,6 +3,7 @@ import type { DiagnosticList } from './diagnostics';
 import { isListenAddressProblem, parseListenAddress } from './listen-address';
 import { checkOperationsSettings } from './operations-checks';
 import { checkRateLimit } from './rate-limit-rules';
+import { TRUST_EVERYWHERE } from './route-lint';
 import { asRecord, asString } from './raw-config';
 import { isRouteKeyProblem, parseRouteKey } from './route-key';
 import { checkMessageRules } from './rule-checks';
@@ -93,7 +94,8 @@ function checkRouteFields(at: readonly string[], route: Readonly<Record<string, 
 function checkTrustedProxies(value: unknown, out: DiagnosticList): void {
   if (!Array.isArray(value)) return;
   value.forEach((entry, index) => {
-    if (typeof entry !== 'string' || entry === '') return;
+    // Trusting everyone is legal but dangerous: route lint warns about it (route-lint.ts).
+    if (typeof entry !== 'string' || entry === '' || TRUST_EVERYWHERE.has(entry)) return;
     try {
       proxyaddr.compile(entry);
     } catch (error) {

@@ -48,11 +48,13 @@ describe('prox validate', () => {
     expect(c.err).toEqual([]);
   });
 
-  it('exits 0 for the README example (ACME variant): every field active', async () => {
+  it('exits 0 for the README example (ACME variant): every field active, one route lint warning', async () => {
     const c = capture();
     expect(await runValidate({ config: readme, format: 'text' }, c.io)).toBe(0);
     const text = c.out.join('\n');
-    expect(text).not.toContain('warning');
+    // Its /api/v1 limit by X-API-Key lets a client without the header through: route lint says so.
+    expect(text.match(/ warning /g)).toHaveLength(1);
+    expect(text).toContain('rate limit by header "x-api-key" without a fallback');
     expect(text).toContain(`${readme}: valid`);
     expect(text).toContain('routes: 6 (proxy 2, load_balance 1, redirect 2, static 1)');
   });
@@ -125,7 +127,7 @@ describe('prox validate', () => {
         'listen_addr: "127.0.0.1:8443"',
         `tls: { cert_path: "${later.certPath}", key_path: "${later.keyPath}", certificates: [{ cert_path: "${soon.certPath}", key_path: "${soon.keyPath}" }] }`,
         'routes:',
-        '  /: {type: redirect, target: /x}',
+        '  /: {type: redirect, target: "https://example.com/x"}',
       ].join('\n'),
     );
     const json = capture();
