@@ -292,6 +292,8 @@ export class ProxServer {
   async shutdown(timeoutMs: number): Promise<boolean> {
     if (this.draining) return false;
     this.draining = true;
+    const startedAt = this.parts.clock.monotonicMs();
+    this.pipeline?.refuseUpgrades();
     await this.plainListener?.stopAccepting();
     await this.parts.httpServer.stopAccepting();
     const pipeline = this.pipeline;
@@ -301,11 +303,16 @@ export class ProxServer {
       drained = await waitOrTimeout(pipeline.drain.idle(), timeoutMs);
       if (!drained) this.parts.logger.warn('shutdown timeout reached', { inFlight: pipeline.drain.count });
     }
-    // WebSocket sessions do not hold the HTTP drain; once it is over they are closed with 1001
-    // (Going Away), and end within 2 s whatever their peers do.
+    // WebSocket sessions do not hold the HTTP drain; they may end on their own until the
+    // shutdown timeout, then the rest are closed with 1001 (going away) and end within 2 s
+    // whatever their peers do.
     if (pipeline !== null && pipeline.webSocketCount > 0) {
-      this.parts.logger.info('closing websocket sessions', { sessions: pipeline.webSocketCount });
-      await pipeline.closeWebSockets(1001, 'server shutting down');
+      const left = Math.max(0, timeoutMs - (this.parts.clock.monotonicMs() - startedAt));
+      this.parts.logger.info('waiting for websocket sessions', { sessions: pipeline.webSocketCount, timeoutMs: left });
+      if (!(await waitOrTimeout(pipeline.webSocketsOver(), left))) {
+        this.parts.logger.info('closing websocket sessions', { sessions: pipeline.webSocketCount });
+        await pipeline.closeWebSockets(1001, 'server shutting down');
+      }
     }
     this.backends.stopAll();
     this.acme?.manager.stop();

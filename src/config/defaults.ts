@@ -112,6 +112,7 @@ export const DEFAULTS = {
     enabled: true,
     maxMessageBytes: 16 * 1024 * 1024,
     idleTimeoutSecs: 300,
+    reloadGraceSecs: 5,
   },
   /** A route's `access_log` when it does not set one. */
   routeAccessLog: true,

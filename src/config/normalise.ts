@@ -137,6 +137,7 @@ function upstreamOptions(route: RawRoute, raw: RawConfig, options: NormaliseOpti
     websocket: {
       maxMessageBytes: route.websocket?.max_message_bytes ?? DEFAULTS.websocket.maxMessageBytes,
       idleTimeoutSecs: route.websocket?.idle_timeout_secs ?? DEFAULTS.websocket.idleTimeoutSecs,
+      reloadGraceSecs: route.websocket?.reload_grace_secs ?? DEFAULTS.websocket.reloadGraceSecs,
       allowedOrigins: route.websocket?.allowed_origins?.map((origin) => origin.toLowerCase()) ?? null,
     },
   };

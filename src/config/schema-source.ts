@@ -282,7 +282,7 @@ export const CONFIG_SCHEMA = {
       default: 1,
     },
     shutdown_timeout_secs: {
-      description: 'prox extension. Seconds in-flight requests get to finish after SIGTERM/SIGINT before connections are closed.',
+      description: 'prox extension. Seconds in-flight requests get to finish after SIGTERM/SIGINT before connections are closed. WebSocket sessions run on until then and are closed with 1001 at this timeout.',
       type: 'number',
       minimum: 0,
       default: 30,
@@ -634,6 +634,12 @@ export const CONFIG_SCHEMA = {
           exclusiveMinimum: 0,
           default: 300,
         },
+        reload_grace_secs: {
+          description: 'After a reload that removes this route or the backend a session is connected to, the session keeps running this many seconds, then is closed with 1001 (going away). Sessions whose route and backend remain are not touched. 0 closes them at once; fractions allowed.',
+          type: 'number',
+          minimum: 0,
+          default: 5,
+        },
         allowed_origins: {
           description: 'Origin header values (scheme://host[:port], compared case-insensitively) allowed to open a session; an upgrade with any other Origin, or none, is answered 403 before a backend is contacted. Unset: any Origin.',
           type: 'array',
@@ -694,7 +700,7 @@ export const CONFIG_SCHEMA = {
           items: { $ref: '#/definitions/backend_target' },
         },
         strategy: {
-          description: 'load_balance: how the next backend is picked. round_robin: each in turn. weighted_round_robin: in turn, in proportion to weight. least_connections: fewest requests in flight. random: at random, in proportion to weight. power_of_two: the less busy of two picked at random. ip_hash: by the client address, so a client keeps its backend. consistent_hash: by hash_key on a hash ring, so few keys move when backends come and go.',
+          description: 'load_balance: how the next backend is picked. round_robin: each in turn. weighted_round_robin: in turn, in proportion to weight. least_connections: fewest requests in flight plus open WebSocket sessions. random: at random, in proportion to weight. power_of_two: the less busy of two picked at random. ip_hash: by the client address, so a client keeps its backend. consistent_hash: by hash_key on a hash ring, so few keys move when backends come and go.',
           type: 'string',
           enum: [
             'round_robin',

@@ -181,6 +181,8 @@ export interface WebSocketSpec {
   readonly maxMessageBytes: number;
   /** No frame either way for this long closes the session with 1001. */
   readonly idleTimeoutSecs: number;
+  /** A session whose route or backend a reload removed is closed with 1001 this long after the reload. */
+  readonly reloadGraceSecs: number;
   /** Lower-cased allowed Origin values; `null` allows any Origin. */
   readonly allowedOrigins: readonly string[] | null;
 }

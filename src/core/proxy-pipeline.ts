@@ -15,7 +15,7 @@ import { RequestIdGenerator } from './request-id';
 import { ExchangeRules } from './rules/exchange-rules';
 import { removeDotSegments, replacePrefix } from './routing/path';
 import { StaticContext, StaticFileRequest } from './static/static-file-request';
-import { WebSocketCompletion, WebSocketContext, WebSocketProxy } from './websocket/websocket-proxy';
+import { routedBackends, WebSocketCompletion, WebSocketContext, WebSocketProxy } from './websocket/websocket-proxy';
 
 /** `route` label of requests that matched no route. */
 export const NO_ROUTE = '__none__';
@@ -44,7 +44,9 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion, WebSo
   readonly drain = new DrainTracker();
   /** WebSocket upgrades and sessions not over yet; handshakes also count in `drain`. */
   private readonly webSockets = new Set<WebSocketProxy>();
-  private webSocketsGone: (() => void) | null = null;
+  private webSocketsGone: (() => void)[] = [];
+  /** Shutting down: new upgrades are answered 503 (sessions already open run on). */
+  private upgradesRefused = false;
   private readonly webSocketContext: WebSocketContext;
   private readonly forwarding: ForwardingContext;
   private readonly staticFiles: StaticContext;
@@ -64,17 +66,25 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion, WebSo
     return this.webSockets.size;
   }
 
+  /** Resolves once no WebSocket session (or upgrade) is left. */
+  webSocketsOver(): Promise<void> {
+    if (this.webSockets.size === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => this.webSocketsGone.push(resolve));
+  }
+
   /**
    * Close every WebSocket session with `code` (1001 at shutdown); resolves when all are over
    * (the engines end a session within 2 s of the close whatever its peers do).
    */
   closeWebSockets(code: number, reason: string): Promise<void> {
-    if (this.webSockets.size === 0) return Promise.resolve();
-    const gone = new Promise<void>((resolve) => {
-      this.webSocketsGone = resolve;
-    });
+    const over = this.webSocketsOver();
     for (const proxy of [...this.webSockets]) proxy.close(code, reason);
-    return gone;
+    return over;
+  }
+
+  /** From now on an upgrade request (on a connection still open) is answered 503. */
+  refuseUpgrades(): void {
+    this.upgradesRefused = true;
   }
 
   get current(): CompiledConfig {
@@ -83,6 +93,10 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion, WebSo
 
   replaceConfig(next: CompiledConfig): void {
     this.compiled = next;
+    if (this.webSockets.size === 0) return;
+    // Sessions on a route and backend the new config still has keep running; the others end after a grace.
+    const routed = routedBackends(next);
+    for (const proxy of this.webSockets) proxy.reviewAfterReload(routed);
   }
 
   /** Serves `admin.public_path` on this listener (used only when configured). */
@@ -182,6 +196,7 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion, WebSo
     const upgrade = exchange.upgrade;
     if (upgrade !== undefined && upgrade !== null) {
       if (!this.compiled.config.websocketEnabled) return this.answerLocally(exchange, record, 400, 'upgrade_not_allowed', answerHeaders, route.errorPages);
+      if (this.upgradesRefused) return this.answerLocally(exchange, record, 503, 'service_unavailable', answerHeaders, route.errorPages);
       const proxy = new WebSocketProxy(exchange, upgrade, route, pathAndQuery, hashKey, this.webSocketContext, record, answerHeaders, rules);
       this.drain.begin();
       this.webSockets.add(proxy);
@@ -207,7 +222,7 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion, WebSo
     exchange: HttpExchange,
     record: RequestRecord,
     status: number,
-    code: 'no_route' | 'upgrade_not_allowed',
+    code: 'no_route' | 'upgrade_not_allowed' | 'service_unavailable',
     answerHeaders: readonly string[],
     pages: ErrorPages,
   ): void {
@@ -224,10 +239,10 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion, WebSo
   webSocketFinished(proxy: WebSocketProxy, record: RequestRecord): void {
     this.webSockets.delete(proxy);
     this.deps.observer.requestCompleted(record);
-    if (this.webSockets.size === 0 && this.webSocketsGone !== null) {
-      const resolve = this.webSocketsGone;
-      this.webSocketsGone = null;
-      resolve();
+    if (this.webSockets.size === 0 && this.webSocketsGone.length > 0) {
+      const waiters = this.webSocketsGone;
+      this.webSocketsGone = [];
+      for (const resolve of waiters) resolve();
     }
   }
 

@@ -39,7 +39,7 @@ describe('normalised config', () => {
           minHealthyPercent: 0,
           rules: { requestHeaders: [], responseHeaders: [], requestBody: [], responseBody: [] },
           upstreamTls: null,
-          websocket: { maxMessageBytes: 16777216, idleTimeoutSecs: 300, allowedOrigins: null },
+          websocket: { maxMessageBytes: 16777216, idleTimeoutSecs: 300, reloadGraceSecs: 5, allowedOrigins: null },
         },
       ],
     });
@@ -52,13 +52,13 @@ describe('normalised config', () => {
         '  /ws:',
         '    type: proxy',
         '    target: "http://a"',
-        '    websocket: {max_message_bytes: 4096, idle_timeout_secs: 2.5, allowed_origins: ["https://App.example.com"]}',
+        '    websocket: {max_message_bytes: 4096, idle_timeout_secs: 2.5, reload_grace_secs: 0, allowed_origins: ["https://App.example.com"]}',
         'protocols: {websocket_enabled: false}',
       ),
     );
     expect(config.websocketEnabled).toBe(false);
     const route = config.routes[0];
-    expect(route.type === 'proxy' && route.websocket).toEqual({ maxMessageBytes: 4096, idleTimeoutSecs: 2.5, allowedOrigins: ['https://app.example.com'] });
+    expect(route.type === 'proxy' && route.websocket).toEqual({ maxMessageBytes: 4096, idleTimeoutSecs: 2.5, reloadGraceSecs: 0, allowedOrigins: ['https://app.example.com'] });
   });
 
   it('keeps explicit values for the extensions', () => {

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import { createServer, get as httpGet, type Server } from 'node:http';
 import { get as httpsGet } from 'node:https';
@@ -21,11 +22,18 @@ interface Upstream {
   readonly wss: WebSocketServer;
   /** Upgrade requests as the backend saw them. */
   readonly requests: IncomingMessage[];
+  /** Answers the plain requests to /ws/slow held so far (they wait until then). */
+  releaseSlow(): void;
   close(): Promise<void>;
 }
 
 async function startUpstream(): Promise<Upstream> {
-  const server = createServer((_req, res) => res.end('plain'));
+  const held: (() => void)[] = [];
+  const server = createServer((req, res) => {
+    if (req.url !== '/ws/slow') return res.end('plain');
+    held.push(() => res.end('slow done'));
+    server.emit('slow-arrived');
+  });
   const requests: IncomingMessage[] = [];
   const wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => (protocols.has('chat.v2') ? 'chat.v2' : false) });
   server.on('upgrade', (req: IncomingMessage, socket, head) => {
@@ -70,6 +78,9 @@ async function startUpstream(): Promise<Upstream> {
     server,
     wss,
     requests,
+    releaseSlow: () => {
+      for (const answer of held.splice(0)) answer();
+    },
     close: async () => {
       for (const client of wss.clients) client.terminate();
       server.closeAllConnections();
@@ -278,19 +289,146 @@ describe.each(cases)('WebSocket proxying: $name', ({ engine, tls }) => {
   });
 });
 
+function shutdownConfig(upstream: string, timeoutSecs: number): string {
+  return `
+listen_addr: "127.0.0.1:0"
+shutdown_timeout_secs: ${timeoutSecs}
+routes:
+  "/ws": { type: proxy, target: "${upstream}" }
+`;
+}
+
+/**
+ * A WebSocket client on a bare socket that never answers a close frame: resolves with the first
+ * frame prox sends (opcode and, for a close frame, its code) and once prox has cut the connection.
+ */
+async function unansweringClient(port: number): Promise<{ firstFrame: Promise<{ opcode: number; code: number }>; cut: Promise<void> }> {
+  const socket: Socket = connect(port, '127.0.0.1');
+  await once(socket, 'connect');
+  socket.write('GET /ws/echo HTTP/1.1\r\nhost: 127.0.0.1\r\nupgrade: websocket\r\nconnection: upgrade\r\nsec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+  let buffered = Buffer.alloc(0);
+  let headEnd = -1;
+  const opened = new Promise<void>((resolveOpened, rejectOpened) => {
+    socket.on('data', (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      if (headEnd < 0 && (headEnd = buffered.indexOf('\r\n\r\n')) >= 0) {
+        const head = buffered.subarray(0, headEnd).toString();
+        if (!head.startsWith('HTTP/1.1 101')) rejectOpened(new Error(head));
+        buffered = buffered.subarray(headEnd + 4);
+        resolveOpened();
+      }
+      socket.emit('frame-data');
+    });
+  });
+  const cut = once(socket, 'close').then(() => undefined);
+  await opened;
+  const firstFrame = new Promise<{ opcode: number; code: number }>((resolve) => {
+    const check = (): void => {
+      if (buffered.length < 2) return;
+      const length = buffered[1] & 0x7f;
+      if (buffered.length < 2 + length) return;
+      socket.off('frame-data', check);
+      resolve({ opcode: buffered[0] & 0x0f, code: length >= 2 ? buffered.readUInt16BE(2) : 0 });
+    };
+    socket.on('frame-data', check);
+    check();
+  });
+  return { firstFrame, cut };
+}
+
 describe.each(ENGINES)('WebSocket sessions at shutdown: %s engine', (engine) => {
-  it('closes open sessions with 1001', async () => {
+  const env = { PROX_HTTP_SERVER: engine, PROX_UWS_WEBSOCKET: '1' };
+
+  it('lets HTTP drain while sessions run on, then waits for sessions to end on their own', async () => {
     const upstream = await startUpstream();
-    const prox = await startProx(configFor(upstream.url), { PROX_HTTP_SERVER: engine, PROX_UWS_WEBSOCKET: '1' });
+    const prox = await startProx(shutdownConfig(upstream.url, 60), env);
+    try {
+      const ws = await open(`ws://127.0.0.1:${prox.port}/ws/echo`);
+      const slowArrived = once(upstream.server, 'slow-arrived');
+      const slow = fetch(`${prox.baseUrl}/ws/slow`);
+      await slowArrived;
+      const draining = prox.nextLog('draining');
+      const exit = prox.stop();
+      await draining;
+      expect((await echo(ws, 'during the drain')).data.toString()).toBe('during the drain');
+      const waiting = prox.nextLog('waiting for websocket sessions');
+      upstream.releaseSlow();
+      expect(await (await slow).text()).toBe('slow done');
+      await waiting;
+      expect((await echo(ws, 'after the drain')).data.toString()).toBe('after the drain');
+      const clientClosed = closed(ws);
+      ws.close(1000, 'done');
+      expect(await clientClosed).toEqual({ code: 1000, reason: 'done' });
+      expect(await exit).toBe(0);
+      // Ended by the client, not by prox at the timeout.
+      expect(prox.logs.some((line) => line.msg === 'closing websocket sessions')).toBe(false);
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  it('closes sessions with 1001 at shutdown_timeout_secs and cuts peers that do not answer the close', async () => {
+    const upstream = await startUpstream();
+    const prox = await startProx(shutdownConfig(upstream.url, 0.5), env);
     try {
       const ws = await open(`ws://127.0.0.1:${prox.port}/ws/echo`);
       await echo(ws, 'before');
+      const silent = await unansweringClient(prox.port);
       const close = closed(ws);
       const exit = prox.stop();
       expect((await close).code).toBe(1001);
+      expect(await silent.firstFrame).toEqual({ opcode: 8, code: 1001 });
+      await silent.cut;
       expect(await exit).toBe(0);
     } finally {
       await upstream.close();
+    }
+  });
+});
+
+function reloadConfig(keep: string, gone: string | null, moved: string): string {
+  return `
+listen_addr: "127.0.0.1:0"
+routes:
+  "/keep": { type: proxy, target: "${keep}", path_rewrite: /ws }
+  "/moved": { type: proxy, target: "${moved}", path_rewrite: /ws, websocket: { reload_grace_secs: 0.2 } }
+${gone === null ? '' : `  "/gone": { type: proxy, target: "${gone}", path_rewrite: /ws, websocket: { reload_grace_secs: 0.2 } }`}
+`;
+}
+
+describe.each(ENGINES)('WebSocket sessions across a reload: %s engine', (engine) => {
+  it('keeps sessions whose route and backend remain, closes the others with 1001 after the grace', async () => {
+    const first = await startUpstream();
+    const second = await startUpstream();
+    const prox = await startProx(reloadConfig(first.url, first.url, first.url), { PROX_HTTP_SERVER: engine, PROX_UWS_WEBSOCKET: '1' });
+    try {
+      const kept = await open(`ws://127.0.0.1:${prox.port}/keep/echo`);
+      const gone = await open(`ws://127.0.0.1:${prox.port}/gone/echo`);
+      const moved = await open(`ws://127.0.0.1:${prox.port}/moved/echo`);
+      for (const ws of [kept, gone, moved]) await echo(ws, 'before');
+      const goneClosed = closed(gone);
+      const movedClosed = closed(moved);
+      let keptClosed = false;
+      kept.on('close', () => (keptClosed = true));
+      const reloaded = prox.nextLog('config reloaded');
+      // /gone is removed, /moved now goes to another backend, /keep is unchanged.
+      writeFileSync(prox.configFile, reloadConfig(first.url, null, second.url));
+      await reloaded;
+      expect(await goneClosed).toEqual({ code: 1001, reason: 'route changed by reload' });
+      expect((await movedClosed).code).toBe(1001);
+      expect((await echo(kept, 'after')).data.toString()).toBe('after');
+      expect(keptClosed).toBe(false);
+      // New sessions follow the new config.
+      const fresh = await open(`ws://127.0.0.1:${prox.port}/moved/echo`);
+      await echo(fresh, 'new');
+      expect(second.requests.length).toBe(1);
+      fresh.close();
+      kept.close();
+      await Promise.all([closed(fresh), closed(kept)]);
+    } finally {
+      await prox.stop();
+      await first.close();
+      await second.close();
     }
   });
 });

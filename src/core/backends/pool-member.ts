@@ -6,6 +6,8 @@ import type { PassiveHealth } from '../health/passive-health';
 /** Requests in flight to one backend URL, shared by every route that uses it. */
 export class BackendLoad {
   inFlight = 0;
+  /** Open WebSocket sessions to it: each holds a connection as long as it runs. */
+  webSocketSessions = 0;
 }
 
 /**

@@ -41,8 +41,10 @@ export class RoutePool implements BackendLoadView {
     return this.available[index] === 1;
   }
 
+  /** Connections the backend is busy with: requests in flight and open WebSocket sessions (least_connections, power of two). */
   inFlight(index: number): number {
-    return this.members[index].load.inFlight;
+    const load = this.members[index].load;
+    return load.inFlight + load.webSocketSessions;
   }
 
   /**

@@ -10,7 +10,7 @@ export interface BalancedBackend {
 /** Live state of a route's backends, owned by the caller (health, breakers, panic mode already applied). */
 export interface BackendLoadView {
   isAvailable(index: number): boolean;
-  /** Requests in flight to that backend. */
+  /** Requests in flight to that backend, open WebSocket sessions included. */
   inFlight(index: number): number;
 }
 

@@ -1,10 +1,11 @@
-import type { Clock } from '../../ports/clock';
+import type { Clock, Timer } from '../../ports/clock';
 import type { HttpExchange } from '../../ports/http-server';
 import type { RequestObserver, RequestRecord } from '../../ports/request-observer';
 import type { UpstreamClient, UpstreamFailure, UpstreamRequest } from '../../ports/upstream-client';
 import type { WebSocketCloser, WebSocketDirection, WebSocketEvents, WebSocketSession, WebSocketUpgrade } from '../../ports/websocket';
+import type { BackendLoad } from '../backends/pool-member';
 import { AttemptOutcome } from '../backends/route-pool';
-import type { ForwardRoute } from '../compiled-route';
+import type { CompiledConfig, ForwardRoute } from '../compiled-route';
 import { errorAnswer, type ErrorCode } from '../error-responses';
 import { FAILURES } from '../forwarding/proxied-request';
 import { buildUpstreamRequestHeaders } from '../forwarding/request-headers';
@@ -45,6 +46,10 @@ export class WebSocketProxy implements WebSocketEvents {
   private session: WebSocketSession | null = null;
   private request: UpstreamRequest | null = null;
   private attemptStartedAt = 0;
+  /** The backend's load while the session runs (counted as a connection by least_connections). */
+  private sessionLoad: BackendLoad | null = null;
+  /** Set while the session's route or backend is gone after a reload: closes it with 1001. */
+  private retirement: Timer | null = null;
   private readonly stats = { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0 };
 
   constructor(
@@ -102,6 +107,25 @@ export class WebSocketProxy implements WebSocketEvents {
     if (this.phase === Phase.Open || this.phase === Phase.Handshake) this.session?.close(code, reason);
   }
 
+  /**
+   * After a reload: a session whose route (same key) or backend (same URL on that route) is gone
+   * is closed with 1001 once its route's `reload_grace_secs` have passed; one whose route and
+   * backend are back by then (a later reload) keeps running.
+   */
+  reviewAfterReload(routed: RoutedBackends): void {
+    if (this.phase !== Phase.Open && this.phase !== Phase.Handshake) return;
+    const still = this.record.backend !== null && routed.has(routedBackendKey(this.route.key, this.record.backend));
+    if (still) {
+      this.retirement?.cancel();
+      this.retirement = null;
+    } else if (this.retirement === null) {
+      this.retirement = this.context.clock.setTimer(this.route.webSocket.reloadGraceSecs * 1000, () => {
+        this.retirement = null;
+        this.close(1001, 'route changed by reload');
+      });
+    }
+  }
+
   handshakeFailed(failure: UpstreamFailure): void {
     if (this.phase !== Phase.Handshake) return;
     this.finishAttempt(AttemptOutcome.TransportFailure, failure.kind === 'connect_refused' || failure.kind === 'connect_timeout' ? 'connect_error' : 'reset');
@@ -119,6 +143,8 @@ export class WebSocketProxy implements WebSocketEvents {
 
   opened(): void {
     if (this.phase !== Phase.Handshake) return;
+    this.sessionLoad = this.route.pool.members[this.member].load;
+    this.sessionLoad.webSocketSessions++;
     this.finishAttempt(AttemptOutcome.Success, 'success');
     this.phase = Phase.Open;
     this.record.status = 101;
@@ -142,6 +168,8 @@ export class WebSocketProxy implements WebSocketEvents {
   closed(code: number, by: WebSocketCloser): void {
     if (this.phase !== Phase.Open) return;
     this.phase = Phase.Over;
+    this.endRetirement();
+    if (this.sessionLoad !== null) this.sessionLoad.webSocketSessions--;
     const record = this.record;
     record.webSocket = { messagesIn: this.stats.messagesIn, messagesOut: this.stats.messagesOut, closeCode: code, closedBy: by };
     record.bytesIn = this.stats.bytesIn;
@@ -162,6 +190,7 @@ export class WebSocketProxy implements WebSocketEvents {
   /** The upgrade ended without a session: an ordinary HTTP answer. */
   private settle(errorCode: string | null): void {
     this.phase = Phase.Over;
+    this.endRetirement();
     this.record.errorCode = errorCode;
     this.record.bytesIn = this.exchange.bytesReceived;
     this.record.bytesOut = this.exchange.bytesSent;
@@ -178,6 +207,26 @@ export class WebSocketProxy implements WebSocketEvents {
     this.context.observer.upstreamAttempted(this.route.key, this.route.pool.members[this.member].target.url, observed, now - this.attemptStartedAt);
     this.member = -1;
   }
+
+  private endRetirement(): void {
+    this.retirement?.cancel();
+    this.retirement = null;
+  }
+}
+
+/** Route key and backend URL pairs a config routes to: what sessions need to survive a reload. */
+export type RoutedBackends = ReadonlySet<string>;
+
+export function routedBackends(compiled: CompiledConfig): RoutedBackends {
+  const pairs = new Set<string>();
+  for (const route of compiled.routes.all()) {
+    if (route.kind === 'forward') for (const member of route.pool.members) pairs.add(routedBackendKey(route.key, member.target.url));
+  }
+  return pairs;
+}
+
+function routedBackendKey(routeKey: string, backendUrl: string): string {
+  return routeKey + '\n' + backendUrl;
 }
 
 function headerValue(headers: readonly string[], name: string): string | null {

@@ -30,7 +30,7 @@ export const UPSTREAM_DEFAULTS: UpstreamOptions = {
   retries: { attempts: 0, on: ['connect_error'], backoffMs: 0, bufferBytes: 65536 },
   minHealthyPercent: 0,
   rules: { requestHeaders: [], responseHeaders: [], requestBody: [], responseBody: [] },
-  websocket: { maxMessageBytes: 16 * 1024 * 1024, idleTimeoutSecs: 300, allowedOrigins: null },
+  websocket: { maxMessageBytes: 16 * 1024 * 1024, idleTimeoutSecs: 300, reloadGraceSecs: 5, allowedOrigins: null },
 };
 
 export function keyParts(key: string): { key: string; host: string | null; pathPrefix: string } {
