@@ -30,6 +30,7 @@ import { TlsHttpServer } from '../adapters/tls/tls-http-server';
 import { createHttpsConnectionServer } from '../adapters/node-http/node-http-server';
 import { TlsObserver } from '../ports/tls-observer';
 import { AcmeClientManager } from '../adapters/acme/acme-client-manager';
+import type { AcmeManagerFactory } from '../ports/managed-certificates';
 
 export const ProxServerToken = Symbol.for('prox.ProxServer');
 
@@ -47,6 +48,8 @@ export interface CompositionOverrides {
   readonly sharedTlsListener?: import('node:net').Server;
   /** ... and a way to receive the connections the supervisor accepted on it. */
   readonly adoptTlsConnection?: (adopt: (socket: import('node:net').Socket) => void) => void;
+  /** Worker processes serve the certificate the supervisor's ACME manager hands them. */
+  readonly acmeManagers?: AcmeManagerFactory;
 }
 
 /**
@@ -118,7 +121,7 @@ export function buildContainer(overrides: CompositionOverrides = {}): Container 
           rateLimits,
           testClock,
           connectionCounter: countEstablishedConnections,
-          acmeManagers: (settings) => new AcmeClientManager(settings, { clock, logger, random }),
+          acmeManagers: overrides.acmeManagers ?? ((settings, hooks) => new AcmeClientManager(settings, { clock, logger, random, observer: (metrics as PrometheusMetrics).acme }, hooks)),
         }),
       [HttpServer, UpstreamClient, StaticFileSystem, HealthProbe, Logger, Clock, RandomSource, AdminServer, ProxMetrics, AccessLogSink, RateLimitStore],
     );
