@@ -31,6 +31,7 @@ import { createHttpsConnectionServer } from '../adapters/node-http/node-http-ser
 import { TlsObserver } from '../ports/tls-observer';
 import { AcmeClientManager } from '../adapters/acme/acme-client-manager';
 import { RedisRateLimitStore } from '../adapters/redis/redis-rate-limit-store';
+import type { AcmeManagerFactory } from '../ports/managed-certificates';
 
 export const ProxServerToken = Symbol.for('prox.ProxServer');
 
@@ -48,6 +49,8 @@ export interface CompositionOverrides {
   readonly sharedTlsListener?: import('node:net').Server;
   /** ... and a way to receive the connections the supervisor accepted on it. */
   readonly adoptTlsConnection?: (adopt: (socket: import('node:net').Socket) => void) => void;
+  /** Worker processes serve the certificate the supervisor's ACME manager hands them. */
+  readonly acmeManagers?: AcmeManagerFactory;
 }
 
 /**
@@ -119,7 +122,7 @@ export function buildContainer(overrides: CompositionOverrides = {}): Container 
           rateLimits,
           testClock,
           connectionCounter: countEstablishedConnections,
-          acmeManagers: (settings) => new AcmeClientManager(settings, { clock, logger, random }),
+          acmeManagers: overrides.acmeManagers ?? ((settings, hooks) => new AcmeClientManager(settings, { clock, logger, random, observer: (metrics as PrometheusMetrics).acme }, hooks)),
           sharedRateLimitStores: (spec, local) =>
             new RedisRateLimitStore(
               // A Kubernetes Secret (or any secret store) can hold the URL with its password instead of the config file.

@@ -15,6 +15,12 @@ import type { Logger } from '../ports/logger';
 import { ProxMetrics } from '../ports/metrics';
 import { buildContainer, createProxServer, ProxServerToken } from './container';
 import { httpServerChoiceProblem } from './http-server-choice';
+import { WorkerCertificates } from '../app/workers/worker-certificates';
+import { processChannel } from '../app/workers/worker';
+import { AcmeClientManager } from '../adapters/acme/acme-client-manager';
+import { SystemClock } from '../adapters/system/system-clock';
+import { OffsetClock } from '../adapters/system/offset-clock';
+import { MathRandomSource } from '../adapters/system/math-random-source';
 
 /** Editors write a file in several steps; wait this long after the last event. */
 const WATCH_DEBOUNCE_MS = 150;
@@ -39,14 +45,20 @@ export function createProxParts(options: {
     createSupervisorParts:
       workerScript === null
         ? null
-        : (workers) => ({
+        : (workers) => {
+            const metrics = new SupervisorMetrics(workers);
+            const clock = env.PROX_TEST_CLOCK === 'offset' ? new OffsetClock() : new SystemClock();
+            return {
             logger,
             adminServer: new NodeAdminServer(),
-            metrics: new SupervisorMetrics(workers),
+            metrics,
+            // The supervisor is the one process talking to the CA; workers serve what it hands them.
+            acmeManagers: (acme, hooks) => new AcmeClientManager(acme, { clock, logger, random: new MathRandomSource(), observer: metrics.acme }, hooks),
             assertPortFree,
             workerScript,
             openSharedTlsListener: supportsReusePort() ? null : (host, port, pickWorker) => SharedTlsListener.open(host, port, pickWorker),
-          }),
+          };
+          },
     watchConfigFile: (file) => (onChange, onError) => {
       const watcher = new ConfigFileWatcher(file, WATCH_DEBOUNCE_MS, onChange, onError);
       watcher.start();
@@ -62,6 +74,8 @@ export function createProxParts(options: {
  */
 export async function createWorkerParts(settings: WorkerSettings, env: NodeJS.ProcessEnv): Promise<WorkerParts> {
   const sharedTls = settings.sharedTlsListener === true ? receiveSharedTlsListener() : null;
+  // Before any await too: the supervisor hands over the ACME certificate right after the fork.
+  const certificates = new WorkerCertificates(processChannel);
   const logger = createLogger({ worker: settings.id });
   const admin = new IpcAdminServer(settings.adminAddress ?? { host: '127.0.0.1', port: 0 });
   const container = buildContainer({
@@ -71,6 +85,7 @@ export async function createWorkerParts(settings: WorkerSettings, env: NodeJS.Pr
     publicPortShared: true,
     sharedTlsListener: sharedTls === null ? undefined : await sharedTls.listener,
     adoptTlsConnection: sharedTls === null ? undefined : (adopt) => sharedTls.onConnection(adopt),
+    acmeManagers: () => certificates,
   });
   const metrics = container.get<ProxMetrics>(ProxMetrics) as PrometheusMetrics;
   return {

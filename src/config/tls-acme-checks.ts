@@ -11,9 +11,9 @@ const DNS_NAME = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0
 /**
  * `tls.acme` rules (an enabled block only): domains are DNS names, the storage directory can be
  * created and written, a private CA root is readable PEM, the challenge can be answered by a
- * listener prox has, and only one process talks to the CA. Touches the file system (reads only).
+ * listener prox has. Touches the file system (reads only).
  */
-export function checkAcmeSettings(config: Record<string, unknown>, tls: Record<string, unknown>, configDir: string, out: DiagnosticList): void {
+export function checkAcmeSettings(tls: Record<string, unknown>, configDir: string, out: DiagnosticList): void {
   const acme = asRecord(tls['acme']);
   if (!acme || acme['enabled'] !== true) return;
   const at = ['tls', 'acme'];
@@ -43,13 +43,6 @@ export function checkAcmeSettings(config: Record<string, unknown>, tls: Record<s
   if (challenge === 'http-01' && asString(tls['http_listen_addr']) === undefined) {
     out.error([...at, 'challenge'], 'challenge http-01 needs tls.http_listen_addr: the CA validates HTTP-01 on port 80 of each name', {
       hint: 'add http_listen_addr: "0.0.0.0:80", or use challenge: tls-alpn-01 (validated on listen_addr, port 443)',
-    });
-  }
-  const workers = config['workers'];
-  if (workers === 'auto' || (typeof workers === 'number' && workers > 1)) {
-    out.error(['workers'], 'tls.acme runs in one process only in this version: workers must be 1', {
-      anchor: 'key',
-      hint: 'use workers: 1 with acme, or keep workers and use certificate files (renewed by an external ACME client; prox swaps them in)',
     });
   }
   const storage = asString(acme['storage_path']) ?? './acme_storage';

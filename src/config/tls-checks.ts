@@ -28,7 +28,7 @@ export function checkTlsSettings(data: unknown, configDir: string, out: Diagnost
   checkHttpListenAddr(config, tls, out);
   // Files and acme together is already an error; reading the files would only add noise.
   if ('acme' in tls) {
-    checkAcmeSettings(config, tls, configDir, out);
+    checkAcmeSettings(tls, configDir, out);
     return;
   }
   const loaded: { at: readonly string[]; cert: LoadedCertificate }[] = [];

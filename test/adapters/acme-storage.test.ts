@@ -13,10 +13,10 @@ describe('ACME storage', () => {
     const storage = storageAt(dir);
     storage.writeAccountKey(Buffer.from('ACCOUNT'));
     storage.writeCertificate({ cert: 'CHAIN', key: 'KEY' });
-    storage.writeState({ failures: { count: 2, lastFailureMs: 1234 }, lastError: 'boom' });
+    storage.writeState({ failures: { count: 2, lastFailureMs: 1234, recentFailuresMs: [1000, 1234] }, lastError: 'boom' });
     expect(storage.readAccountKey()!.toString()).toBe('ACCOUNT');
     expect(storage.readCertificate()).toEqual({ cert: 'CHAIN', key: 'KEY' });
-    expect(storage.readState()).toEqual({ failures: { count: 2, lastFailureMs: 1234 }, lastError: 'boom' });
+    expect(storage.readState()).toEqual({ failures: { count: 2, lastFailureMs: 1234, recentFailuresMs: [1000, 1234] }, lastError: 'boom' });
     expect(statSync(join(storage.certificateDir, 'key.pem')).mode & 0o777).toBe(0o600);
     expect(statSync(join(storage.accountDir, 'account.key')).mode & 0o777).toBe(0o600);
     expect(statSync(dir).mode & 0o777).toBe(0o700);
@@ -31,7 +31,7 @@ describe('ACME storage', () => {
     const storage = storageAt(dir);
     storage.writeState({ failures: { count: 1, lastFailureMs: 1 }, lastError: null });
     writeFileSync(join(storage.certificateDir, 'state.json'), '{not json');
-    expect(storage.readState()).toEqual({ failures: { count: 0, lastFailureMs: 0 }, lastError: null });
+    expect(storage.readState()).toEqual({ failures: { count: 0, lastFailureMs: 0, recentFailuresMs: [] }, lastError: null });
   });
 
   it('the order lock: one holder at a time; released on release; a dead holder\'s lock is taken over', () => {

@@ -63,9 +63,8 @@ describe('tls.acme config', () => {
     expect(problem).toMatchObject({ path: '/tls/acme/challenge', message: expect.stringMatching(/http-01 needs tls.http_listen_addr/) });
   });
 
-  it('refuses acme with workers > 1 (one process talks to the CA)', () => {
-    const [problem] = errors('workers: 2', ...acme('domains: [a.example]'));
-    expect(problem).toMatchObject({ path: '/workers', message: expect.stringMatching(/workers must be 1/) });
+  it('accepts acme with workers > 1 (the supervisor talks to the CA and hands certificates to the workers)', () => {
+    expect(load('workers: 2', ...acme('domains: [a.example]')).ok).toBe(true);
   });
 
   it('warns when staging is set together with ca_url', () => {

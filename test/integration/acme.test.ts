@@ -1,11 +1,9 @@
-import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readdirSync, statSync } from 'node:fs';
-import { request as httpsRequest } from 'node:https';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
-import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { echoHandler, startBackend, waitForLog, type TestBackend } from '../support/backends';
+import { httpsGet } from '../support/https-verified';
 import { startPebble, type Pebble } from '../support/pebble';
 import { freeLoopbackPort } from '../support/ports';
 import { startProx, type ProxProcess } from '../support/prox-process';
@@ -13,19 +11,6 @@ import { startProx, type ProxProcess } from '../support/prox-process';
 const NAMES = ['one.acme.test', 'two.acme.test'];
 /** Issuance against a local Pebble takes a few seconds; this only bounds a hang. */
 const ISSUE_WAIT_MS = 45_000;
-
-function httpsGet(port: number, servername: string, ca: string): Promise<{ status: number; body: string; cert: X509Certificate }> {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest({ host: '127.0.0.1', port, servername, ca, path: '/hello', headers: { host: servername }, agent: false }, (res: IncomingMessage) => {
-      const cert = (res.socket as TLSSocket).getPeerX509Certificate()!;
-      let body = '';
-      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, cert }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 function httpGet(port: number, path: string, host: string): Promise<{ status: number; location: string | undefined }> {
   return new Promise((resolve, reject) => {

@@ -4,12 +4,13 @@ import { Agent } from 'node:https';
 import * as acme from 'acme-client';
 import { namesOf } from '../../config/tls-certificates';
 import type { AcmeSettings } from '../../core/model';
-import type { OrderReason, StoredCertificateFacts } from '../../core/tls/renewal-plan';
-import { coversDomains } from '../../core/tls/renewal-plan';
+import { withFailure } from '../../core/tls/failed-order-limit';
+import type { OrderReason, RenewalPlan, StoredCertificateFacts } from '../../core/tls/renewal-plan';
+import { coversDomains, renewalTimeMs } from '../../core/tls/renewal-plan';
 import { RenewalScheduler, type RenewalTarget } from '../../core/tls/renewal-scheduler';
 import type { Clock } from '../../ports/clock';
 import type { Logger } from '../../ports/logger';
-import type { AcmeCertificateManager, PemPair } from '../../ports/managed-certificates';
+import { NO_ACME_OBSERVER, type AcmeCertificateManager, type AcmeManagerHooks, type AcmeObserver, type AcmeSnapshot, type AcmeStatus, type PemPair } from '../../ports/managed-certificates';
 import type { RandomSource } from '../../ports/random';
 import { AcmeStorage, type CertificateState } from './acme-storage';
 
@@ -17,6 +18,7 @@ export interface AcmeManagerDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly random: RandomSource;
+  readonly observer?: AcmeObserver;
 }
 
 /**
@@ -30,19 +32,26 @@ export class AcmeClientManager implements AcmeCertificateManager {
   private readonly storage: AcmeStorage;
   private pair: PemPair | null = null;
   private facts: StoredCertificateFacts | null = null;
-  private state: CertificateState = { failures: { count: 0, lastFailureMs: 0 }, lastError: null };
+  private state: CertificateState = { failures: { count: 0, lastFailureMs: 0, recentFailuresMs: [] }, lastError: null };
   private readonly alpnChallenges = new Map<string, PemPair>();
   private readonly httpChallenges = new Map<string, string>();
   private readonly listeners = new Set<() => void>();
   private scheduler: RenewalScheduler | null = null;
   private ordering = false;
   private loaded = false;
+  private plan: RenewalPlan | null = null;
+  /** Where in the jitter span this process renews, fixed for its life. */
+  private readonly jitter: number;
+  private readonly observer: AcmeObserver;
 
   constructor(
     private readonly settings: AcmeSettings,
     private readonly deps: AcmeManagerDeps,
+    private readonly hooks: AcmeManagerHooks | null = null,
   ) {
     this.storage = new AcmeStorage(settings.storagePath, settings.directoryUrl, settings.domains);
+    this.jitter = deps.random.nextInt(1_000_000) / 1_000_000;
+    this.observer = deps.observer ?? NO_ACME_OBSERVER;
   }
 
   load(): void {
@@ -58,11 +67,16 @@ export class AcmeClientManager implements AcmeCertificateManager {
       current: () => this.facts,
       failures: () => this.state.failures,
       order: (reason) => this.order(reason),
+      planned: (plan) => {
+        this.plan = plan;
+        this.observer.renewalPlanned(this.settings.domains[0]!, plan.kind === 'wait' ? plan.renewAtMs : plan.atMs);
+        this.publish();
+      },
     };
     this.scheduler = new RenewalScheduler(this.deps.clock, target, {
       domains: this.settings.domains,
       renewalDaysBeforeExpiry: this.settings.renewalDaysBeforeExpiry,
-      jitter: this.deps.random.nextInt(1_000_000) / 1_000_000,
+      jitter: this.jitter,
     });
     const plan = this.scheduler.start();
     const domains = this.settings.domains;
@@ -95,6 +109,20 @@ export class AcmeClientManager implements AcmeCertificateManager {
     return () => this.listeners.delete(listener);
   }
 
+  status(): AcmeStatus {
+    const plan = this.plan;
+    return {
+      domains: this.settings.domains,
+      nextRenewalMs: plan === null ? null : plan.kind === 'wait' ? plan.renewAtMs : plan.atMs,
+      lastError: this.state.lastError,
+      ordering: this.ordering,
+    };
+  }
+
+  snapshot(): AcmeSnapshot {
+    return { certificate: this.pair, alpnChallenges: [...this.alpnChallenges], httpChallenges: [...this.httpChallenges], status: this.status() };
+  }
+
   readinessProblem(): string | null {
     if (this.pair !== null) return null;
     const names = this.settings.domains.join(', ');
@@ -107,10 +135,16 @@ export class AcmeClientManager implements AcmeCertificateManager {
     const domains = this.settings.domains;
     const release = this.storage.tryLock();
     if (release === null) {
-      this.fail(new Error('another prox process holds the order lock of this storage_path; trying again later'), reason);
+      this.fail(new Error('another prox process holds the order lock of this storage_path; trying again later'), reason, false);
+      return;
+    }
+    // Another process sharing the storage may have ordered while this one waited for the lock.
+    if (this.adoptStoredByOtherProcess()) {
+      release();
       return;
     }
     this.ordering = true;
+    this.publish();
     this.deps.logger.info('acme order started', { domains, reason, challenge: this.settings.challenge, ca: this.settings.directoryUrl });
     try {
       const client = new acme.Client({
@@ -133,29 +167,61 @@ export class AcmeClientManager implements AcmeCertificateManager {
           } else if (challenge.type === 'http-01') {
             this.httpChallenges.set(challenge.token, keyAuthorization);
           }
+          // Every process that may answer the CA must have the challenge before it validates.
+          await this.hooks?.stateChanged();
         },
         challengeRemoveFn: async (authz, challenge) => {
           if ((challenge.type as string) === 'tls-alpn-01') this.alpnChallenges.delete(authz.identifier.value.toLowerCase());
           else if (challenge.type === 'http-01') this.httpChallenges.delete(challenge.token);
+          this.publish();
         },
       });
       const pair = { cert, key: key.toString() };
       const facts = factsOf(pair);
       this.storage.writeCertificate(pair);
-      this.state = { failures: { count: 0, lastFailureMs: 0 }, lastError: null };
+      // The failed-order history outlives a success: the CA counts failures per hour, not in a row.
+      this.state = { failures: { count: 0, lastFailureMs: 0, recentFailuresMs: this.state.failures.recentFailuresMs ?? [] }, lastError: null };
       this.storage.writeState(this.state);
       this.use(pair, facts);
-      this.deps.logger.info('acme certificate issued', { domains, notAfter: iso(facts.notAfterMs) });
+      this.observer.orderFinished('success');
+      this.deps.logger.info('acme certificate issued', { domains, reason, notAfter: iso(facts.notAfterMs) });
     } catch (error) {
-      this.fail(error, reason);
+      this.fail(error, reason, true);
     } finally {
       this.ordering = false;
       release();
     }
   }
 
-  private fail(error: unknown, reason: OrderReason): void {
-    const failures = { count: this.state.failures.count + 1, lastFailureMs: this.deps.clock.nowMs() };
+  /** The stored certificate, when another process put a good one there (covers the names, not due). */
+  private adoptStoredByOtherProcess(): boolean {
+    let stored: PemPair | null;
+    try {
+      stored = this.storage.readCertificate();
+    } catch {
+      return false;
+    }
+    if (stored === null || (this.pair !== null && stored.cert === this.pair.cert)) return false;
+    let facts: StoredCertificateFacts;
+    try {
+      facts = factsOf(stored);
+    } catch {
+      return false;
+    }
+    const now = this.deps.clock.nowMs();
+    if (!coversDomains(facts.names, this.settings.domains) || now >= renewalTimeMs(facts, this.settings.renewalDaysBeforeExpiry, this.jitter)) return false;
+    this.state = this.storage.readState();
+    this.use(stored, facts);
+    this.deps.logger.info('acme certificate loaded from storage', { domains: this.settings.domains, notAfter: iso(facts.notAfterMs), orderedBy: 'another process' });
+    return true;
+  }
+
+  /** `atCa`: the CA refused or could not be reached (counted against the hourly limit); false: the lock was taken. */
+  private fail(error: unknown, reason: OrderReason, atCa: boolean): void {
+    const now = this.deps.clock.nowMs();
+    const recent = this.state.failures.recentFailuresMs ?? [];
+    const failures = { count: this.state.failures.count + 1, lastFailureMs: now, recentFailuresMs: atCa ? withFailure(recent, now) : [...recent] };
+    this.observer.orderFinished(atCa ? 'failure' : 'locked');
     this.state = { failures, lastError: describe(error) };
     try {
       this.storage.writeState(this.state);
@@ -169,12 +235,20 @@ export class AcmeClientManager implements AcmeCertificateManager {
       error: this.state.lastError,
       problem: problemOf(error),
     });
+    this.publish();
   }
 
   private use(pair: PemPair, facts: StoredCertificateFacts): void {
     this.pair = pair;
     this.facts = facts;
     for (const listener of [...this.listeners]) listener();
+    this.publish();
+  }
+
+  /** Tells the processes serving this manager's state (workers) about a change; no waiting. */
+  private publish(): void {
+    if (this.hooks === null) return;
+    this.hooks.stateChanged().catch((error: unknown) => this.deps.logger.warn('acme state not handed to every worker', { error: describe(error) }));
   }
 
   /** Stored certificate and state; a corrupt file is reported and re-ordered, never fatal. */

@@ -9,7 +9,7 @@ export interface CertificateState {
   readonly lastError: string | null;
 }
 
-const NO_STATE: CertificateState = { failures: { count: 0, lastFailureMs: 0 }, lastError: null };
+const NO_STATE: CertificateState = { failures: { count: 0, lastFailureMs: 0, recentFailuresMs: [] }, lastError: null };
 
 /**
  * The `storage_path` layout (directories 0700, keys 0600, every write atomic: temp file, fsync,
@@ -60,17 +60,23 @@ export class AcmeStorage {
     const raw = readOrNull(path.join(this.certificateDir, 'state.json'));
     if (raw === null) return NO_STATE;
     try {
-      const parsed = JSON.parse(raw.toString('utf8')) as Partial<{ failures: number; lastFailureMs: number; lastError: string | null }>;
+      const parsed = JSON.parse(raw.toString('utf8')) as Partial<{ failures: number; lastFailureMs: number; lastError: string | null; recentFailuresMs: unknown }>;
       const count = typeof parsed.failures === 'number' && parsed.failures >= 0 ? parsed.failures : 0;
       const lastFailureMs = typeof parsed.lastFailureMs === 'number' ? parsed.lastFailureMs : 0;
-      return { failures: { count, lastFailureMs }, lastError: typeof parsed.lastError === 'string' ? parsed.lastError : null };
+      const recentFailuresMs = Array.isArray(parsed.recentFailuresMs) ? parsed.recentFailuresMs.filter((at): at is number => typeof at === 'number' && Number.isFinite(at)) : [];
+      return { failures: { count, lastFailureMs, recentFailuresMs }, lastError: typeof parsed.lastError === 'string' ? parsed.lastError : null };
     } catch {
       return NO_STATE;
     }
   }
 
   writeState(state: CertificateState): void {
-    const body = JSON.stringify({ failures: state.failures.count, lastFailureMs: state.failures.lastFailureMs, lastError: state.lastError }, null, 2) + '\n';
+    const body =
+      JSON.stringify(
+        { failures: state.failures.count, lastFailureMs: state.failures.lastFailureMs, recentFailuresMs: state.failures.recentFailuresMs ?? [], lastError: state.lastError },
+        null,
+        2,
+      ) + '\n';
     writeAtomic(this.certificateDir, 'state.json', Buffer.from(body), 0o600);
   }
 

@@ -5,6 +5,7 @@ import type { RequestRecord, UpstreamOutcome } from '../../ports/request-observe
 import type { HandshakeFailureReason, TlsObserver } from '../../ports/tls-observer';
 import type { WebSocketDirection } from '../../ports/websocket';
 import { CounterSeries, HistogramSeries, HotCounter, HotHistogram } from './hot-metrics';
+import { AcmeMetrics } from './acme-metrics';
 
 /** Latency buckets for a proxy: sub-millisecond local answers up to long-polling upstreams. */
 export const PROXY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -28,6 +29,8 @@ interface RouteChildren {
  */
 export class PrometheusMetrics implements ProxMetrics, TlsObserver, RateLimitStoreObserver {
   readonly registry = new Registry();
+  /** `tls.acme` orders, reported by the certificate manager. */
+  readonly acme = new AcmeMetrics(this.registry);
   private readonly requests: HotCounter;
   private readonly duration: HotHistogram;
   private readonly requestBytes: HotCounter;

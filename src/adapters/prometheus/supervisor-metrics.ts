@@ -1,5 +1,6 @@
 import { AggregatorRegistry, Counter, Gauge, Registry } from 'prom-client';
 import type { ReloadResult } from '../../ports/metrics';
+import { AcmeMetrics } from './acme-metrics';
 
 /**
  * The supervisor's own series, and the merge of every worker's registry into one scrape.
@@ -8,6 +9,8 @@ import type { ReloadResult } from '../../ports/metrics';
  */
 export class SupervisorMetrics {
   private readonly registry = new Registry();
+  /** With `tls.acme` the supervisor is the one process ordering certificates. */
+  readonly acme = new AcmeMetrics(this.registry);
   private readonly reloads: Counter<'result'>;
   private readonly restarts: Counter;
 

@@ -1,4 +1,5 @@
 import type { AdminResponse } from '../../ports/admin-server';
+import type { AcmeSnapshot } from '../../ports/managed-certificates';
 
 /** What the supervisor tells a worker when it forks it (as the one command-line argument, JSON). */
 export interface WorkerSettings {
@@ -17,6 +18,8 @@ export type ToWorker =
   | { readonly type: 'admin'; readonly id: number; readonly method: string; readonly path: string }
   | { readonly type: 'metrics'; readonly id: number }
   | { readonly type: 'reload'; readonly id: number; readonly trigger: string; readonly port: number | null }
+  /** `tls.acme`: the supervisor's certificate, pending challenges and status; answered once applied. */
+  | { readonly type: 'acme'; readonly id: number; readonly snapshot: AcmeSnapshot }
   /** Sent with the shared listening TLS socket as handle. */
   | { readonly type: 'tls-listener' }
   /** Sent with a client connection (handle) the supervisor's copy of the TLS socket accepted. */
@@ -27,6 +30,7 @@ export type FromWorker =
   | { readonly type: 'listening'; readonly port: number }
   | { readonly type: 'admin'; readonly id: number; readonly answer: AdminResponse }
   | { readonly type: 'metrics'; readonly id: number; readonly metrics: unknown[] }
-  | { readonly type: 'reload'; readonly id: number; readonly applied: boolean; readonly reason: string | null };
+  | { readonly type: 'reload'; readonly id: number; readonly applied: boolean; readonly reason: string | null }
+  | { readonly type: 'acme'; readonly id: number };
 
 export type WorkerReply = Extract<FromWorker, { id: number }>;

@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { AdminServer } from '../../ports/admin-server';
 import type { Logger } from '../../ports/logger';
+import type { AcmeManagerFactory } from '../../ports/managed-certificates';
 import type { ReloadResult } from '../../ports/metrics';
 
 /** The supervisor's own series, and the merge of every worker's registry into one scrape. */
@@ -19,6 +20,8 @@ export interface SupervisorParts {
   readonly assertPortFree: (host: string, port: number) => Promise<void>;
   /** The worker process's entry script. */
   readonly workerScript: string;
+  /** `tls.acme`: the manager that orders in the supervisor (its hooks hand state to the workers). */
+  readonly acmeManagers: AcmeManagerFactory;
   /**
    * Binds a TLS port once and hands it to workers, where they cannot each bind it themselves
    * (no SO_REUSEPORT for net servers before Node 22.12); null where they can.

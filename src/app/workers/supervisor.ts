@@ -3,6 +3,7 @@ import { formatListenAddress } from '../../config/listen-address';
 import type { ProxConfig } from '../../config/model';
 import type { BoundListener } from '../../ports/http-server';
 import type { Logger, LogFields } from '../../ports/logger';
+import type { AcmeCertificateManager } from '../../ports/managed-certificates';
 import type { ApplyResult, ListenAddress, ProxRuntime } from '../lifecycle/prox-runtime';
 import { freePort } from './free-port';
 import { supervisorAdminHandler, WorkerFleet } from './supervisor-admin';
@@ -37,6 +38,8 @@ export class Supervisor implements ProxRuntime, WorkerFleet {
   private started = false;
   private restartCount = 0;
   private stopRequested = false;
+  /** `tls.acme`: ordered here, served by the workers (settings changes apply after a restart). */
+  private acme: AcmeCertificateManager | null = null;
 
   constructor(
     private readonly configFile: string,
@@ -78,6 +81,12 @@ export class Supervisor implements ProxRuntime, WorkerFleet {
       this.logger.info('admin listening', { address: formatListenAddress(this.admin) });
     }
     this.logger.info('starting workers', { workers: this.workers, pid: process.pid });
+    const acmeSettings = config.tls?.acme ?? null;
+    if (acmeSettings !== null) {
+      this.acme = this.parts.acmeManagers(acmeSettings, { stateChanged: () => this.handAcmeStateToWorkers() });
+      // A stored certificate is read before the workers start: each gets it with its first message.
+      this.acme.load();
+    }
     try {
       const { host, port } = config.listenAddr;
       if (port === 0) this.port = await freePort(host);
@@ -98,12 +107,17 @@ export class Supervisor implements ProxRuntime, WorkerFleet {
       throw error;
     }
     this.started = true;
+    // Workers listen: challenges can be answered now; an order, when needed, runs in the background.
+    this.acme?.start();
     const address = formatListenAddress(this.address);
     this.logger.info('workers ready', { workers: this.workers, address, pids: this.slots.map((worker) => worker?.pid) });
   }
 
   /** Every worker reloads the file (validated here already) and applies it. */
   async apply(next: ProxConfig, { file, trigger }: { file: string; trigger: string }): Promise<ApplyResult> {
+    if (JSON.stringify(next.tls?.acme ?? null) !== JSON.stringify(this.config!.tls?.acme ?? null)) {
+      this.logger.warn('changes to tls.acme (turning it on or off included) apply after a restart', {});
+    }
     if (resolveWorkerCount(next.workers) !== this.workers) {
       this.logger.warn('a changed workers count applies after a restart', { running: this.workers });
     }
@@ -133,6 +147,7 @@ export class Supervisor implements ProxRuntime, WorkerFleet {
   async drain(timeoutMs: number): Promise<boolean> {
     this.stopRequested = true;
     for (const timer of this.restartTimers) clearTimeout(timer);
+    this.acme?.stop();
     this.sharedTls?.close();
     const clean = await this.stopWorkers(timeoutMs + EXIT_GRACE_MS);
     await this.admin?.stopAccepting();
@@ -165,6 +180,8 @@ export class Supervisor implements ProxRuntime, WorkerFleet {
       sharedTlsListener: this.sharedTls !== null,
     });
     this.sharedTls?.handTo(worker.child);
+    // A new or restarted worker gets the current certificate (and any pending challenge) at once.
+    if (this.acme !== null) void worker.ask({ type: 'acme', snapshot: this.acme.snapshot() });
     this.slots[id - 1] = worker;
     void worker.exited.then(({ code, signal }) => this.workerExited(worker, code, signal));
     return worker;
@@ -190,6 +207,20 @@ export class Supervisor implements ProxRuntime, WorkerFleet {
       );
     }, delay);
     this.restartTimers.add(timer);
+  }
+
+  /**
+   * Hands the ACME state to every running worker and resolves once each acknowledged it (or
+   * exited, or did not answer in time: logged). The manager awaits this before the CA validates.
+   */
+  private async handAcmeStateToWorkers(): Promise<void> {
+    const acme = this.acme;
+    if (acme === null) return;
+    const snapshot = acme.snapshot();
+    const workers = this.slots.filter((worker): worker is WorkerHandle => worker !== null && worker.alive);
+    const replies = await Promise.all(workers.map((worker) => worker.ask({ type: 'acme', snapshot })));
+    const missing = workers.filter((_, index) => replies[index] === null).map((worker) => worker.id);
+    if (missing.length > 0) this.logger.warn('acme state not acknowledged by some workers', { workers: missing });
   }
 
   /** SIGTERM to every worker (each drains), SIGKILL to any still there after `graceMs`. */

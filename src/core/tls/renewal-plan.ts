@@ -4,6 +4,8 @@
  * every order and at every check, and sets one Clock timer for the answer.
  */
 
+import { nextOrderAllowedMs } from './failed-order-limit';
+
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
@@ -26,6 +28,8 @@ export interface FailureHistory {
   /** Failed orders in a row (0: the last one worked, or none yet). */
   readonly count: number;
   readonly lastFailureMs: number;
+  /** When recent orders failed at the CA (failed-order-limit.ts); kept across successes. */
+  readonly recentFailuresMs?: readonly number[];
 }
 
 export interface RenewalInput {
@@ -52,14 +56,17 @@ export type RenewalPlan =
 
 /**
  * The moment to renew: `renewal_days_before_expiry` before notAfter, but no later than 2/3 into
- * the lifetime (short-lived certificates), moved earlier by the jitter; never before notBefore.
+ * the lifetime (short-lived certificates), moved earlier by the jitter; and never before 1/3 of
+ * the lifetime: a certificate shorter than the window would otherwise be renewed again the
+ * moment it is issued, an endless run of orders into the CA's rate limits.
  */
 export function renewalTimeMs(certificate: StoredCertificateFacts, renewalDaysBeforeExpiry: number, jitter: number): number {
   const lifetime = Math.max(0, certificate.notAfterMs - certificate.notBeforeMs);
   const byDays = certificate.notAfterMs - renewalDaysBeforeExpiry * DAY_MS;
   const byLifetime = certificate.notBeforeMs + Math.floor((lifetime * 2) / 3);
+  const earliest = certificate.notBeforeMs + Math.floor(lifetime / 3);
   const spread = Math.min(lifetime * JITTER_SHARE, 12 * HOUR_MS);
-  return Math.max(certificate.notBeforeMs, Math.floor(Math.min(byDays, byLifetime) - clampJitter(jitter) * spread));
+  return Math.max(earliest, Math.floor(Math.min(byDays, byLifetime) - clampJitter(jitter) * spread));
 }
 
 /** Wait after `count` failed orders in a row: 5 min, 10, 20, ... at most a day (so at most 4 failures an hour). */
@@ -76,7 +83,8 @@ export function coversDomains(names: readonly string[], domains: readonly string
 
 export function planRenewal(input: RenewalInput): RenewalPlan {
   const { nowMs, certificate } = input;
-  const orderAt = input.failures.count > 0 ? Math.max(nowMs, input.failures.lastFailureMs + backoffMs(input.failures.count)) : nowMs;
+  const afterBackoff = input.failures.count > 0 ? Math.max(nowMs, input.failures.lastFailureMs + backoffMs(input.failures.count)) : nowMs;
+  const orderAt = Math.max(afterBackoff, nextOrderAllowedMs(input.failures.recentFailuresMs ?? [], nowMs));
   if (certificate === null) return { kind: 'order', atMs: orderAt, reason: 'no certificate', serveCurrent: false };
   if (!coversDomains(certificate.names, input.domains)) return { kind: 'order', atMs: orderAt, reason: 'names changed', serveCurrent: false };
   if (nowMs >= certificate.notAfterMs) return { kind: 'order', atMs: orderAt, reason: 'expired', serveCurrent: false };

@@ -9,6 +9,8 @@ export interface RenewalTarget {
   failures(): FailureHistory;
   /** Orders now; resolves once done either way (the target records failures and keeps serving). */
   order(reason: OrderReason): Promise<void>;
+  /** Told every new plan (metrics, status views). */
+  planned?(plan: RenewalPlan): void;
 }
 
 export interface RenewalSettings {
@@ -64,6 +66,7 @@ export class RenewalScheduler {
     });
     this.lastPlan = plan;
     if (this.stopped) return plan;
+    this.target.planned?.(plan);
     const at = plan.kind === 'wait' ? plan.checkAtMs : plan.atMs;
     const fire = plan.kind === 'wait' ? () => this.schedule() : () => void this.runOrder(plan.reason);
     if (plan.kind === 'order' && at <= nowMs) fire();

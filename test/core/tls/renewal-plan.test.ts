@@ -27,13 +27,14 @@ describe('renewal plan', () => {
   it('renews short-lived certificates at the latest 2/3 into their lifetime', () => {
     expect(renewalTimeMs(cert(45), 30, 0)).toBe(T0 + 15 * DAY); // 30 days before: day 15 < 2/3 (day 30)
     expect(renewalTimeMs(cert(45), 10, 0)).toBe(T0 + 30 * DAY); // 10 days before: day 35 > 2/3: day 30
-    expect(renewalTimeMs(cert(6), 30, 0)).toBe(T0); // shorter than the window: at once, never before notBefore
+    // Shorter than the window: a third into the lifetime, not at once (a fresh certificate would be due again the moment it is issued).
+    expect(renewalTimeMs(cert(6), 30, 0)).toBe(T0 + 2 * DAY);
   });
 
   it('jitter moves renewal earlier, by at most 5% of the lifetime and 12 hours', () => {
     expect(renewalTimeMs(cert(90), 30, 0.5)).toBe(T0 + 60 * DAY - 6 * HOUR);
     expect(renewalTimeMs(cert(90), 30, 0.999999)).toBeGreaterThan(T0 + 60 * DAY - 12 * HOUR);
-    expect(renewalTimeMs(cert(1), 30, 0.5)).toBe(T0); // clamped at notBefore
+    expect(renewalTimeMs(cert(1), 30, 0.5)).toBe(T0 + 8 * HOUR); // clamped at a third of the lifetime
   });
 
   it('serves a good certificate and looks again every 12 hours until renewal', () => {
@@ -58,6 +59,18 @@ describe('renewal plan', () => {
     expect(planRenewal(input({ certificate: null, failures: { count: 2, lastFailureMs: T0 - 60_000 } }))).toMatchObject({ kind: 'order', atMs: T0 + 9 * 60_000 });
     // A failure long ago is no reason to wait now.
     expect(planRenewal(input({ certificate: null, failures: { count: 1, lastFailureMs: T0 - DAY } }))).toMatchObject({ kind: 'order', atMs: T0 });
+  });
+
+  it('a freshly issued certificate shorter than the renewal window is not due at once', () => {
+    const fresh = cert(6, ['a.example', 'b.example'], T0);
+    expect(planRenewal(input({ certificate: fresh, nowMs: T0 + 60_000 }))).toMatchObject({ kind: 'wait', renewAtMs: T0 + 2 * DAY });
+  });
+
+  it('waits for the hourly limit of failed orders even when the backoff would allow one', () => {
+    const recent = [T0 - 50 * 60_000, T0 - 40 * 60_000, T0 - 30 * 60_000, T0 - 20 * 60_000, T0 - 10 * 60_000];
+    // One failure in a row (backoff 5 min, over), but five in the last hour: the oldest must leave the window.
+    expect(planRenewal(input({ certificate: null, failures: { count: 1, lastFailureMs: T0 - 10 * 60_000, recentFailuresMs: recent } }))).toMatchObject({ kind: 'order', atMs: T0 + 10 * 60_000 });
+    expect(planRenewal(input({ certificate: null, failures: { count: 1, lastFailureMs: T0 - 10 * 60_000, recentFailuresMs: recent.slice(1) } }))).toMatchObject({ kind: 'order', atMs: T0 });
   });
 
   it('names are covered exactly (no wildcard matching)', () => {

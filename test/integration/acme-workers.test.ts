@@ -1,0 +1,106 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { echoHandler, startBackend, waitForLog, type TestBackend } from '../support/backends';
+import { httpsGet } from '../support/https-verified';
+import { startPebble, type Pebble } from '../support/pebble';
+import { freeLoopbackPort } from '../support/ports';
+import { startProx, type ProxProcess } from '../support/prox-process';
+
+const NAMES = ['one.workers.acme.test', 'two.workers.acme.test'];
+/** Issuance against a local Pebble takes a few seconds; this only bounds a hang. */
+const ISSUE_WAIT_MS = 60_000;
+
+interface WorkersView {
+  workers: { worker: number; pid: number; running: boolean; requests: number }[];
+  restarts: number;
+}
+
+async function workersView(prox: ProxProcess): Promise<WorkersView> {
+  return (await (await fetch(`${prox.adminUrl}/workers`)).json()) as WorkersView;
+}
+
+function counter(metrics: string, series: string): number | null {
+  const line = metrics.split('\n').find((l) => l.startsWith(series + ' '));
+  return line === undefined ? null : Number(line.slice(series.length + 1));
+}
+
+describe.each([
+  { challenge: 'tls-alpn-01', plaintext: false },
+  { challenge: 'http-01', plaintext: true },
+])('ACME with workers: 2 against a real Pebble: $challenge', ({ challenge, plaintext }) => {
+  let pebble: Pebble;
+  let backend: TestBackend;
+  let prox: ProxProcess | null = null;
+  let tlsPort: number;
+  let issuingRoot: string;
+
+  beforeAll(async () => {
+    tlsPort = await freeLoopbackPort();
+    const httpPort = await freeLoopbackPort();
+    pebble = await startPebble({ httpPort, tlsPort });
+    issuingRoot = await pebble.issuingRoot();
+    backend = await startBackend(echoHandler);
+    const storage = join(mkdtempSync(join(tmpdir(), 'prox-acme-workers-')), 'store');
+    prox = await startProx(
+      [
+        `listen_addr: "127.0.0.1:${tlsPort}"`,
+        'workers: 2',
+        'tls:',
+        ...(plaintext ? [`  http_listen_addr: "127.0.0.1:${httpPort}"`] : []),
+        '  acme:',
+        '    enabled: true',
+        `    domains: [${NAMES.join(', ')}]`,
+        '    email: ops@acme.test',
+        `    challenge: ${challenge}`,
+        `    ca_url: "${pebble.directoryUrl}"`,
+        `    ca_root_path: "${pebble.caRootPath}"`,
+        `    storage_path: "${storage}"`,
+        'access_log: { enabled: false }',
+        'routes:',
+        `  "/": { type: proxy, target: "${backend.url}" }`,
+      ].join('\n'),
+    );
+  });
+
+  afterAll(async () => {
+    await prox?.stop();
+    await pebble?.stop();
+    await backend?.close();
+  });
+
+  it('the supervisor orders once, every worker answers the challenge and then serves the certificate', async () => {
+    const issued = await waitForLog(prox!, 'acme certificate issued', () => true, 0, ISSUE_WAIT_MS);
+    // Ordered by the supervisor (its lines carry no worker id), once.
+    expect(issued.worker).toBeUndefined();
+    expect(prox!.logs.filter((line) => line.msg === 'acme order started')).toHaveLength(1);
+    const swapped = (): Set<unknown> => new Set(prox!.logs.filter((line) => line.msg === 'certificates reloaded').map((line) => line.worker));
+    while (swapped().size < 2) await prox!.nextLog('certificates reloaded');
+    expect([...swapped()].sort()).toEqual([1, 2]);
+    // New connections each time: the kernel spreads them over both workers.
+    for (let i = 0; i < 30; i++) {
+      const answer = await httpsGet(tlsPort, NAMES[i % 2]!, issuingRoot);
+      expect(answer.status).toBe(200);
+      expect(answer.cert.subjectAltName).toBe(NAMES.map((n) => `DNS:${n}`).join(', '));
+    }
+    const view = await workersView(prox!);
+    expect(view.workers.map((w) => w.requests > 0)).toEqual([true, true]);
+    expect((await fetch(`${prox!.adminUrl}/readyz`)).status).toBe(200);
+    const metrics = await (await fetch(`${prox!.adminUrl}/metrics`)).text();
+    expect(counter(metrics, 'prox_acme_orders_total{result="success"}')).toBe(1);
+    expect(counter(metrics, 'prox_acme_orders_total{result="failure"}')).toBe(0);
+    expect(counter(metrics, `prox_acme_next_renewal_timestamp_seconds{domain="${NAMES[0]}"}`)).toBeGreaterThan(Date.now() / 1000);
+  });
+
+  it('a restarted worker gets the current certificate at start, without a new order', async () => {
+    const before = await workersView(prox!);
+    process.kill(before.workers[0]!.pid, 'SIGKILL');
+    await waitForLog(prox!, 'worker restarted', () => true, 0, 30_000);
+    const after = await workersView(prox!);
+    expect(after.workers[0]!.pid).not.toBe(before.workers[0]!.pid);
+    for (let i = 0; i < 20; i++) expect((await httpsGet(tlsPort, NAMES[0]!, issuingRoot)).status).toBe(200);
+    expect((await workersView(prox!)).workers[0]!.requests).toBeGreaterThan(0);
+    expect((await fetch(`${prox!.adminUrl}/readyz`)).status).toBe(200);
+    expect(prox!.logs.filter((line) => line.msg === 'acme order started')).toHaveLength(1);
+  });
+});
