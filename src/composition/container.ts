@@ -30,6 +30,9 @@ import { TlsHttpServer } from '../adapters/tls/tls-http-server';
 import { createHttpsConnectionServer } from '../adapters/node-http/node-http-server';
 import { TlsObserver } from '../ports/tls-observer';
 import { AcmeClientManager } from '../adapters/acme/acme-client-manager';
+import { NodeTcpProxyServer } from '../adapters/tcp/node-tcp-proxy-server';
+import { withTcpConnectChecks } from '../adapters/tcp/tcp-connect-probe';
+import { TcpProxyServer } from '../ports/tcp-proxy';
 
 export const ProxServerToken = Symbol.for('prox.ProxServer');
 
@@ -63,7 +66,7 @@ export function buildContainer(overrides: CompositionOverrides = {}): Container 
   container.bind<Logger>(Logger).toConstantValue(overrides.logger ?? new PinoLogger());
   container.bind<UpstreamClient>(UpstreamClient).toResolvedValue(() => new UndiciUpstreamClient());
   container.bind<StaticFileSystem>(StaticFileSystem).toResolvedValue(() => new NodeStaticFileSystem());
-  container.bind<HealthProbe>(HealthProbe).toResolvedValue(() => new UndiciHealthProbe());
+  container.bind<HealthProbe>(HealthProbe).toResolvedValue(() => withTcpConnectChecks(new UndiciHealthProbe()));
   container.bind<AdminServer>(AdminServer).toResolvedValue(() => overrides.adminServer ?? new NodeAdminServer());
   container
     .bind<ProxMetrics>(ProxMetrics)
@@ -87,6 +90,17 @@ export function buildContainer(overrides: CompositionOverrides = {}): Container 
     },
     [Logger, TlsObserver],
   );
+  container.bind<TcpProxyServer>(TcpProxyServer).toResolvedValue(
+    (metrics: ProxMetrics, accessLog: AccessLogSink) =>
+      new NodeTcpProxyServer({
+        connectionOpened: (listener) => (metrics as PrometheusMetrics).connectionOpened(listener),
+        connectionClosed: (record) => {
+          (metrics as PrometheusMetrics).connectionClosed(record);
+          (accessLog as AccessLog).tcpConnectionClosed(record);
+        },
+      }),
+    [ProxMetrics, AccessLogSink],
+  );
   container
     .bind<ProxServer>(ProxServerToken)
     .toResolvedValue(
@@ -102,6 +116,7 @@ export function buildContainer(overrides: CompositionOverrides = {}): Container 
         metrics: ProxMetrics,
         accessLog: AccessLogSink,
         rateLimits: RateLimitStore,
+        tcpProxy: TcpProxyServer,
       ) =>
         new ProxServer({
           httpServer,
@@ -119,8 +134,9 @@ export function buildContainer(overrides: CompositionOverrides = {}): Container 
           testClock,
           connectionCounter: countEstablishedConnections,
           acmeManagers: (settings) => new AcmeClientManager(settings, { clock, logger, random }),
+          tcpProxy,
         }),
-      [HttpServer, UpstreamClient, StaticFileSystem, HealthProbe, Logger, Clock, RandomSource, AdminServer, ProxMetrics, AccessLogSink, RateLimitStore],
+      [HttpServer, UpstreamClient, StaticFileSystem, HealthProbe, Logger, Clock, RandomSource, AdminServer, ProxMetrics, AccessLogSink, RateLimitStore, TcpProxyServer],
     );
   return container;
 }
