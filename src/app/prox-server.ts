@@ -11,6 +11,7 @@ import { RequestIdGenerator } from '../core/request-id';
 import type { BackendEvents } from '../core/backends/backend-events';
 import { BackendGeneration, BackendRegistry } from '../core/backends/backend-registry';
 import { CompiledConfig, compileConfig } from '../core/compiled-route';
+import { compileTcpListeners } from '../core/tcp/tcp-listener';
 import { ProxyPipeline } from '../core/proxy-pipeline';
 import { HttpsRedirect } from '../core/tls/https-redirect';
 import type { Clock } from '../ports/clock';
@@ -24,6 +25,9 @@ import type { UpstreamClient } from '../ports/upstream-client';
 import type { AcmeCertificateManager, AcmeManagerFactory } from '../ports/managed-certificates';
 import { AcmeHttpChallenge } from '../core/tls/acme-http-challenge';
 import type { ExchangeHandler } from '../ports/http-server';
+import type { TcpProxyServer } from '../ports/tcp-proxy';
+import type { CompiledTcpListener } from '../core/tcp/tcp-listener';
+import { TcpListeners } from './tcp-listeners';
 
 export type TrustPredicateFactory = (trustedProxies: readonly string[]) => (address: string) => boolean;
 
@@ -48,6 +52,8 @@ export interface ProxServerParts {
   readonly acmeManagers: AcmeManagerFactory;
   /** Builds the shared store of `rate_limit_store`; absent: `rate_limit_store` is refused at start. */
   readonly sharedRateLimitStores?: SharedRateLimitStoreFactory;
+  /** The `tcp:` listeners' server; absent where no TCP proxying is wired (a config with tcp listeners then fails to start). */
+  readonly tcpProxy?: TcpProxyServer;
 }
 
 export type ConfigApplyResult = { readonly applied: true; readonly rebound: boolean } | { readonly applied: false; readonly reason: string };
@@ -73,6 +79,10 @@ export class ProxServer {
   private acme: { manager: AcmeCertificateManager; settingsKey: string } | null = null;
   /** `rate_limit_store`: the shared store the counters live in (one per process; settings changes apply after a restart). */
   private sharedRateLimits: { store: SharedRateLimitStore; settingsKey: string } | null = null;
+  /** The `tcp:` listeners, by configured address. */
+  private readonly tcp: TcpListeners;
+  /** Whether the config running has an HTTP listener (it has none with only `tcp:` listeners). */
+  private servesHttp = true;
 
   constructor(private readonly parts: ProxServerParts) {
     this.backendEvents = new ObservedBackendEvents(parts.logger, (route, backend, to, reason) => this.backendTransition(route, backend, to, reason), () => this.pipeline?.current ?? null);
@@ -82,10 +92,17 @@ export class ProxServer {
       random: parts.random,
       events: this.backendEvents,
     });
+    this.tcp = new TcpListeners(parts.tcpProxy ?? null, parts.logger);
   }
 
+  /** The bound `tcp:` listeners, by configured `listen_addr`. */
+  get tcpAddresses(): ReadonlyMap<string, BoundListener> {
+    return this.tcp.addresses;
+  }
+
+  /** The HTTP listener; with only `tcp:` listeners, the first of them. */
   get address(): BoundListener {
-    if (this.listener === null) throw new Error('prox is not listening');
+    if (this.listener === null) return this.tcp.first();
     return this.listener;
   }
 
@@ -101,7 +118,7 @@ export class ProxServer {
 
   readinessProblems(): string[] {
     const problems: string[] = [];
-    if (this.listener === null) problems.push('not listening yet (first health round still running)');
+    if (this.config === null) problems.push('not listening yet (first health round still running)');
     if (this.draining) problems.push('shutting down');
     const acmeProblem = this.acme?.manager.readinessProblem() ?? null;
     if (acmeProblem !== null) problems.push(acmeProblem);
@@ -148,7 +165,7 @@ export class ProxServer {
     const observer: RequestObserver = metricsReadable ? fanOut(this.parts.metrics, this.parts.accessLog) : this.parts.accessLog;
     if (config.admin.enabled) await this.startAdmin(config);
     await this.openSharedRateLimits(config);
-    const { compiled, generation } = await this.prepare(config);
+    const { compiled, generation, tcp } = await this.prepare(config);
     const pipeline = new ProxyPipeline(compiled, {
       upstreams: this.parts.upstreams,
       clock: this.parts.clock,
@@ -164,9 +181,14 @@ export class ProxServer {
       this.acme = { manager: this.parts.acmeManagers(acmeSettings), settingsKey: JSON.stringify(acmeSettings) };
       this.acme.manager.load();
     }
+    this.servesHttp = config.httpListener !== false;
     try {
-      this.listener = await this.parts.httpServer.listen(this.listenSpec(config), pipeline);
-      this.plainListener = await this.listenPlain(config, pipeline);
+      if (this.servesHttp) {
+        this.listener = await this.parts.httpServer.listen(this.listenSpec(config), pipeline);
+        this.plainListener = await this.listenPlain(config, pipeline);
+      }
+      const tcpProblem = await this.tcp.apply(tcp, config.shutdownTimeoutSecs * 1000);
+      if (tcpProblem !== null) throw new Error(tcpProblem);
     } catch (error) {
       this.backends.abandon(generation);
       this.pipeline = null;
@@ -187,12 +209,14 @@ export class ProxServer {
         serves: config.tls?.httpRedirect === false ? 'routes' : 'redirect to https',
       });
     }
-    this.parts.logger.info('listening', {
-      address: formatListenAddress(this.listener),
-      protocol: this.listener.protocol,
-      routes: config.routes.length,
-    });
-    return this.listener;
+    if (this.listener !== null) {
+      this.parts.logger.info('listening', {
+        address: formatListenAddress(this.listener),
+        protocol: this.listener.protocol,
+        routes: config.routes.length,
+      });
+    }
+    return this.listener ?? this.tcp.first();
   }
 
   /**
@@ -223,13 +247,18 @@ export class ProxServer {
     const pipeline = this.requirePipeline();
     if (this.draining) return { applied: false, reason: 'shutting down' };
     const previous = this.config!;
-    const { compiled, generation } = await this.prepare(config);
+    if ((config.httpListener !== false) !== this.servesHttp) {
+      return { applied: false, reason: 'adding or removing all routes (the HTTP listener) needs a restart; tcp listeners reload without one' };
+    }
+    const { compiled, generation, tcp } = await this.prepare(config);
     if (this.draining) {
       this.backends.abandon(generation);
       return { applied: false, reason: 'shutting down' };
     }
     let rebound = false;
-    if (!sameAddress(previous, config)) {
+    if (!this.servesHttp) {
+      // Only tcp listeners: nothing HTTP to rebind or reload.
+    } else if (!sameAddress(previous, config)) {
       let next: BoundListener;
       try {
         next = await this.parts.httpServer.listen(this.listenSpec(config), pipeline);
@@ -267,10 +296,15 @@ export class ProxServer {
         }
       }
     }
-    const plainResult = await this.replacePlainListener(previous, config, pipeline);
+    const plainResult = this.servesHttp ? await this.replacePlainListener(previous, config, pipeline) : null;
     if (plainResult !== null) {
       this.backends.abandon(generation);
       return { applied: false, reason: plainResult };
+    }
+    const tcpProblem = await this.tcp.apply(tcp, previous.shutdownTimeoutSecs * 1000);
+    if (tcpProblem !== null) {
+      this.backends.abandon(generation);
+      return { applied: false, reason: tcpProblem };
     }
     pipeline.replaceConfig(compiled);
     this.backends.commit(generation);
@@ -296,6 +330,8 @@ export class ProxServer {
     this.pipeline?.refuseUpgrades();
     await this.plainListener?.stopAccepting();
     await this.parts.httpServer.stopAccepting();
+    // TCP connections drain alongside HTTP requests, within the same timeout.
+    const tcpDrained = this.tcp.drainAll(timeoutMs);
     const pipeline = this.pipeline;
     let drained = true;
     if (pipeline !== null && pipeline.drain.count > 0) {
@@ -314,6 +350,7 @@ export class ProxServer {
         await pipeline.closeWebSockets(1001, 'server shutting down');
       }
     }
+    drained = (await tcpDrained) && drained;
     this.backends.stopAll();
     this.acme?.manager.stop();
     // Past the timeout, requests still running are cut: their clients see a closed connection.
@@ -381,16 +418,18 @@ export class ProxServer {
     await store.connect();
   }
 
-  private async prepare(config: ProxConfig): Promise<{ compiled: CompiledConfig; generation: BackendGeneration }> {
+  private async prepare(config: ProxConfig): Promise<{ compiled: CompiledConfig; generation: BackendGeneration; tcp: CompiledTcpListener[] }> {
     const generation = this.backends.beginGeneration();
+    const isTrustedPeer = this.parts.trustPredicate(config.trustedProxies);
     const compiled = compileConfig(config, {
-      isTrustedPeer: this.parts.trustPredicate(config.trustedProxies),
+      isTrustedPeer,
       backends: generation,
       events: this.backendEvents,
       rateLimits: this.rateLimitStore,
     });
+    const tcp = compileTcpListeners(config.tcp ?? [], { backends: generation, events: this.backendEvents, clock: this.parts.clock, isTrustedPeer });
     await generation.startNewMonitors();
-    return { compiled, generation };
+    return { compiled, generation, tcp };
   }
 
   private async startAdmin(config: ProxConfig): Promise<void> {

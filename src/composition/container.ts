@@ -32,6 +32,9 @@ import { TlsObserver } from '../ports/tls-observer';
 import { AcmeClientManager } from '../adapters/acme/acme-client-manager';
 import { RedisRateLimitStore } from '../adapters/redis/redis-rate-limit-store';
 import type { AcmeManagerFactory } from '../ports/managed-certificates';
+import { NodeTcpProxyServer } from '../adapters/tcp/node-tcp-proxy-server';
+import { withTcpConnectChecks } from '../adapters/tcp/tcp-connect-probe';
+import { TcpProxyServer } from '../ports/tcp-proxy';
 
 export const ProxServerToken = Symbol.for('prox.ProxServer');
 
@@ -67,7 +70,7 @@ export function buildContainer(overrides: CompositionOverrides = {}): Container 
   container.bind<Logger>(Logger).toConstantValue(overrides.logger ?? new PinoLogger());
   container.bind<UpstreamClient>(UpstreamClient).toResolvedValue(() => new UndiciUpstreamClient());
   container.bind<StaticFileSystem>(StaticFileSystem).toResolvedValue(() => new NodeStaticFileSystem());
-  container.bind<HealthProbe>(HealthProbe).toResolvedValue(() => new UndiciHealthProbe());
+  container.bind<HealthProbe>(HealthProbe).toResolvedValue(() => withTcpConnectChecks(new UndiciHealthProbe()));
   container.bind<AdminServer>(AdminServer).toResolvedValue(() => overrides.adminServer ?? new NodeAdminServer());
   container
     .bind<ProxMetrics>(ProxMetrics)
@@ -91,6 +94,17 @@ export function buildContainer(overrides: CompositionOverrides = {}): Container 
     },
     [Logger, TlsObserver],
   );
+  container.bind<TcpProxyServer>(TcpProxyServer).toResolvedValue(
+    (metrics: ProxMetrics, accessLog: AccessLogSink) =>
+      new NodeTcpProxyServer({
+        connectionOpened: (listener) => (metrics as PrometheusMetrics).connectionOpened(listener),
+        connectionClosed: (record) => {
+          (metrics as PrometheusMetrics).connectionClosed(record);
+          (accessLog as AccessLog).tcpConnectionClosed(record);
+        },
+      }),
+    [ProxMetrics, AccessLogSink],
+  );
   container
     .bind<ProxServer>(ProxServerToken)
     .toResolvedValue(
@@ -106,6 +120,7 @@ export function buildContainer(overrides: CompositionOverrides = {}): Container 
         metrics: ProxMetrics,
         accessLog: AccessLogSink,
         rateLimits: RateLimitStore,
+        tcpProxy: TcpProxyServer,
       ) =>
         new ProxServer({
           httpServer,
@@ -129,8 +144,9 @@ export function buildContainer(overrides: CompositionOverrides = {}): Container 
               { ...spec, url: (overrides.env ?? process.env).PROX_RATE_LIMIT_STORE_URL || spec.url },
               { clock, logger, observer: metrics as PrometheusMetrics, local },
             ),
+          tcpProxy,
         }),
-      [HttpServer, UpstreamClient, StaticFileSystem, HealthProbe, Logger, Clock, RandomSource, AdminServer, ProxMetrics, AccessLogSink, RateLimitStore],
+      [HttpServer, UpstreamClient, StaticFileSystem, HealthProbe, Logger, Clock, RandomSource, AdminServer, ProxMetrics, AccessLogSink, RateLimitStore, TcpProxyServer],
     );
   return container;
 }

@@ -8,6 +8,16 @@ import type { RetryCondition } from './model';
  * string the normaliser parses), so they can be compared with the schema directly.
  */
 export const DEFAULTS = {
+  /** `tcp:` listeners (docs/tcp.md). */
+  tcp: {
+    strategy: 'round_robin',
+    connectTimeoutSecs: 5,
+    idleTimeoutSecs: 3600,
+    maxConnections: 10000,
+    proxyProtocol: 'none',
+    acceptProxyProtocol: false,
+    healthCheck: { intervalSecs: 10, timeoutSecs: 2, unhealthyThreshold: 3, healthyThreshold: 2 },
+  },
   shutdownTimeoutSecs: 30,
   workers: 1 as number | 'auto',
   trustedProxies: [] as readonly string[],

@@ -4,6 +4,7 @@ import { normaliseErrorPages } from './error-pages';
 import type { ErrorPageFiles } from './error-pages';
 import { mergedHealthCheckFields } from './health-check-merge';
 import { isListenAddressProblem, parseListenAddress } from './listen-address';
+import { normaliseTcpListeners } from './tcp-listeners';
 import { normaliseTls } from './tls-normalise';
 import { normaliseUpstreamTls, type UpstreamCaFiles } from './upstream-tls';
 import type {
@@ -50,7 +51,8 @@ export interface NormaliseOptions {
 export function normaliseConfig(raw: RawConfig, options: NormaliseOptions): ProxConfig {
   const errorPages = normaliseErrorPages(raw.errors, [], options.configDir, options.errorPageFiles);
   return {
-    listenAddr: listenAddress(raw.listen_addr),
+    // Without routes there is no HTTP listener; the address is then never bound.
+    listenAddr: raw.routes === undefined ? { host: '127.0.0.1', port: 0 } : listenAddress(raw.listen_addr ?? ''),
     admin: admin(raw.admin ?? {}),
     accessLog: accessLog(raw.access_log ?? {}, options.configDir),
     errorPages,
@@ -65,9 +67,11 @@ export function normaliseConfig(raw: RawConfig, options: NormaliseOptions): Prox
       maxBodyBytes: raw.limits?.max_body_bytes === undefined ? DEFAULTS.maxBodyBytes : raw.limits.max_body_bytes,
     },
     websocketEnabled: raw.protocols?.websocket_enabled ?? DEFAULTS.websocket.enabled,
-    routes: Object.entries(raw.routes).map(([key, route]) => normaliseRoute(key, route, raw, errorPages, options)),
+    routes: Object.entries(raw.routes ?? {}).map(([key, route]) => normaliseRoute(key, route, raw, errorPages, options)),
     tls: normaliseTls(raw, options.configDir),
     rateLimitStore: rateLimitStore(raw.rate_limit_store),
+    tcp: normaliseTcpListeners(raw),
+    httpListener: raw.routes !== undefined,
   };
 }
 

@@ -55,7 +55,8 @@ export const CONFIG_SCHEMA = {
   description: "Configuration file for the prox edge proxy. Field names follow the Rust Prox YAML format; fields marked 'not active yet' are validated but have no effect in this version.",
   type: 'object',
   additionalProperties: false,
-  required: ['listen_addr', 'routes'],
+  // listen_addr + routes (HTTP), tcp listeners, or both: semantic-checks.ts says which is missing.
+  required: [],
   patternProperties: {
     '^x-': {
       description: 'Ignored by prox. A place for YAML anchors shared through merge keys, e.g. x-defaults: &defaults {timeout_secs: 10} and then <<: *defaults inside a route.',
@@ -171,6 +172,11 @@ export const CONFIG_SCHEMA = {
           "cert_path"
         ]
       }
+    },
+    tcp: {
+      description: 'prox extension: L4 TCP listeners. Each forwards whole connections, bytes untouched, to its healthy backends (docs/tcp.md). A config may have only tcp listeners and no routes; then prox opens no HTTP listener.',
+      type: 'array',
+      items: { $ref: '#/definitions/tcp_listener' },
     },
     health_check: { $ref: '#/definitions/health_check' },
     upstream_tls: { $ref: '#/definitions/upstream_tls' },
@@ -416,6 +422,93 @@ export const CONFIG_SCHEMA = {
     },
   },
   definitions: {
+    tcp_listener: {
+      description: 'One TCP listener: where it listens and where its connections go.',
+      type: 'object',
+      additionalProperties: false,
+      required: ['listen_addr'],
+      properties: {
+        listen_addr: {
+          description: 'Address this TCP listener binds, as IP:PORT or [IPv6]:PORT; different from every other listener.',
+          type: 'string',
+          examples: ['127.0.0.1:8081'],
+        },
+        backend_addrs: {
+          description: 'Backends as IP:PORT or host:port, each with weight 1 (the Apex TCP proxy field). Give backend_addrs or targets, not both; leave both out only with sni_routes.',
+          type: 'array',
+          items: { description: 'A backend as IP:PORT, [IPv6]:PORT or host:port.', type: 'string', minLength: 1 },
+        },
+        targets: {
+          description: 'Backends with weights: {addr, weight}. Give backend_addrs or targets, not both.',
+          type: 'array',
+          items: {
+            description: 'One weighted backend.',
+            type: 'object',
+            additionalProperties: false,
+            required: ['addr'],
+            properties: {
+              addr: { description: 'The backend as IP:PORT, [IPv6]:PORT or host:port.', type: 'string', minLength: 1 },
+              weight: { description: 'Share of traffic for weighted strategies, 1-1000.', type: 'integer', minimum: 1, maximum: 1000, default: 1 },
+            },
+          },
+        },
+        strategy: {
+          description: 'How a backend is chosen for each new connection; ip_hash and consistent_hash hash the client address.',
+          enum: ['round_robin', 'weighted_round_robin', 'least_connections', 'random', 'power_of_two', 'ip_hash', 'consistent_hash'],
+          default: 'round_robin',
+        },
+        health_check: {
+          description: 'TCP connect checks: a backend whose connects fail unhealthy_threshold times in a row gets no new connections until healthy_threshold connects succeed. Off when absent.',
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            enabled: { description: 'Whether backends are checked; true whenever the block is present, unless set to false.', type: 'boolean', default: true },
+            interval_secs: { description: 'Seconds between two checks of the same backend.', type: 'number', exclusiveMinimum: 0, default: 10 },
+            timeout_secs: { description: 'Seconds a connect may take before the check fails.', type: 'number', exclusiveMinimum: 0, default: 2 },
+            unhealthy_threshold: { description: 'Consecutive failed checks before a backend is taken out of rotation.', type: 'integer', minimum: 1, default: 3 },
+            healthy_threshold: { description: 'Consecutive passed checks before a backend is put back.', type: 'integer', minimum: 1, default: 2 },
+          },
+        },
+        connect_timeout_secs: {
+          description: 'Seconds a connect to a backend may take; then the next healthy backend is tried.',
+          type: 'number',
+          exclusiveMinimum: 0,
+          default: 5,
+        },
+        idle_timeout_secs: {
+          description: 'Seconds without a byte in either direction after which both sides are closed.',
+          type: 'number',
+          exclusiveMinimum: 0,
+          default: 3600,
+        },
+        max_connections: {
+          description: 'Most client connections open at once on this listener; further ones are closed at once and counted.',
+          type: 'integer',
+          minimum: 1,
+          default: 10000,
+        },
+        proxy_protocol: {
+          description: "Send a PROXY protocol header (v1 text or v2 binary) to the backend first, carrying the client's address; none sends nothing.",
+          enum: ['none', 'v1', 'v2'],
+          default: 'none',
+        },
+        accept_proxy_protocol: {
+          description: 'Read a PROXY protocol header (v1 or v2) from connections whose peer is in trusted_proxies and use the address in it as the client; connections from other peers are served as they are, their bytes untouched.',
+          type: 'boolean',
+          default: false,
+        },
+        sni_routes: {
+          description: "TLS passthrough: the ClientHello's SNI name picks the backends (exact name, then *.wildcard covering one label); prox never terminates TLS. Connections with no or an unknown name go to backend_addrs/targets, or are closed when there are none.",
+          type: 'object',
+          additionalProperties: {
+            description: 'Backends for this name, as IP:PORT or host:port.',
+            type: 'array',
+            minItems: 1,
+            items: { description: 'A backend as IP:PORT, [IPv6]:PORT or host:port.', type: 'string', minLength: 1 },
+          },
+        },
+      },
+    },
     url: {
       description: 'Absolute http:// or https:// URL.',
       type: 'string',

@@ -7,6 +7,7 @@ import { TRUST_EVERYWHERE } from './route-lint';
 import { asRecord, asString } from './raw-config';
 import { isRouteKeyProblem, parseRouteKey } from './route-key';
 import { checkMessageRules } from './rule-checks';
+import { checkTcpListeners } from './tcp-listeners';
 import { checkUpstreamSettings } from './upstream-checks';
 import { backendUrlProblem, redirectTargetProblem } from './url-rules';
 
@@ -29,6 +30,7 @@ export function runSemanticChecks(data: unknown, out: DiagnosticList): void {
   checkUpstreamSettings(config, out);
   checkMessageRules(config, out);
   checkOperationsSettings(config, out);
+  checkTcpListeners(config, out);
 }
 
 function checkListenAddress(value: unknown, out: DiagnosticList): void {

@@ -351,6 +351,10 @@ export interface ProxConfig {
   readonly tls?: TlsConfig | null;
   /** `rate_limit_store`: counters shared by every prox process; `null` (or absent) counts in each process. */
   readonly rateLimitStore?: RateLimitStoreSpec | null;
+  /** L4 TCP listeners (`tcp:`), in declaration order; absent or empty when there are none. */
+  readonly tcp?: readonly TcpListenerConfig[];
+  /** False when the config has no `routes` (only `tcp:` listeners): no HTTP listener is opened. */
+  readonly httpListener?: boolean;
 }
 
 /** What a shared rate-limit store does when it cannot answer in time. */
@@ -365,6 +369,43 @@ export interface RateLimitStoreSpec {
   /** A slower answer counts as the store being unavailable. */
   readonly timeoutMs: number;
   readonly onError: RateLimitStoreFailure;
+}
+
+/** A TCP backend: host (IP literal or name, no brackets) and port. */
+export interface TcpBackendAddress {
+  readonly host: string;
+  readonly port: number;
+  /** 1..1000. */
+  readonly weight: number;
+}
+
+export type ProxyProtocolVersion = 'v1' | 'v2';
+
+/** TCP connect checks of a TCP listener's backends. */
+export interface TcpHealthCheckSpec {
+  readonly intervalSecs: number;
+  readonly timeoutSecs: number;
+  readonly unhealthyThreshold: number;
+  readonly healthyThreshold: number;
+}
+
+/** One `tcp:` listener, normalised (docs/tcp.md). */
+export interface TcpListenerConfig {
+  readonly listenAddr: ListenAddress;
+  /** Backends for connections no SNI route claims; may be empty with `sniRoutes`. */
+  readonly backends: readonly TcpBackendAddress[];
+  readonly strategy: BalanceStrategy;
+  /** `null` when connect checks are off. */
+  readonly healthCheck: TcpHealthCheckSpec | null;
+  readonly connectTimeoutSecs: number;
+  readonly idleTimeoutSecs: number;
+  readonly maxConnections: number;
+  /** PROXY header sent to backends; `null` sends none. */
+  readonly proxyProtocol: ProxyProtocolVersion | null;
+  /** Read a PROXY header from peers in `trusted_proxies`. */
+  readonly acceptProxyProtocol: boolean;
+  /** TLS passthrough by SNI name (lower-cased, `*.` wildcards kept), in declaration order. */
+  readonly sniRoutes: readonly { readonly name: string; readonly backends: readonly TcpBackendAddress[] }[];
 }
 
 /** One certificate chain and its key, as absolute file paths. */

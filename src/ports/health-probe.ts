@@ -28,4 +28,6 @@ export interface ProbeRequest {
 
 export type ProbeResult =
   | { readonly kind: 'response'; readonly status: number; readonly body: string }
+  /** A `tcp://` origin accepted a connection (TCP connect checks: there is no status to judge). */
+  | { readonly kind: 'connected' }
   | { readonly kind: 'failed'; readonly detail: string };

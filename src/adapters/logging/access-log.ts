@@ -3,6 +3,7 @@ import type { Logger } from '../../ports/logger';
 import type { AccessLogSink } from '../../ports/metrics';
 import type { RequestRecord, UpstreamOutcome } from '../../ports/request-observer';
 import { BufferedLineWriter, fileDestination, stdoutDestination } from './line-writer';
+import type { TcpConnectionRecord } from '../../ports/tcp-proxy';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
@@ -41,6 +42,12 @@ export class AccessLog implements AccessLogSink {
   requestCompleted(record: RequestRecord): void {
     if (!record.accessLogged || this.writer === null) return;
     this.writer.write(this.config.format === 'json' ? jsonLine(record) : combinedLine(record));
+  }
+
+  /** One line per ended tcp connection (same destination and format setting as requests). */
+  tcpConnectionClosed(record: TcpConnectionRecord): void {
+    if (this.writer === null) return;
+    this.writer.write(this.config.format === 'json' ? tcpJsonLine(record) : tcpTextLine(record));
   }
 
   upstreamAttempted(_route: string, _backend: string, _outcome: UpstreamOutcome, _durationMs: number): void {}
@@ -106,6 +113,26 @@ function jsonLine(record: RequestRecord): string {
       : '') +
     ',"msg":"request"}\n'
   );
+}
+
+function tcpJsonLine(record: TcpConnectionRecord): string {
+  return (
+    '{"level":30,"time":"' + new Date().toISOString() +
+    '","type":"tcp","listener":' + JSON.stringify(record.listener) +
+    ',"client":' + JSON.stringify(record.client) +
+    ',"backend":' + (record.backend === null ? 'null' : JSON.stringify(record.backend)) +
+    ',"outcome":"' + record.outcome +
+    '","close_reason":"' + record.closeReason +
+    '","bytes_in":' + record.bytesIn +
+    ',"bytes_out":' + record.bytesOut +
+    ',"duration_ms":' + round(record.durationMs) +
+    ',"msg":"tcp connection"}\n'
+  );
+}
+
+/** `client -> listener -> backend outcome close_reason bytes_in bytes_out seconds`, one line per connection. */
+function tcpTextLine(record: TcpConnectionRecord): string {
+  return `${record.client} -> ${record.listener} -> ${record.backend ?? '-'} ${record.outcome} ${record.closeReason} ${record.bytesIn} ${record.bytesOut} ${round(record.durationMs / 1000)}\n`;
 }
 
 function round(ms: number): number {

@@ -4,6 +4,7 @@ import type { BackendStateReason, BackendStateTarget, MetricsStateSource, ProxMe
 import type { RequestRecord, UpstreamOutcome } from '../../ports/request-observer';
 import type { HandshakeFailureReason, TlsObserver } from '../../ports/tls-observer';
 import type { WebSocketDirection } from '../../ports/websocket';
+import type { TcpConnectionRecord, TcpObserver } from '../../ports/tcp-proxy';
 import { CounterSeries, HistogramSeries, HotCounter, HotHistogram } from './hot-metrics';
 import { AcmeMetrics } from './acme-metrics';
 
@@ -27,7 +28,7 @@ interface RouteChildren {
  * cached by key, so the hot path does one Map lookup and a few additions instead of
  * prom-client's label hashing; the rest are prom-client's own.
  */
-export class PrometheusMetrics implements ProxMetrics, TlsObserver, RateLimitStoreObserver {
+export class PrometheusMetrics implements ProxMetrics, TlsObserver, RateLimitStoreObserver, TcpObserver {
   readonly registry = new Registry();
   /** `tls.acme` orders, reported by the certificate manager. */
   readonly acme = new AcmeMetrics(this.registry);
@@ -56,6 +57,7 @@ export class PrometheusMetrics implements ProxMetrics, TlsObserver, RateLimitSto
   private readonly webSocketMessages: Counter<'route' | 'direction'>;
   private readonly webSocketBytes: Counter<'route' | 'direction'>;
   private readonly webSocketCloses: Counter<'route' | 'code'>;
+  private readonly tcp: TcpMetrics;
 
   constructor(build: { version: string; node: string }, withDefaultMetrics = true) {
     const registers = [this.registry];
@@ -103,6 +105,7 @@ export class PrometheusMetrics implements ProxMetrics, TlsObserver, RateLimitSto
     this.webSocketMessages = new Counter({ name: 'prox_websocket_messages_total', help: 'WebSocket messages relayed, by route and direction (client_to_upstream, upstream_to_client).', labelNames: ['route', 'direction'], registers });
     this.webSocketBytes = new Counter({ name: 'prox_websocket_message_bytes_total', help: 'WebSocket message payload bytes relayed, by route and direction.', labelNames: ['route', 'direction'], registers });
     this.webSocketCloses = new Counter({ name: 'prox_websocket_closes_total', help: 'WebSocket sessions ended, by route and close code (1000-1015, or 4xxx / 3xxx for application and registered codes).', labelNames: ['route', 'code'], registers });
+    this.tcp = new TcpMetrics(registers);
     this.handshakeFailures = new Counter({ name: 'prox_tls_handshake_failures_total', help: 'TLS handshakes that failed, by reason.', labelNames: ['reason'], registers });
     new Gauge({
       name: 'prox_in_flight_requests',
@@ -273,5 +276,35 @@ export class PrometheusMetrics implements ProxMetrics, TlsObserver, RateLimitSto
 
   rateLimitStoreFailed(reason: RateLimitStoreFailureReason): void {
     this.rateLimitStoreErrors.inc({ reason });
+  }
+
+  connectionOpened(listener: string): void {
+    this.tcp.open.inc({ listener });
+  }
+
+  connectionClosed(record: TcpConnectionRecord): void {
+    const listener = record.listener;
+    this.tcp.open.dec({ listener });
+    this.tcp.connections.inc({ listener, backend: record.backend ?? '', outcome: record.outcome });
+    this.tcp.bytesIn.inc({ listener }, record.bytesIn);
+    this.tcp.bytesOut.inc({ listener }, record.bytesOut);
+    this.tcp.duration.observe({ listener }, record.durationMs / 1000);
+  }
+}
+
+/** The `tcp:` listeners' series (docs/tcp.md); labels are configured addresses and fixed outcomes. */
+class TcpMetrics {
+  readonly open: Gauge<'listener'>;
+  readonly connections: Counter<'listener' | 'backend' | 'outcome'>;
+  readonly bytesIn: Counter<'listener'>;
+  readonly bytesOut: Counter<'listener'>;
+  readonly duration: Histogram<'listener'>;
+
+  constructor(registers: Registry[]) {
+    this.open = new Gauge({ name: 'prox_tcp_connections', help: 'Client connections open on a tcp listener.', labelNames: ['listener'], registers });
+    this.connections = new Counter({ name: 'prox_tcp_connections_total', help: 'Ended tcp client connections by listener, backend ("" when none) and outcome (forwarded, no_backend, connect_failed, rejected).', labelNames: ['listener', 'backend', 'outcome'], registers });
+    this.bytesIn = new Counter({ name: 'prox_tcp_bytes_in_total', help: 'Bytes read from tcp clients.', labelNames: ['listener'], registers });
+    this.bytesOut = new Counter({ name: 'prox_tcp_bytes_out_total', help: 'Bytes written to tcp clients.', labelNames: ['listener'], registers });
+    this.duration = new Histogram({ name: 'prox_tcp_connection_duration_seconds', help: 'Lifetime of tcp client connections.', labelNames: ['listener'], registers, buckets: [0.001, 0.01, 0.1, 1, 10, 60, 600, 3600] });
   }
 }

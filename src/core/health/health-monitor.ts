@@ -153,6 +153,7 @@ export class HealthMonitor {
   /** Why the probe counts as failed, or null when it passed. */
   private failureOf(result: ProbeResult): string | null {
     if (result.kind === 'failed') return result.detail;
+    if (result.kind === 'connected') return null;
     if (!statusMatches(result.status, this.spec.expectedStatus)) return `status ${result.status} not in expected_status`;
     if (this.spec.expectedBody !== null && this.spec.method !== 'HEAD' && !result.body.includes(this.spec.expectedBody)) {
       return 'body does not contain expected_body';
