@@ -14,7 +14,7 @@ import type { ProxServer } from '../app/prox-server';
 import type { Logger } from '../ports/logger';
 import { ProxMetrics } from '../ports/metrics';
 import { buildContainer, createProxServer, ProxServerToken } from './container';
-import { httpServerChoiceProblem } from './http-server-choice';
+import { engineProblem, httpServerChoiceProblem, resolveEngine } from './http-server-choice';
 
 /** Editors write a file in several steps; wait this long after the last event. */
 const WATCH_DEBOUNCE_MS = 150;
@@ -34,8 +34,8 @@ export function createProxParts(options: {
   const { env, logger, workerScript } = options;
   return {
     logger,
-    environmentProblem: httpServerChoiceProblem(env),
-    createServer: () => createProxServer({ logger, env }),
+    environmentProblem: (engine) => httpServerChoiceProblem(env) ?? engineProblem(resolveEngine(engine, env)),
+    createServer: (engine) => createProxServer({ logger, env, engine }),
     createSupervisorParts:
       workerScript === null
         ? null
@@ -68,6 +68,7 @@ export async function createWorkerParts(settings: WorkerSettings, env: NodeJS.Pr
     logger,
     adminServer: admin,
     env,
+    engine: settings.engine,
     publicPortShared: true,
     sharedTlsListener: sharedTls === null ? undefined : await sharedTls.listener,
     adoptTlsConnection: sharedTls === null ? undefined : (adopt) => sharedTls.onConnection(adopt),

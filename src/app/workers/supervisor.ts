@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { formatListenAddress } from '../../config/listen-address';
 import type { ProxConfig } from '../../config/model';
+import type { EngineSetting } from '../../core/model';
 import type { BoundListener } from '../../ports/http-server';
 import type { Logger, LogFields } from '../../ports/logger';
 import type { ApplyResult, ListenAddress, ProxRuntime } from '../lifecycle/prox-runtime';
@@ -37,6 +38,8 @@ export class Supervisor implements ProxRuntime, WorkerFleet {
   private started = false;
   private restartCount = 0;
   private stopRequested = false;
+  /** Every worker, restarted ones included, runs the engine prox started with. */
+  private startEngine: EngineSetting = 'auto';
 
   constructor(
     private readonly configFile: string,
@@ -72,6 +75,7 @@ export class Supervisor implements ProxRuntime, WorkerFleet {
 
   async start(config: ProxConfig): Promise<void> {
     this.config = config;
+    this.startEngine = config.engine;
     if (config.admin.enabled) {
       const { host, port } = config.admin.listenAddr;
       this.admin = await this.parts.adminServer.listen(host, port, supervisorAdminHandler(this, this.parts.metrics));
@@ -163,6 +167,7 @@ export class Supervisor implements ProxRuntime, WorkerFleet {
       port: this.port,
       adminAddress: this.admin === null ? null : { host: this.admin.host, port: this.admin.port },
       sharedTlsListener: this.sharedTls !== null,
+      engine: this.startEngine,
     });
     this.sharedTls?.handTo(worker.child);
     this.slots[id - 1] = worker;
