@@ -18,3 +18,10 @@ export function nativeUwsBinaryLoads(): boolean {
 export function availableEngines(): ('node' | 'uws')[] {
   return nativeUwsBinaryLoads() ? ['node', 'uws'] : ['node'];
 }
+
+/** The engine a running prox reported at startup (its `inbound engine` log line). */
+export function engineOf(prox: { readonly logs: readonly Record<string, unknown>[] }): 'node' | 'uws' {
+  const line = prox.logs.find((entry) => entry.msg === 'inbound engine');
+  if (line === undefined) throw new Error('prox logged no inbound engine');
+  return line.engine === 'µWebSockets' ? 'uws' : 'node';
+}
