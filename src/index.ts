@@ -83,7 +83,8 @@ export async function startProx(options: StartOptions): Promise<RunningProx> {
   for (const warning of loaded.warnings) logger.warn('config warning', diagnosticFields(warning));
   if (!loaded.ok) throw new ProxConfigError(loaded.errors, loaded.warnings);
   const parts = createProxParts({ env: options.env ?? process.env, logger, workerScript: null });
-  if (parts.environmentProblem !== null) throw new Error(parts.environmentProblem);
+  const environmentProblem = parts.environmentProblem(loaded.config.engine);
+  if (environmentProblem !== null) throw new Error(environmentProblem);
   const lifecycle = lifecycleFor(source, loaded.config, parts, { control: null, watch: options.watch === true });
   await lifecycle.start(loaded.config);
   return {

@@ -1,6 +1,7 @@
 import type { CompiledConfig } from '../core/compiled-route';
 import type { AdminHandler, AdminResponse } from '../ports/admin-server';
 import { redactUrlPassword } from '../core/redacted-url';
+import type { InboundEngine } from '../ports/http-server';
 
 export interface AdminState {
   readonly ready: boolean;
@@ -9,6 +10,8 @@ export interface AdminState {
   readonly readinessDetails: readonly string[];
   readonly compiled: CompiledConfig | null;
   readonly configHash: string;
+  /** The engine serving the plaintext listener; null where unknown. */
+  readonly engine?: InboundEngine | null;
   readonly nowMonotonicMs: number;
   lastBackendEvent(route: string, backend: string): { at: string; to: string; reason: string } | null;
 }
@@ -43,7 +46,11 @@ export function adminHandler(deps: AdminDependencies): AdminHandler {
         return json(200, backendsView(deps.state()));
       case '/config': {
         const state = deps.state();
-        return json(200, { hash: state.configHash, config: state.compiled === null ? null : redact(state.compiled.config) });
+        return json(200, {
+          hash: state.configHash,
+          engine: state.engine ? { in_use: state.engine.name, configured: state.engine.configured, reason: state.engine.reason } : null,
+          config: state.compiled === null ? null : redact(state.compiled.config),
+        });
       }
       case '/':
         return json(200, { endpoints: ['/metrics', '/healthz', '/readyz', '/routes', '/backends', '/config'] });

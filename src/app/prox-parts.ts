@@ -1,4 +1,5 @@
 import type { ProxConfig } from '../config/model';
+import type { EngineSetting } from '../core/model';
 import type { Logger } from '../ports/logger';
 import type { ConfigSource } from './lifecycle/config-source';
 import type { ProcessControl } from './lifecycle/process-control';
@@ -13,9 +14,9 @@ import { resolveWorkerCount } from './workers/worker-count';
 /** What a prox is built from; src/composition makes them from the adapters. */
 export interface ProxParts {
   readonly logger: Logger;
-  /** Why the environment forbids starting (e.g. an unknown PROX_HTTP_SERVER), or null. */
-  readonly environmentProblem: string | null;
-  createServer(): ProxServer;
+  /** Why the environment forbids starting with this engine (an unknown PROX_HTTP_SERVER, µWebSockets without its binary), or null. */
+  environmentProblem(engine: EngineSetting): string | null;
+  createServer(engine: EngineSetting): ProxServer;
   /** For `workers: N > 1`; null where prox runs only in this process (the programmatic API). */
   readonly createSupervisorParts: ((workers: number) => SupervisorParts) | null;
   /** Watches one config file (its directory, debounced). */
@@ -40,7 +41,7 @@ export function lifecycleFor(source: ConfigSource, config: ProxConfig, parts: Pr
   const runtime =
     supervise !== null && source.file !== null
       ? new Supervisor(source.file, workers, supervise(workers))
-      : new ServerRuntime(parts.createServer(), parts.logger);
+      : new ServerRuntime(parts.createServer(config.engine), parts.logger);
   return new ProxLifecycle({
     source,
     runtime,

@@ -16,7 +16,7 @@ import { ProxyPipeline } from '../core/proxy-pipeline';
 import { HttpsRedirect } from '../core/tls/https-redirect';
 import type { Clock } from '../ports/clock';
 import type { HealthProbe } from '../ports/health-probe';
-import type { BoundListener, HttpExchange, HttpServer, ListenSpec } from '../ports/http-server';
+import type { BoundListener, HttpExchange, HttpServer, InboundEngine, ListenSpec } from '../ports/http-server';
 import type { Logger } from '../ports/logger';
 import type { RandomSource } from '../ports/random';
 import type { RateLimitStore, SharedRateLimitStore, SharedRateLimitStoreFactory } from '../ports/rate-limit-store';
@@ -54,6 +54,8 @@ export interface ProxServerParts {
   readonly sharedRateLimitStores?: SharedRateLimitStoreFactory;
   /** The `tcp:` listeners' server; absent where no TCP proxying is wired (a config with tcp listeners then fails to start). */
   readonly tcpProxy?: TcpProxyServer;
+  /** The engine of the plaintext listener and why it was chosen (shown by /config); absent in tests that build a server by hand. */
+  readonly engine?: InboundEngine;
 }
 
 export type ConfigApplyResult = { readonly applied: true; readonly rebound: boolean } | { readonly applied: false; readonly reason: string };
@@ -316,6 +318,9 @@ export class ProxServer {
     if (!sameAdmin(previous, config)) {
       this.parts.logger.warn('admin settings changes apply after a restart', {});
     }
+    if (previous.engine !== config.engine) {
+      this.parts.logger.warn('engine changes apply after a restart', { running: this.parts.engine?.name ?? null, configured: config.engine });
+    }
     return { applied: true, rebound };
   }
 
@@ -467,6 +472,7 @@ export class ProxServer {
       readinessDetails: this.readinessDetails(),
       compiled: this.pipeline?.current ?? null,
       configHash: this.configHash,
+      engine: this.parts.engine ?? null,
       nowMonotonicMs: this.parts.clock.monotonicMs(),
       lastBackendEvent: (route, backend) => this.lastBackendEvents.get(route + '\n' + backend) ?? null,
     };

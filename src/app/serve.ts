@@ -25,8 +25,9 @@ export async function serveProx(request: ServeRequest, parts: ProxParts, control
     for (const error of loaded.errors) request.printError(formatDiagnostic(error));
     return loaded.unreadable ? 2 : 1;
   }
-  if (parts.environmentProblem !== null) {
-    request.printError(`prox: ${parts.environmentProblem}`);
+  const environmentProblem = parts.environmentProblem(loaded.config.engine);
+  if (environmentProblem !== null) {
+    request.printError(`prox: ${environmentProblem}`);
     return 1;
   }
   const lifecycle = lifecycleFor(source, loaded.config, parts, { control, watch: request.watch });

@@ -3,6 +3,7 @@ import { displayPointer } from '../config/config-path';
 import { formatListenAddress } from '../config/listen-address';
 import { loadConfigFile } from '../config/loader';
 import type { Diagnostic, LoadResult, ProxConfig, RouteConfig } from '../config/model';
+import type { EngineSetting } from '../core/model';
 
 /** Exit codes of `prox validate`, part of the CLI contract (CI pipelines branch on them). */
 export const VALIDATE_EXIT = { valid: 0, invalid: 1, unreadable: 2 } as const;
@@ -18,7 +19,20 @@ export interface ValidateSummary {
   readonly routes: ({ readonly total: number } & Readonly<Record<RouteType, number>>) | null;
   /** The TLS listener's certificates, names and expiry; only known when the config is valid. */
   readonly certificates: readonly CertificateSummary[] | null;
+  /** The inbound engine `prox serve` would run here, and why; only known when the config is valid. */
+  readonly engine?: EngineSummary | null;
 }
+
+export interface EngineSummary {
+  readonly inUse: 'uws' | 'node';
+  readonly configured: EngineSetting;
+  readonly reason: string;
+  /** Why that engine cannot run on this machine's Node (prox serve would refuse to start), or null. */
+  readonly problem: string | null;
+}
+
+/** What `engine:` means on this machine (environment and Node version included); from src/composition. */
+export type EngineDescriber = (configured: EngineSetting) => EngineSummary;
 
 export interface ValidateReport {
   readonly valid: boolean;
@@ -31,13 +45,13 @@ export interface ValidateReport {
 /** A file's validation, as `prox validate` reports it. */
 export async function validateConfigFile(
   file: string,
-  options: { readonly strict?: boolean } = {},
+  options: { readonly strict?: boolean; readonly describeEngine?: EngineDescriber | null } = {},
 ): Promise<{ readonly report: ValidateReport; readonly unreadable: boolean; readonly exitCode: number }> {
   const loaded = await loadConfigFile(file, { lint: true });
   const result = options.strict === true ? failOnWarnings(loaded) : loaded;
   const unreadable = !result.ok && result.unreadable;
   const exitCode = result.ok ? VALIDATE_EXIT.valid : unreadable ? VALIDATE_EXIT.unreadable : VALIDATE_EXIT.invalid;
-  return { report: buildReport(file, result), unreadable, exitCode };
+  return { report: buildReport(file, result, options.describeEngine ?? null), unreadable, exitCode };
 }
 
 /** `--strict`: every warning (route lint included) becomes an error, so CI fails on it. */
@@ -48,7 +62,7 @@ function failOnWarnings(result: LoadResult): LoadResult {
   return { ok: false, errors, warnings: [], unreadable: false };
 }
 
-export function buildReport(file: string, result: LoadResult): ValidateReport {
+export function buildReport(file: string, result: LoadResult, describeEngine: EngineDescriber | null = null): ValidateReport {
   const errors = result.ok ? [] : result.errors;
   return {
     valid: result.ok,
@@ -61,6 +75,7 @@ export function buildReport(file: string, result: LoadResult): ValidateReport {
       listenAddr: result.ok ? formatListenAddress(result.config.listenAddr) : null,
       routes: result.ok ? countRoutes(result.config) : null,
       certificates: result.ok ? certificateSummary(result.config) : null,
+      ...(describeEngine === null ? {} : { engine: result.ok ? describeEngine(result.config.engine) : null }),
     },
   };
 }
@@ -101,6 +116,11 @@ export function formatText(report: ValidateReport, options: { unreadable?: boole
       lines.push(`  routes: ${summary.routes.total} (${byType})`);
     }
     lines.push(...certificateSummaryLines(summary.certificates ?? []));
+    if (summary.engine) {
+      const engine = summary.engine;
+      lines.push(`  engine: ${engine.inUse === 'uws' ? 'µWebSockets' : 'node:http'} (${engine.reason})`);
+      if (engine.problem !== null) lines.push(`  engine problem (prox serve would not start on this Node): ${engine.problem}`);
+    }
   } else if (options.unreadable) {
     lines.push(`${report.file}: not validated`);
   } else {

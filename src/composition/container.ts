@@ -25,7 +25,8 @@ import { RandomSource } from '../ports/random';
 import { UpstreamClient } from '../ports/upstream-client';
 import { StaticFileSystem } from '../ports/static-files';
 import { NodeStaticFileSystem } from '../adapters/fs/node-static-file-system';
-import { chooseHttpServer } from './http-server-choice';
+import { createInboundServer, resolveEngine } from './http-server-choice';
+import type { EngineSetting } from '../core/model';
 import { TlsHttpServer } from '../adapters/tls/tls-http-server';
 import { createHttpsConnectionServer } from '../adapters/node-http/node-http-server';
 import { TlsObserver } from '../ports/tls-observer';
@@ -46,6 +47,8 @@ export interface CompositionOverrides {
   readonly env?: NodeJS.ProcessEnv;
   /** Worker processes answer admin requests over IPC instead of a socket of their own. */
   readonly adminServer?: AdminServer;
+  /** `engine:` of the config; default `auto`. PROX_HTTP_SERVER in `env` overrides it. */
+  readonly engine?: EngineSetting;
   /** Worker processes share the public port with their siblings on purpose. */
   readonly publicPortShared?: boolean;
   /** Worker processes on Node < 22.12: the TLS listening socket the supervisor bound and handed over. */
@@ -63,6 +66,7 @@ export interface CompositionOverrides {
 export function buildContainer(overrides: CompositionOverrides = {}): Container {
   const container = new Container({ defaultScope: 'Singleton' });
   // Test only: a clock integration tests can move forward through the admin listener.
+  const engine = resolveEngine(overrides.engine ?? 'auto', overrides.env ?? process.env);
   const testClock = overrides.clock === undefined && overrides.env?.PROX_TEST_CLOCK === 'offset' ? new OffsetClock() : null;
   container.bind<Clock>(Clock).toConstantValue(overrides.clock ?? testClock ?? new SystemClock());
   container.bind<RateLimitStore>(RateLimitStore).toResolvedValue(() => new MemoryRateLimitStore());
@@ -82,7 +86,7 @@ export function buildContainer(overrides: CompositionOverrides = {}): Container 
       const portShared = overrides.publicPortShared ?? false;
       // TLS listeners are terminated by node (tls + http + http2); plaintext ones by the chosen engine.
       const server = new TlsHttpServer({
-        plaintext: chooseHttpServer(overrides.env ?? process.env, logger, portShared),
+        plaintext: createInboundServer(engine, logger, portShared),
         http1: (spec, handler) => createHttpsConnectionServer(spec, handler, logger),
         logger,
         observer: tlsObserver,
@@ -136,6 +140,7 @@ export function buildContainer(overrides: CompositionOverrides = {}): Container 
           accessLog,
           rateLimits,
           testClock,
+          engine,
           connectionCounter: countEstablishedConnections,
           acmeManagers: overrides.acmeManagers ?? ((settings, hooks) => new AcmeClientManager(settings, { clock, logger, random, observer: (metrics as PrometheusMetrics).acme }, hooks)),
           sharedRateLimitStores: (spec, local) =>

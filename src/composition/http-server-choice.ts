@@ -1,30 +1,52 @@
 import { HyperExpressHttpServer } from '../adapters/hyper-express/hyper-express-http-server';
 import { loadNativeUws, NativeUwsUnavailableError } from '../adapters/hyper-express/native-uws';
 import { NodeHttpServer } from '../adapters/node-http/node-http-server';
-import type { HttpServer } from '../ports/http-server';
+import type { EngineSetting } from '../core/model';
+import type { HttpServer, InboundEngine } from '../ports/http-server';
 import type { Logger } from '../ports/logger';
+import type { EngineDescriber } from '../app/validation-report';
 
 /**
- * The inbound server: µWebSockets where its native binary loads (Node 20), node:http elsewhere.
- * PROX_HTTP_SERVER=node|uws forces one, for testing and troubleshooting; `uws` on a Node without
- * the binary fails at startup instead of falling back.
+ * Why `auto` is node:http: the µWebSockets build prox ships leaves HTTP/1.0 requests (ApacheBench,
+ * curl -0, HAProxy's default `option httpchk`) unanswered until its idle timeout, and prox cannot
+ * see those bytes to answer them. A default must answer every client; µWebSockets stays the
+ * explicit fast path (`engine: uws`) for HTTP/1.1-only traffic. See docs/http-semantics.md.
  */
-export function chooseHttpServer(env: NodeJS.ProcessEnv, logger: Logger, portShared: boolean): HttpServer {
-  const forced = env.PROX_HTTP_SERVER;
-  if (forced === 'node') return new NodeHttpServer(logger, portShared);
-  if (forced === 'uws') return new HyperExpressHttpServer(logger, portShared);
+const AUTO_REASON = 'engine: auto uses node:http, which answers every client (µWebSockets leaves HTTP/1.0 requests unanswered); set engine: uws for HTTP/1.1-only traffic';
+
+/**
+ * The inbound engine to run, and why: PROX_HTTP_SERVER=node|uws (testing, troubleshooting)
+ * overrides the config's `engine`. Throws when the environment variable is malformed; an engine
+ * that cannot load here (uws without its native binary) is reported by `engineProblem`.
+ */
+export function resolveEngine(configured: EngineSetting, env: NodeJS.ProcessEnv): InboundEngine {
   const problem = httpServerChoiceProblem(env);
   if (problem !== null) throw new Error(problem);
+  const forced = env.PROX_HTTP_SERVER;
+  if (forced === 'node' || forced === 'uws') {
+    return { name: forced, configured, reason: `PROX_HTTP_SERVER=${forced} overrides engine: ${configured}` };
+  }
+  if (configured === 'uws') return { name: 'uws', configured, reason: 'engine: uws' };
+  if (configured === 'node') return { name: 'node', configured, reason: 'engine: node' };
+  return { name: 'node', configured, reason: AUTO_REASON };
+}
+
+/** Why the chosen engine cannot run on this Node (µWebSockets without its native binary), or null. */
+export function engineProblem(engine: InboundEngine): string | null {
+  if (engine.name !== 'uws') return null;
   try {
     loadNativeUws();
-    return new HyperExpressHttpServer(logger, portShared);
+    return null;
   } catch (error) {
     if (!(error instanceof NativeUwsUnavailableError)) throw error;
-    logger.warn(`µWebSockets native binary unavailable for Node ${process.versions.node}; using node:http (slower)`, {
-      reason: error.message,
-    });
-    return new NodeHttpServer(logger, portShared);
+    return `${engine.reason} asks for µWebSockets, which cannot run here: ${error.message}`;
   }
+}
+
+/** The plaintext inbound server for an engine; logs which one and why. */
+export function createInboundServer(engine: InboundEngine, logger: Logger, portShared: boolean): HttpServer {
+  logger.info('inbound engine', { engine: engine.name === 'uws' ? 'µWebSockets' : 'node:http', configured: engine.configured, reason: engine.reason });
+  return engine.name === 'uws' ? new HyperExpressHttpServer(logger, portShared) : new NodeHttpServer(logger, portShared);
 }
 
 /** Why PROX_HTTP_SERVER cannot be honoured, or null; checked before anything starts. */
@@ -32,4 +54,14 @@ export function httpServerChoiceProblem(env: NodeJS.ProcessEnv): string | null {
   const forced = env.PROX_HTTP_SERVER;
   if (forced === undefined || forced === '' || forced === 'node' || forced === 'uws') return null;
   return `PROX_HTTP_SERVER must be "node" or "uws", got "${forced}"`;
+}
+
+/** `prox validate`: the engine `prox serve` would run with this environment on this Node. */
+export function engineDescriber(env: NodeJS.ProcessEnv): EngineDescriber {
+  return (configured) => {
+    const problem = httpServerChoiceProblem(env);
+    if (problem !== null) return { inUse: 'node', configured, reason: 'PROX_HTTP_SERVER is invalid', problem };
+    const engine = resolveEngine(configured, env);
+    return { inUse: engine.name, configured, reason: engine.reason, problem: engineProblem(engine) };
+  };
 }

@@ -14,13 +14,13 @@ import type { ProxServer } from '../app/prox-server';
 import type { Logger } from '../ports/logger';
 import { ProxMetrics } from '../ports/metrics';
 import { buildContainer, createProxServer, ProxServerToken } from './container';
-import { httpServerChoiceProblem } from './http-server-choice';
 import { WorkerCertificates } from '../app/workers/worker-certificates';
 import { processChannel } from '../app/workers/worker';
 import { AcmeClientManager } from '../adapters/acme/acme-client-manager';
 import { SystemClock } from '../adapters/system/system-clock';
 import { OffsetClock } from '../adapters/system/offset-clock';
 import { MathRandomSource } from '../adapters/system/math-random-source';
+import { engineProblem, httpServerChoiceProblem, resolveEngine } from './http-server-choice';
 
 /** Editors write a file in several steps; wait this long after the last event. */
 const WATCH_DEBOUNCE_MS = 150;
@@ -40,8 +40,8 @@ export function createProxParts(options: {
   const { env, logger, workerScript } = options;
   return {
     logger,
-    environmentProblem: httpServerChoiceProblem(env),
-    createServer: () => createProxServer({ logger, env }),
+    environmentProblem: (engine) => httpServerChoiceProblem(env) ?? engineProblem(resolveEngine(engine, env)),
+    createServer: (engine) => createProxServer({ logger, env, engine }),
     createSupervisorParts:
       workerScript === null
         ? null
@@ -82,6 +82,7 @@ export async function createWorkerParts(settings: WorkerSettings, env: NodeJS.Pr
     logger,
     adminServer: admin,
     env,
+    engine: settings.engine,
     publicPortShared: true,
     sharedTlsListener: sharedTls === null ? undefined : await sharedTls.listener,
     adoptTlsConnection: sharedTls === null ? undefined : (adopt) => sharedTls.onConnection(adopt),

@@ -59,6 +59,7 @@ export function normaliseConfig(raw: RawConfig, options: NormaliseOptions): Prox
     requestIdHeader: (raw.request_id_header ?? DEFAULTS.requestIdHeader).toLowerCase(),
     shutdownTimeoutSecs: raw.shutdown_timeout_secs ?? DEFAULTS.shutdownTimeoutSecs,
     workers: raw.workers ?? DEFAULTS.workers,
+    engine: raw.engine ?? DEFAULTS.engine,
     trustedProxies: [...(raw.trusted_proxies ?? DEFAULTS.trustedProxies)],
     limits: {
       maxHeaderBytes: raw.limits?.max_header_bytes ?? DEFAULTS.maxHeaderBytes,

@@ -310,6 +310,9 @@ export interface StaticRoute extends RouteKey {
 
 export type RouteConfig = ProxyRoute | LoadBalanceRoute | RedirectRoute | StaticRoute;
 
+/** `engine:` as written: `auto` picks node:http (see docs/http-semantics.md). */
+export type EngineSetting = 'auto' | 'uws' | 'node';
+
 /** The operator's listener: metrics, health, readiness and state pages. */
 export interface AdminConfig {
   readonly enabled: boolean;
@@ -340,6 +343,8 @@ export interface ProxConfig {
   readonly shutdownTimeoutSecs: number;
   /** Worker processes sharing the listener; `auto` = one per available CPU, resolved at start. */
   readonly workers: number | 'auto';
+  /** Inbound engine asked for (`engine:`); what runs also depends on PROX_HTTP_SERVER and the Node version. */
+  readonly engine: EngineSetting;
   /** CIDRs / addresses whose X-Forwarded-* headers are believed. */
   readonly trustedProxies: readonly string[];
   readonly limits: RequestLimits;

@@ -16,6 +16,14 @@ export interface HttpServer {
 
 export const HttpServer = Symbol.for('prox.HttpServer');
 
+/** Which engine serves the plaintext listener, and why (shown by the startup log, `prox validate` and /config). */
+export interface InboundEngine {
+  readonly name: 'uws' | 'node';
+  /** `engine:` as configured. */
+  readonly configured: 'auto' | 'uws' | 'node';
+  readonly reason: string;
+}
+
 export interface ListenSpec {
   readonly host: string;
   readonly port: number;

@@ -5,26 +5,43 @@ import { HyperExpressHttpServer } from '../../src/adapters/hyper-express/hyper-e
 import { safeHeaderList } from '../../src/adapters/node-http/header-list';
 import { NodeHttpServer } from '../../src/adapters/node-http/node-http-server';
 import { supportsReusePort } from '../../src/adapters/node-http/reuse-port';
-import { chooseHttpServer, httpServerChoiceProblem } from '../../src/composition/http-server-choice';
+import { createInboundServer, engineProblem, httpServerChoiceProblem, resolveEngine } from '../../src/composition/http-server-choice';
+import { nativeUwsBinaryLoads } from '../support/engines';
 import type { BoundListener, HttpExchange, ListenSpec } from '../../src/ports/http-server';
 import { RecordingLogger } from '../core/support/fakes';
 
 const LIMITS: ListenSpec['limits'] = { maxHeaderBytes: 16384, maxHeaders: 100, maxBodyBytes: null };
 
-describe('choosing the inbound server', () => {
-  it('uses µWebSockets where its native binary loads (Node 20), without a warning', () => {
+describe('choosing the inbound engine', () => {
+  it('runs node:http for engine: auto, and says why', () => {
+    const engine = resolveEngine('auto', {});
+    expect(engine).toMatchObject({ name: 'node', configured: 'auto' });
+    expect(engine.reason).toContain('HTTP/1.0');
+    expect(engineProblem(engine)).toBeNull();
     const logger = new RecordingLogger();
-    expect(chooseHttpServer({}, logger, false)).toBeInstanceOf(HyperExpressHttpServer);
-    expect(logger.entries).toEqual([]);
+    expect(createInboundServer(engine, logger, false)).toBeInstanceOf(NodeHttpServer);
+    expect(logger.entries).toEqual([expect.objectContaining({ level: 'info', message: 'inbound engine', fields: expect.objectContaining({ engine: 'node:http', configured: 'auto' }) })]);
   });
 
-  it('honours PROX_HTTP_SERVER=node|uws and refuses anything else', () => {
-    const logger = new RecordingLogger();
-    expect(chooseHttpServer({ PROX_HTTP_SERVER: 'node' }, logger, false)).toBeInstanceOf(NodeHttpServer);
-    expect(chooseHttpServer({ PROX_HTTP_SERVER: 'uws' }, logger, false)).toBeInstanceOf(HyperExpressHttpServer);
+  it('runs the engine the config names', () => {
+    expect(resolveEngine('node', {})).toEqual({ name: 'node', configured: 'node', reason: 'engine: node' });
+    expect(resolveEngine('uws', {})).toEqual({ name: 'uws', configured: 'uws', reason: 'engine: uws' });
+    expect(createInboundServer(resolveEngine('uws', {}), new RecordingLogger(), false)).toBeInstanceOf(HyperExpressHttpServer);
+  });
+
+  it('lets PROX_HTTP_SERVER=node|uws override the config, and refuses anything else', () => {
+    expect(resolveEngine('uws', { PROX_HTTP_SERVER: 'node' })).toEqual({ name: 'node', configured: 'uws', reason: 'PROX_HTTP_SERVER=node overrides engine: uws' });
+    expect(resolveEngine('auto', { PROX_HTTP_SERVER: 'uws' })).toMatchObject({ name: 'uws', configured: 'auto' });
+    expect(resolveEngine('node', { PROX_HTTP_SERVER: '' })).toMatchObject({ name: 'node' });
     expect(httpServerChoiceProblem({ PROX_HTTP_SERVER: 'node' })).toBeNull();
     expect(httpServerChoiceProblem({ PROX_HTTP_SERVER: 'NODE' })).toBe('PROX_HTTP_SERVER must be "node" or "uws", got "NODE"');
-    expect(() => chooseHttpServer({ PROX_HTTP_SERVER: 'uWS' }, logger, false)).toThrow(/must be "node" or "uws"/);
+    expect(() => resolveEngine('auto', { PROX_HTTP_SERVER: 'uWS' })).toThrow(/must be "node" or "uws"/);
+  });
+
+  it('reports µWebSockets as unusable exactly where its native binary does not load', () => {
+    const problem = engineProblem(resolveEngine('uws', {}));
+    if (nativeUwsBinaryLoads()) expect(problem).toBeNull();
+    else expect(problem).toMatch(/engine: uws asks for µWebSockets, which cannot run here/);
   });
 
   it('knows which Node versions can share a port between workers', () => {

@@ -13,6 +13,7 @@ describe('normalised config', () => {
       requestIdHeader: 'x-request-id',
       shutdownTimeoutSecs: 30,
       workers: 1,
+      engine: 'auto',
       trustedProxies: [],
       limits: { maxHeaderBytes: 16384, maxHeaders: 100, maxBodyBytes: null },
       websocketEnabled: true,

@@ -36,6 +36,7 @@ describe('config.schema.json', () => {
   it('announces the same defaults the normaliser applies', () => {
     expect(schemaAt(['shutdown_timeout_secs'])?.default).toBe(DEFAULTS.shutdownTimeoutSecs);
     expect(schemaAt(['workers'])?.default).toBe(DEFAULTS.workers);
+    expect(schemaAt(['engine'])?.default).toBe(DEFAULTS.engine);
     expect(schemaAt(['trusted_proxies'])?.default).toEqual(DEFAULTS.trustedProxies);
     expect(schemaAt(['limits', 'max_header_bytes'])?.default).toBe(DEFAULTS.maxHeaderBytes);
     expect(schemaAt(['limits', 'max_headers'])?.default).toBe(DEFAULTS.maxHeaders);

@@ -1,3 +1,4 @@
+import type { EngineSetting } from '../../core/model';
 import type { AdminResponse } from '../../ports/admin-server';
 import type { AcmeSnapshot } from '../../ports/managed-certificates';
 
@@ -11,6 +12,8 @@ export interface WorkerSettings {
   readonly sharedTlsListener?: boolean;
   /** Where the supervisor serves the admin endpoints (shown in the worker's log), null when off. */
   readonly adminAddress: { readonly host: string; readonly port: number } | null;
+  /** `engine:` of the config the supervisor started with (engine changes apply after a restart). */
+  readonly engine?: EngineSetting;
 }
 
 /** Supervisor → worker. Workers answer requests carrying an `id` with a reply of the same id. */

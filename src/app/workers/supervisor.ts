@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { formatListenAddress } from '../../config/listen-address';
 import type { ProxConfig } from '../../config/model';
+import type { EngineSetting } from '../../core/model';
 import type { BoundListener } from '../../ports/http-server';
 import type { Logger, LogFields } from '../../ports/logger';
 import type { AcmeCertificateManager } from '../../ports/managed-certificates';
@@ -40,6 +41,8 @@ export class Supervisor implements ProxRuntime, WorkerFleet {
   private stopRequested = false;
   /** `tls.acme`: ordered here, served by the workers (settings changes apply after a restart). */
   private acme: AcmeCertificateManager | null = null;
+  /** Every worker, restarted ones included, runs the engine prox started with. */
+  private startEngine: EngineSetting = 'auto';
 
   constructor(
     private readonly configFile: string,
@@ -75,6 +78,7 @@ export class Supervisor implements ProxRuntime, WorkerFleet {
 
   async start(config: ProxConfig): Promise<void> {
     this.config = config;
+    this.startEngine = config.engine;
     if (config.admin.enabled) {
       const { host, port } = config.admin.listenAddr;
       this.admin = await this.parts.adminServer.listen(host, port, supervisorAdminHandler(this, this.parts.metrics));
@@ -178,6 +182,7 @@ export class Supervisor implements ProxRuntime, WorkerFleet {
       port: this.port,
       adminAddress: this.admin === null ? null : { host: this.admin.host, port: this.admin.port },
       sharedTlsListener: this.sharedTls !== null,
+      engine: this.startEngine,
     });
     this.sharedTls?.handTo(worker.child);
     // A new or restarted worker gets the current certificate (and any pending challenge) at once.

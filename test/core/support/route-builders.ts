@@ -91,6 +91,7 @@ export function config(routes: RouteConfig[], trustedProxies: string[] = []): Pr
     requestIdHeader: 'x-request-id',
     shutdownTimeoutSecs: 30,
     workers: 1,
+    engine: 'auto',
     trustedProxies,
     limits: { maxHeaderBytes: 16384, maxHeaders: 100, maxBodyBytes: null },
     websocketEnabled: true,
