@@ -347,6 +347,7 @@ export class ProxServer {
       backends: generation,
       events: this.backendEvents,
       rateLimits: this.parts.rateLimits,
+      addressSet: this.parts.trustPredicate,
     });
     await generation.startNewMonitors();
     return { compiled, generation };

@@ -25,6 +25,8 @@ import type {
   StatusRange,
   UpstreamOptions,
 } from './model';
+import { routePolicies } from './policies-normalise';
+import type { RoutePolicies } from './model';
 import type { RawAccessLog, RawAdmin, RawConfig, RawHealthCheck, RawRateLimit, RawRoute, RawTarget } from './raw-config';
 import { isPeriodProblem, parsePeriod } from './rate-limit-rules';
 import { isRouteKeyProblem, normalisePathPrefix, parseRouteKey } from './route-key';
@@ -238,7 +240,7 @@ function hashKey(key: string, route: RawRoute): HashKeySpec {
 }
 
 /** What every route type has: its key, access log flag, error pages and rate limit. */
-type RouteBase = RouteKey & Pick<RouteConfig, 'accessLog' | 'errorPages' | 'rateLimit'>;
+type RouteBase = RouteKey & Pick<RouteConfig, 'accessLog' | 'errorPages' | 'rateLimit'> & RoutePolicies;
 
 function staticRoute(base: RouteBase, key: string, route: RawRoute, configDir: string): RouteConfig {
   const defaults = DEFAULTS.staticFiles;
@@ -268,6 +270,7 @@ function normaliseRoute(
     accessLog: route.access_log ?? DEFAULTS.routeAccessLog,
     errorPages: normaliseErrorPages(route.errors, errorPages, options.configDir, options.errorPageFiles),
     rateLimit: route.rate_limit === undefined ? null : rateLimit(route.rate_limit),
+    ...routePolicies(route),
   };
   switch (route.type) {
     case 'proxy':

@@ -769,6 +769,7 @@ export const CONFIG_SCHEMA = {
         response_headers: { $ref: '#/definitions/header_actions' },
         request_body: { $ref: '#/definitions/body_actions' },
         response_body: { $ref: '#/definitions/body_actions' },
+        ip_filter: { $ref: '#/definitions/ip_filter' },
       },
       allOf: [
         {
@@ -1182,6 +1183,31 @@ export const CONFIG_SCHEMA = {
         required: ['domains', 'email'],
         properties: { domains: { minItems: 1 } },
       },
+    },
+    ip_filter: {
+      description: "prox extension, every route type (WebSocket upgrades included): admit requests by client address, which is the connection's peer or, from trusted_proxies, the X-Forwarded-For entry they vouch for. deny wins over allow; when allow is set, addresses outside it are refused too. A refused request gets 403 (the route's error page for 403 when configured) and never reaches a backend. IPv4 clients seen as ::ffff:a.b.c.d match IPv4 ranges. See docs/policies.md.",
+      type: 'object',
+      additionalProperties: false,
+      minProperties: 1,
+      properties: {
+        allow: {
+          description: 'Addresses or CIDR ranges (IPv4 or IPv6, e.g. 10.0.0.0/8, 2001:db8::/32) that may use the route; unset: every address not denied.',
+          type: 'array',
+          minItems: 1,
+          items: { $ref: '#/definitions/address_range' },
+        },
+        deny: {
+          description: 'Addresses or CIDR ranges refused even when allow matches them.',
+          type: 'array',
+          minItems: 1,
+          items: { $ref: '#/definitions/address_range' },
+        },
+      },
+    },
+    address_range: {
+      description: 'An IP address or CIDR range, e.g. 192.0.2.7, 10.0.0.0/8, 2001:db8::/32.',
+      type: 'string',
+      minLength: 1,
     },
   },
 } as const satisfies JSONSchema;

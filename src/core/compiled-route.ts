@@ -4,6 +4,7 @@ import type { RateLimitStore } from '../ports/rate-limit-store';
 import type { BackendGeneration } from './backends/backend-registry';
 import type { BackendEvents } from './backends/backend-events';
 import { ErrorPages } from './error-responses';
+import { type AddressSetFactory, IpFilter } from './policies/ip-filter';
 import { PoolMember } from './backends/pool-member';
 import { RoutePool } from './backends/route-pool';
 import type { ForwardingPolicy } from './forwarding/request-headers';
@@ -29,6 +30,8 @@ interface CompiledRouteBase {
   readonly errorPages: ErrorPages;
   /** Checked after the route matched, before the request is served; null without `rate_limit`. */
   readonly rateLimit: RouteRateLimit | null;
+  /** Checked first, before the rate limit; null without `ip_filter`. */
+  readonly ipFilter: IpFilter | null;
 }
 
 export interface ForwardRoute extends CompiledRouteBase {
@@ -81,6 +84,8 @@ export interface CompileDependencies {
   readonly events: BackendEvents;
   /** Where rate-limit counters live: reused while a route's counting rule is unchanged. */
   readonly rateLimits: RateLimitStore;
+  /** Parses address ranges (ip_filter) into a membership test. */
+  readonly addressSet: AddressSetFactory;
 }
 
 export function compileConfig(config: ProxConfig, deps: CompileDependencies): CompiledConfig {
@@ -103,6 +108,7 @@ function compileRoute(route: RouteConfig, deps: CompileDependencies): CompiledRo
     accessLog: route.accessLog,
     errorPages: new ErrorPages(route.errorPages),
     rateLimit: route.rateLimit === null ? null : new RouteRateLimit(rateLimitId(route.key, route.rateLimit), route.rateLimit, deps.rateLimits, deps.isTrustedPeer),
+    ipFilter: route.ipFilter === null ? null : new IpFilter(route.ipFilter, deps.addressSet, deps.isTrustedPeer),
   };
   switch (route.type) {
     case 'proxy':

@@ -19,6 +19,8 @@ export type ErrorCode =
   | 'internal_error'
   | 'rate_limited'
   | 'forbidden_origin'
+  /** 403: the route's ip_filter refused the client's address. */
+  | 'forbidden_address'
   | 'upgrade_not_allowed';
 
 const JSON_TYPE = 'application/json';

@@ -245,7 +245,7 @@ export interface MessageRulesSpec {
   readonly responseBody: readonly BodyRuleSpec[];
 }
 
-export interface ProxyRoute extends RouteKey, UpstreamOptions {
+export interface ProxyRoute extends RouteKey, UpstreamOptions, RoutePolicies {
   /** Whether requests on this route are access-logged (when the access log is on). */
   readonly accessLog: boolean;
   /** The top-level error pages with this route's own entries in their place, by status. */
@@ -257,7 +257,7 @@ export interface ProxyRoute extends RouteKey, UpstreamOptions {
   readonly targets: readonly BackendTarget[];
 }
 
-export interface LoadBalanceRoute extends RouteKey, UpstreamOptions {
+export interface LoadBalanceRoute extends RouteKey, UpstreamOptions, RoutePolicies {
   /** Whether requests on this route are access-logged (when the access log is on). */
   readonly accessLog: boolean;
   /** The top-level error pages with this route's own entries in their place, by status. */
@@ -271,7 +271,7 @@ export interface LoadBalanceRoute extends RouteKey, UpstreamOptions {
   readonly hashKey: HashKeySpec;
 }
 
-export interface RedirectRoute extends RouteKey {
+export interface RedirectRoute extends RouteKey, RoutePolicies {
   /** Whether requests on this route are access-logged (when the access log is on). */
   readonly accessLog: boolean;
   /** The top-level error pages with this route's own entries in their place, by status. */
@@ -284,7 +284,7 @@ export interface RedirectRoute extends RouteKey {
 }
 
 /** Files served from a directory (see docs/static-files.md). */
-export interface StaticRoute extends RouteKey {
+export interface StaticRoute extends RouteKey, RoutePolicies {
   /** Whether requests on this route are access-logged (when the access log is on). */
   readonly accessLog: boolean;
   /** The top-level error pages with this route's own entries in their place, by status. */
@@ -402,4 +402,16 @@ export interface AcmeSettings {
   /** Absolute path of a PEM root trusted for the CA's HTTPS endpoint, or null (system roots). */
   readonly caRootPath: string | null;
   readonly eab: { readonly kid: string; readonly hmacKey: string } | null;
+}
+
+/** Edge policies of a route (docs/policies.md); each null when the route does not use it. */
+export interface RoutePolicies {
+  readonly ipFilter: IpFilterSpec | null;
+}
+
+/** `ip_filter`: address ranges as written (validated CIDRs or addresses). */
+export interface IpFilterSpec {
+  /** Empty: every address not denied may pass. */
+  readonly allow: readonly string[];
+  readonly deny: readonly string[];
 }

@@ -116,6 +116,7 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion, WebSo
       retries: 0,
       errorCode: null,
       rateLimited: null,
+      ipFilter: null,
       accessLogged: true,
       requestHeaders: request.headers,
       protocol: request.protocol ?? 'http/1.1',
@@ -131,6 +132,11 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion, WebSo
     if (route === null) return this.answerLocally(exchange, record, 404, 'no_route', idHeader, compiled.errorPages);
     record.route = route.key;
     record.accessLogged = route.accessLog;
+    if (route.ipFilter !== null) {
+      const admitted = route.ipFilter.admits(request);
+      record.ipFilter = admitted ? 'allow' : 'deny';
+      if (!admitted) return this.answerLocally(exchange, record, 403, 'forbidden_address', idHeader, route.errorPages);
+    }
     if (route.rateLimit !== null) return this.rateLimitThenDispatch(exchange, route, path, record, idHeader);
     this.dispatch(exchange, route, path, record, idHeader);
   }
@@ -207,7 +213,7 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion, WebSo
     exchange: HttpExchange,
     record: RequestRecord,
     status: number,
-    code: 'no_route' | 'upgrade_not_allowed',
+    code: 'no_route' | 'upgrade_not_allowed' | 'forbidden_address',
     answerHeaders: readonly string[],
     pages: ErrorPages,
   ): void {

@@ -39,6 +39,7 @@ export class PrometheusMetrics implements ProxMetrics, TlsObserver {
   private readonly configInfo: Gauge<'hash'>;
   private readonly rateLimitHits: Counter<'route'>;
   private readonly rateLimitShadowHits: Counter<'route'>;
+  private readonly ipFilterDecisions: Counter<'route' | 'decision'>;
   private readonly requestChildren = new Map<string, CounterSeries>();
   private readonly routeChildren = new Map<string, RouteChildren>();
   private readonly upstreamChildren = new Map<string, { count: CounterSeries; duration: HistogramSeries }>();
@@ -66,6 +67,7 @@ export class PrometheusMetrics implements ProxMetrics, TlsObserver {
     this.configInfo = new Gauge({ name: 'prox_config_info', help: 'The running config, identified by the hash of its normalised form (value is always 1).', labelNames: ['hash'], registers, aggregator: 'max' });
     this.rateLimitHits = new Counter({ name: 'prox_rate_limit_hits_total', help: 'Requests refused by a rate limit.', labelNames: ['route'], registers });
     this.rateLimitShadowHits = new Counter({ name: 'prox_rate_limit_shadow_hits_total', help: 'Requests a rate limit in shadow mode would have refused (served anyway).', labelNames: ['route'], registers });
+    this.ipFilterDecisions = new Counter({ name: 'prox_ip_filter_decisions_total', help: 'Requests judged by a route ip_filter, by decision (allow, deny).', labelNames: ['route', 'decision'], registers });
     new Gauge({ name: 'prox_build_info', help: 'prox version and Node.js version (value is always 1).', labelNames: ['version', 'node'], registers, aggregator: 'max' }).set(build, 1);
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- prom-client calls collect() with `this` bound to the gauge
     const self = this;
@@ -192,6 +194,7 @@ export class PrometheusMetrics implements ProxMetrics, TlsObserver {
     route.bytesIn.value += record.bytesIn;
     route.bytesOut.value += record.bytesOut;
     if (record.rateLimited !== null) (record.rateLimited === 'enforced' ? this.rateLimitHits : this.rateLimitShadowHits).inc({ route: record.route });
+    if (record.ipFilter) this.ipFilterDecisions.inc({ route: record.route, decision: record.ipFilter });
   }
 
   upstreamAttempted(route: string, backend: string, outcome: UpstreamOutcome, durationMs: number): void {
