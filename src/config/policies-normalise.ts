@@ -1,13 +1,25 @@
-import type { IpFilterSpec, RoutePolicies } from '../core/model';
+import type { CorsSpec, IpFilterSpec, RoutePolicies } from '../core/model';
 import type { RawRoute } from './raw-config';
 
 /** A route's edge policies (docs/policies.md) with defaults filled in; null where unused. */
 export function routePolicies(route: RawRoute): RoutePolicies {
   return {
     ipFilter: route.ip_filter === undefined ? null : ipFilter(route.ip_filter),
+    cors: route.cors === undefined ? null : cors(route.cors),
   };
 }
 
 function ipFilter(block: NonNullable<RawRoute['ip_filter']>): IpFilterSpec {
   return { allow: [...(block.allow ?? [])], deny: [...(block.deny ?? [])] };
+}
+
+function cors(block: NonNullable<RawRoute['cors']>): CorsSpec {
+  return {
+    allowOrigins: [...block.allow_origins],
+    allowMethods: (block.allow_methods ?? ['GET', 'HEAD', 'POST']).map((method) => method.toUpperCase()),
+    allowHeaders: [...(block.allow_headers ?? [])],
+    exposeHeaders: [...(block.expose_headers ?? [])],
+    allowCredentials: block.allow_credentials ?? false,
+    maxAgeSecs: block.max_age_secs ?? null,
+  };
 }

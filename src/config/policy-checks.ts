@@ -5,6 +5,36 @@ import { asRecord } from './raw-config';
 /** Edge-policy rules the schema cannot express (docs/policies.md). */
 export function checkRoutePolicies(at: readonly string[], route: Readonly<Record<string, unknown>>, out: DiagnosticList): void {
   checkIpFilter([...at, 'ip_filter'], route['ip_filter'], out);
+  checkCors([...at, 'cors'], route['cors'], out);
+}
+
+function checkCors(at: readonly string[], value: unknown, out: DiagnosticList): void {
+  const block = asRecord(value);
+  if (!block) return;
+  const origins = block['allow_origins'];
+  if (!Array.isArray(origins)) return;
+  origins.forEach((origin: unknown, index) => {
+    if (typeof origin !== 'string' || origin === '*' || origin === '') return;
+    if (!isSerializedOrigin(origin)) {
+      out.error([...at, 'allow_origins', String(index)], `"${origin}" is not an origin`, { hint: 'write scheme://host[:port] with no path or trailing /, e.g. https://app.example.com, or "*"' });
+    }
+  });
+  if (origins.includes('*') && block['allow_credentials'] === true) {
+    out.error([...at, 'allow_credentials'], 'allow_credentials cannot be combined with allow_origins "*"', {
+      hint: 'browsers refuse credentials with a wildcard origin; list the origins that may send credentials',
+    });
+  }
+}
+
+/** `scheme://host[:port]` as a browser sends it in Origin: no path, query, user or trailing `/`. */
+function isSerializedOrigin(text: string): boolean {
+  if (!/^https?:\/\/[^/?#@\s]+$/i.test(text)) return false;
+  try {
+    new URL(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function checkIpFilter(at: readonly string[], value: unknown, out: DiagnosticList): void {

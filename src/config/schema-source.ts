@@ -770,6 +770,7 @@ export const CONFIG_SCHEMA = {
         request_body: { $ref: '#/definitions/body_actions' },
         response_body: { $ref: '#/definitions/body_actions' },
         ip_filter: { $ref: '#/definitions/ip_filter' },
+        cors: { $ref: '#/definitions/cors' },
       },
       allOf: [
         {
@@ -1201,6 +1202,50 @@ export const CONFIG_SCHEMA = {
           type: 'array',
           minItems: 1,
           items: { $ref: '#/definitions/address_range' },
+        },
+      },
+    },
+    cors: {
+      description: "prox extension, every route type: answer CORS at the edge. A preflight (OPTIONS with Origin and Access-Control-Request-Method) is answered with 204 here and never reaches the backend; other requests from an allowed origin get Access-Control-Allow-Origin (and -Credentials, -Expose-Headers) on every answer, the backend's own Access-Control-* headers being replaced. An origin not listed gets no CORS headers. Vary: Origin is always sent. See docs/policies.md.",
+      type: 'object',
+      additionalProperties: false,
+      required: ['allow_origins'],
+      properties: {
+        allow_origins: {
+          description: 'Origins allowed, each scheme://host[:port] (compared case-insensitively), or ["*"] for any origin (not with allow_credentials).',
+          type: 'array',
+          minItems: 1,
+          items: { type: 'string', minLength: 1 },
+        },
+        allow_methods: {
+          description: 'Methods a preflight allows (Access-Control-Allow-Methods).',
+          type: 'array',
+          minItems: 1,
+          items: { type: 'string', pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$' },
+          default: ['GET', 'HEAD', 'POST'],
+        },
+        allow_headers: {
+          description: 'Request headers a preflight allows (Access-Control-Allow-Headers); ["*"] echoes whatever the preflight asks for.',
+          type: 'array',
+          items: { type: 'string', minLength: 1 },
+          default: [],
+        },
+        expose_headers: {
+          description: 'Response headers scripts may read (Access-Control-Expose-Headers).',
+          type: 'array',
+          items: { type: 'string', minLength: 1 },
+          default: [],
+        },
+        allow_credentials: {
+          description: 'Send Access-Control-Allow-Credentials: true (cookies, Authorization). The allowed origin is then echoed; "*" with credentials is refused by validation.',
+          type: 'boolean',
+          default: false,
+        },
+        max_age_secs: {
+          description: 'How long a browser may cache a preflight answer (Access-Control-Max-Age). Unset: not sent.',
+          type: 'integer',
+          minimum: 0,
+          maximum: 86400,
         },
       },
     },

@@ -4,6 +4,7 @@ import type { RateLimitStore } from '../ports/rate-limit-store';
 import type { BackendGeneration } from './backends/backend-registry';
 import type { BackendEvents } from './backends/backend-events';
 import { ErrorPages } from './error-responses';
+import { CorsPolicy } from './policies/cors';
 import { type AddressSetFactory, IpFilter } from './policies/ip-filter';
 import { PoolMember } from './backends/pool-member';
 import { RoutePool } from './backends/route-pool';
@@ -32,6 +33,8 @@ interface CompiledRouteBase {
   readonly rateLimit: RouteRateLimit | null;
   /** Checked first, before the rate limit; null without `ip_filter`. */
   readonly ipFilter: IpFilter | null;
+  /** Preflights answered and CORS headers added; null without `cors`. */
+  readonly cors: CorsPolicy | null;
 }
 
 export interface ForwardRoute extends CompiledRouteBase {
@@ -109,6 +112,7 @@ function compileRoute(route: RouteConfig, deps: CompileDependencies): CompiledRo
     errorPages: new ErrorPages(route.errorPages),
     rateLimit: route.rateLimit === null ? null : new RouteRateLimit(rateLimitId(route.key, route.rateLimit), route.rateLimit, deps.rateLimits, deps.isTrustedPeer),
     ipFilter: route.ipFilter === null ? null : new IpFilter(route.ipFilter, deps.addressSet, deps.isTrustedPeer),
+    cors: route.cors === null ? null : new CorsPolicy(route.cors),
   };
   switch (route.type) {
     case 'proxy':

@@ -407,6 +407,7 @@ export interface AcmeSettings {
 /** Edge policies of a route (docs/policies.md); each null when the route does not use it. */
 export interface RoutePolicies {
   readonly ipFilter: IpFilterSpec | null;
+  readonly cors: CorsSpec | null;
 }
 
 /** `ip_filter`: address ranges as written (validated CIDRs or addresses). */
@@ -414,4 +415,17 @@ export interface IpFilterSpec {
   /** Empty: every address not denied may pass. */
   readonly allow: readonly string[];
   readonly deny: readonly string[];
+}
+
+/** `cors` with defaults filled in. */
+export interface CorsSpec {
+  /** Origins as written (`scheme://host[:port]`), or `*`. */
+  readonly allowOrigins: readonly string[];
+  readonly allowMethods: readonly string[];
+  /** `*`: echo the preflight's Access-Control-Request-Headers. */
+  readonly allowHeaders: readonly string[];
+  readonly exposeHeaders: readonly string[];
+  readonly allowCredentials: boolean;
+  /** null: no Access-Control-Max-Age (the browser's default). */
+  readonly maxAgeSecs: number | null;
 }

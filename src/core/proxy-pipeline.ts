@@ -146,6 +146,11 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion, WebSo
    * the request id first, then the rate-limit headers of a limited route.
    */
   private dispatch(exchange: HttpExchange, route: CompiledRoute, path: string, record: RequestRecord, answerHeaders: readonly string[]): void {
+    if (route.cors !== null) {
+      const cors = route.cors.decide(exchange.request);
+      if (cors.preflight) return this.answerPreflight(exchange, record, [...cors.headers, ...answerHeaders]);
+      answerHeaders = [...answerHeaders, ...cors.headers];
+    }
     switch (route.kind) {
       case 'forward':
         return this.forward(exchange, route, path, record, answerHeaders);
@@ -206,6 +211,13 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion, WebSo
   private redirect(exchange: HttpExchange, route: RedirectRoute, record: RequestRecord, answerHeaders: readonly string[]): void {
     record.status = route.status;
     exchange.respond(route.status, [...route.headers, ...answerHeaders], null);
+    this.observe(exchange, record);
+  }
+
+  /** A CORS preflight, answered here: the backend never sees it. */
+  private answerPreflight(exchange: HttpExchange, record: RequestRecord, headers: readonly string[]): void {
+    record.status = 204;
+    exchange.respond(204, headers, null);
     this.observe(exchange, record);
   }
 

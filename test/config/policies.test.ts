@@ -23,3 +23,29 @@ describe('edge policies in the config', () => {
     expect(errorsOf(yaml(...HEADER, ...ROUTE, '    ip_filter: {}')).length).toBeGreaterThan(0);
   });
 });
+
+describe('cors in the config', () => {
+  it('normalises cors with its defaults', () => {
+    const config = loadValid(yaml(...HEADER, ...ROUTE, '    cors: {allow_origins: ["https://app.example.com"], allow_methods: [get, PUT]}'));
+    expect(config.routes[0]!.cors).toEqual({
+      allowOrigins: ['https://app.example.com'],
+      allowMethods: ['GET', 'PUT'],
+      allowHeaders: [],
+      exposeHeaders: [],
+      allowCredentials: false,
+      maxAgeSecs: null,
+    });
+  });
+
+  it('refuses "*" with credentials, at allow_credentials', () => {
+    const errors = errorsOf(yaml(...HEADER, ...ROUTE, '    cors:', '      allow_origins: ["*"]', '      allow_credentials: true'));
+    expect(errors.map((e) => [e.line, e.path, e.message])).toEqual([[8, '/routes/~1api/cors/allow_credentials', 'allow_credentials cannot be combined with allow_origins "*"']]);
+    expect(errors[0]!.hint).toMatch(/list the origins/);
+  });
+
+  it('refuses an origin with a path or without a scheme', () => {
+    const errors = errorsOf(yaml(...HEADER, ...ROUTE, '    cors: {allow_origins: ["https://ok.example", "https://app.example.com/", "app.example.com"]}'));
+    expect(errors.map((e) => e.path)).toEqual(['/routes/~1api/cors/allow_origins/1', '/routes/~1api/cors/allow_origins/2']);
+    expect(errors[0]!.message).toBe('"https://app.example.com/" is not an origin');
+  });
+});
