@@ -24,6 +24,7 @@ import type { UpstreamClient } from '../ports/upstream-client';
 import type { AcmeCertificateManager, AcmeManagerFactory } from '../ports/managed-certificates';
 import { AcmeHttpChallenge } from '../core/tls/acme-http-challenge';
 import type { ExchangeHandler } from '../ports/http-server';
+import type { ResponseCompressor } from '../ports/compression';
 
 export type TrustPredicateFactory = (trustedProxies: readonly string[]) => (address: string) => boolean;
 
@@ -31,6 +32,7 @@ export interface ProxServerParts {
   readonly httpServer: HttpServer;
   readonly upstreams: UpstreamClient;
   readonly files: StaticFileSystem;
+  readonly compressor: ResponseCompressor;
   readonly healthProbe: HealthProbe & { close?(): Promise<void> };
   readonly logger: Logger;
   readonly clock: Clock;
@@ -137,6 +139,7 @@ export class ProxServer {
       observer,
       requestIds: new RequestIdGenerator(this.parts.random),
       files: this.parts.files,
+      compressor: this.parts.compressor,
     });
     pipeline.mountAdmin(this.publicAdminMount());
     this.pipeline = pipeline;

@@ -25,6 +25,7 @@ import { RandomSource } from '../ports/random';
 import { UpstreamClient } from '../ports/upstream-client';
 import { StaticFileSystem } from '../ports/static-files';
 import { NodeStaticFileSystem } from '../adapters/fs/node-static-file-system';
+import { ZlibResponseCompressor } from '../adapters/compression/zlib-compressor';
 import { chooseHttpServer } from './http-server-choice';
 import { TlsHttpServer } from '../adapters/tls/tls-http-server';
 import { createHttpsConnectionServer } from '../adapters/node-http/node-http-server';
@@ -119,6 +120,7 @@ export function buildContainer(overrides: CompositionOverrides = {}): Container 
           testClock,
           connectionCounter: countEstablishedConnections,
           acmeManagers: (settings) => new AcmeClientManager(settings, { clock, logger, random }),
+          compressor: new ZlibResponseCompressor(),
         }),
       [HttpServer, UpstreamClient, StaticFileSystem, HealthProbe, Logger, Clock, RandomSource, AdminServer, ProxMetrics, AccessLogSink, RateLimitStore],
     );

@@ -1,4 +1,4 @@
-import type { CorsSpec, IpFilterSpec, RoutePolicies } from '../core/model';
+import type { CompressionSpec, CorsSpec, IpFilterSpec, RoutePolicies } from '../core/model';
 import type { RawRoute } from './raw-config';
 
 /** A route's edge policies (docs/policies.md) with defaults filled in; null where unused. */
@@ -6,6 +6,7 @@ export function routePolicies(route: RawRoute): RoutePolicies {
   return {
     ipFilter: route.ip_filter === undefined ? null : ipFilter(route.ip_filter),
     cors: route.cors === undefined ? null : cors(route.cors),
+    compression: route.compression === undefined || route.compression.enabled === false ? null : compression(route.compression),
   };
 }
 
@@ -21,5 +22,15 @@ function cors(block: NonNullable<RawRoute['cors']>): CorsSpec {
     exposeHeaders: [...(block.expose_headers ?? [])],
     allowCredentials: block.allow_credentials ?? false,
     maxAgeSecs: block.max_age_secs ?? null,
+  };
+}
+
+const DEFAULT_COMPRESSED_TYPES = ['text/*', 'application/json', 'application/javascript', 'application/xml', 'image/svg+xml'];
+
+function compression(block: NonNullable<RawRoute['compression']>): CompressionSpec {
+  return {
+    algorithms: [...(block.algorithms ?? ['br', 'gzip'])],
+    minBytes: block.min_bytes ?? 1024,
+    types: (block.types ?? DEFAULT_COMPRESSED_TYPES).map((type) => type.toLowerCase()),
   };
 }

@@ -1,3 +1,4 @@
+import * as zlib from 'node:zlib';
 import proxyaddr from 'proxy-addr';
 import type { DiagnosticList } from './diagnostics';
 import { asRecord } from './raw-config';
@@ -6,6 +7,21 @@ import { asRecord } from './raw-config';
 export function checkRoutePolicies(at: readonly string[], route: Readonly<Record<string, unknown>>, out: DiagnosticList): void {
   checkIpFilter([...at, 'ip_filter'], route['ip_filter'], out);
   checkCors([...at, 'cors'], route['cors'], out);
+  checkCompression([...at, 'compression'], route['compression'], out);
+}
+
+/** Node 22.15+ / 23.8+ compress zstd; Node 20 does not. */
+const RUNTIME_HAS_ZSTD = typeof (zlib as unknown as { createZstdCompress?: unknown }).createZstdCompress === 'function';
+
+function checkCompression(at: readonly string[], value: unknown, out: DiagnosticList): void {
+  const algorithms = asRecord(value)?.['algorithms'];
+  if (!Array.isArray(algorithms) || RUNTIME_HAS_ZSTD) return;
+  const index = algorithms.indexOf('zstd');
+  if (index === -1) return;
+  const only = algorithms.length === 1;
+  out.warning([...at, 'algorithms', String(index)], `zstd is not available on Node ${process.versions.node}${only ? ': this route compresses nothing' : ' and is skipped'}`, {
+    hint: 'zstd needs Node 22.15 or newer; keep br and gzip in the list for older runtimes',
+  });
 }
 
 function checkCors(at: readonly string[], value: unknown, out: DiagnosticList): void {

@@ -771,6 +771,7 @@ export const CONFIG_SCHEMA = {
         response_body: { $ref: '#/definitions/body_actions' },
         ip_filter: { $ref: '#/definitions/ip_filter' },
         cors: { $ref: '#/definitions/cors' },
+        compression: { $ref: '#/definitions/compression' },
       },
       allOf: [
         {
@@ -1246,6 +1247,39 @@ export const CONFIG_SCHEMA = {
           type: 'integer',
           minimum: 0,
           maximum: 86400,
+        },
+      },
+    },
+    compression: {
+      description: "prox extension, proxy/load_balance/static: compress responses on the fly with the best coding the client's Accept-Encoding (q-values) accepts. Streams (never buffers a whole body) with backpressure. Skipped for HEAD, 204/206/304, responses already encoded, Content-Range, Cache-Control: no-transform, a Content-Length under min_bytes, and types not listed. Adds Vary: Accept-Encoding and weakens a strong ETag. See docs/policies.md.",
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        enabled: {
+          description: 'Compress on this route.',
+          type: 'boolean',
+          default: true,
+        },
+        algorithms: {
+          description: 'Codings offered, in order of preference when the client accepts several equally. zstd needs Node 22.15+ (Node 20 has no zstd in zlib): elsewhere it is skipped, with a validate warning.',
+          type: 'array',
+          minItems: 1,
+          uniqueItems: true,
+          items: { description: 'A content coding.', type: 'string', enum: ['zstd', 'br', 'gzip'] },
+          default: ['br', 'gzip'],
+        },
+        min_bytes: {
+          description: 'Responses whose Content-Length is below this stay uncompressed (a streamed response of unknown length is compressed).',
+          type: 'integer',
+          minimum: 0,
+          default: 1024,
+        },
+        types: {
+          description: 'Media types compressed; an entry ending in /* matches the whole family (text/*).',
+          type: 'array',
+          minItems: 1,
+          items: { description: 'A media type such as application/json, or text/*.', type: 'string', pattern: '^[A-Za-z0-9!#$&^_.+-]+/([A-Za-z0-9!#$&^_.+-]+|\\*)$' },
+          default: ['text/*', 'application/json', 'application/javascript', 'application/xml', 'image/svg+xml'],
         },
       },
     },

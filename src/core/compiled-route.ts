@@ -4,6 +4,7 @@ import type { RateLimitStore } from '../ports/rate-limit-store';
 import type { BackendGeneration } from './backends/backend-registry';
 import type { BackendEvents } from './backends/backend-events';
 import { ErrorPages } from './error-responses';
+import { CompressionPolicy } from './policies/compression';
 import { CorsPolicy } from './policies/cors';
 import { type AddressSetFactory, IpFilter } from './policies/ip-filter';
 import { PoolMember } from './backends/pool-member';
@@ -35,6 +36,8 @@ interface CompiledRouteBase {
   readonly ipFilter: IpFilter | null;
   /** Preflights answered and CORS headers added; null without `cors`. */
   readonly cors: CorsPolicy | null;
+  /** Streamed responses compressed when they qualify; null without `compression`. */
+  readonly compression: CompressionPolicy | null;
 }
 
 export interface ForwardRoute extends CompiledRouteBase {
@@ -113,6 +116,7 @@ function compileRoute(route: RouteConfig, deps: CompileDependencies): CompiledRo
     rateLimit: route.rateLimit === null ? null : new RouteRateLimit(rateLimitId(route.key, route.rateLimit), route.rateLimit, deps.rateLimits, deps.isTrustedPeer),
     ipFilter: route.ipFilter === null ? null : new IpFilter(route.ipFilter, deps.addressSet, deps.isTrustedPeer),
     cors: route.cors === null ? null : new CorsPolicy(route.cors),
+    compression: route.compression === null ? null : new CompressionPolicy(route.compression),
   };
   switch (route.type) {
     case 'proxy':

@@ -408,6 +408,7 @@ export interface AcmeSettings {
 export interface RoutePolicies {
   readonly ipFilter: IpFilterSpec | null;
   readonly cors: CorsSpec | null;
+  readonly compression: CompressionSpec | null;
 }
 
 /** `ip_filter`: address ranges as written (validated CIDRs or addresses). */
@@ -428,4 +429,14 @@ export interface CorsSpec {
   readonly allowCredentials: boolean;
   /** null: no Access-Control-Max-Age (the browser's default). */
   readonly maxAgeSecs: number | null;
+}
+
+/** `compression` with defaults filled in (only when enabled). */
+export interface CompressionSpec {
+  /** In the operator's order of preference; `zstd` is skipped where Node lacks it. */
+  readonly algorithms: readonly ('zstd' | 'br' | 'gzip')[];
+  /** Responses with a known Content-Length below this stay uncompressed. */
+  readonly minBytes: number;
+  /** Media types (`text/*` prefixes allowed), lower-case. */
+  readonly types: readonly string[];
 }

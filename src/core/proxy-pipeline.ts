@@ -1,4 +1,5 @@
 import type { Clock } from '../ports/clock';
+import type { ResponseCompressor } from '../ports/compression';
 import type { ExchangeHandler, HttpExchange } from '../ports/http-server';
 import type { Logger } from '../ports/logger';
 import type { RequestObserver, RequestRecord } from '../ports/request-observer';
@@ -11,7 +12,9 @@ import { ErrorPages, respondWithError } from './error-responses';
 import { ExchangeCompletion, ForwardingContext, ProxiedRequest } from './forwarding/proxied-request';
 import { decideRateLimit, RateLimitAction, RateLimitDecision } from './rate-limit/rate-limit-decision';
 import { refuseForRateLimit, reportShadowHit } from './rate-limit/rate-limit-answers';
+import { CompressingExchange } from './policies/compressing-exchange';
 import { RequestIdGenerator } from './request-id';
+import { headerValue } from './static/request-headers';
 import { ExchangeRules } from './rules/exchange-rules';
 import { removeDotSegments, replacePrefix } from './routing/path';
 import { StaticContext, StaticFileRequest } from './static/static-file-request';
@@ -30,6 +33,7 @@ export interface PipelineDependencies {
   readonly observer: RequestObserver;
   readonly requestIds: RequestIdGenerator;
   readonly files: StaticFileSystem;
+  readonly compressor: ResponseCompressor;
 }
 
 /**
@@ -150,6 +154,10 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion, WebSo
       const cors = route.cors.decide(exchange.request);
       if (cors.preflight) return this.answerPreflight(exchange, record, [...cors.headers, ...answerHeaders]);
       answerHeaders = [...answerHeaders, ...cors.headers];
+    }
+    if (route.compression !== null && exchange.request.method !== 'HEAD' && (exchange.upgrade === undefined || exchange.upgrade === null)) {
+      const coding = this.deps.compressor.negotiate(headerValue(exchange.request.headers, 'accept-encoding'), route.compression.codings);
+      exchange = new CompressingExchange(exchange, route.compression, coding, this.deps.compressor);
     }
     switch (route.kind) {
       case 'forward':

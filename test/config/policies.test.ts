@@ -1,4 +1,5 @@
-import { errorsOf, HEADER, loadValid, yaml } from './support';
+import * as zlib from 'node:zlib';
+import { errorsOf, HEADER, load, loadValid, yaml } from './support';
 
 const ROUTE = ['  /api:', '    type: proxy', '    target: "http://127.0.0.1:9001"'];
 
@@ -47,5 +48,30 @@ describe('cors in the config', () => {
     const errors = errorsOf(yaml(...HEADER, ...ROUTE, '    cors: {allow_origins: ["https://ok.example", "https://app.example.com/", "app.example.com"]}'));
     expect(errors.map((e) => e.path)).toEqual(['/routes/~1api/cors/allow_origins/1', '/routes/~1api/cors/allow_origins/2']);
     expect(errors[0]!.message).toBe('"https://app.example.com/" is not an origin');
+  });
+});
+
+describe('compression in the config', () => {
+  it('normalises compression with its defaults; enabled: false is no compression', () => {
+    const config = loadValid(yaml(...HEADER, ...ROUTE, '    compression: {}', '  /off:', '    type: proxy', '    target: "http://127.0.0.1:9001"', '    compression: {enabled: false, algorithms: [gzip]}'));
+    expect(config.routes[0]!.compression).toEqual({
+      algorithms: ['br', 'gzip'],
+      minBytes: 1024,
+      types: ['text/*', 'application/json', 'application/javascript', 'application/xml', 'image/svg+xml'],
+    });
+    expect(config.routes[1]!.compression).toBeNull();
+  });
+
+  it('refuses an unknown algorithm and a malformed type', () => {
+    const errors = errorsOf(yaml(...HEADER, ...ROUTE, '    compression: {algorithms: [deflate], types: ["text"]}'));
+    expect(errors.map((e) => e.path)).toEqual(['/routes/~1api/compression/algorithms/0', '/routes/~1api/compression/types/0']);
+  });
+
+  it('warns that zstd is skipped on a Node without it (none on a Node with it)', () => {
+    const hasZstd = typeof (zlib as unknown as { createZstdCompress?: unknown }).createZstdCompress === 'function';
+    const result = load(yaml(...HEADER, ...ROUTE, '    compression: {algorithms: [zstd, gzip]}'));
+    expect(result.ok).toBe(true);
+    const expected = hasZstd ? [] : [[6, `zstd is not available on Node ${process.versions.node} and is skipped`]];
+    expect(result.warnings.map((w) => [w.line, w.message])).toEqual(expected);
   });
 });

@@ -20,7 +20,7 @@ import { FakeClock } from './fake-clock';
 import { SeededRandom } from './seeded-random';
 
 /** A route without edge policies (docs/policies.md). */
-export const NO_POLICIES: RoutePolicies = { ipFilter: null, cors: null };
+export const NO_POLICIES: RoutePolicies = { ipFilter: null, cors: null, compression: null };
 
 /** Upstream options as the loader fills them in when nothing is configured. */
 export const UPSTREAM_DEFAULTS: UpstreamOptions = {
