@@ -25,6 +25,7 @@ import type { AcmeCertificateManager, AcmeManagerFactory } from '../ports/manage
 import { AcmeHttpChallenge } from '../core/tls/acme-http-challenge';
 import type { ExchangeHandler } from '../ports/http-server';
 import type { ResponseCompressor } from '../ports/compression';
+import type { PasswordVerifier } from '../ports/password-verifier';
 
 export type TrustPredicateFactory = (trustedProxies: readonly string[]) => (address: string) => boolean;
 
@@ -33,6 +34,7 @@ export interface ProxServerParts {
   readonly upstreams: UpstreamClient;
   readonly files: StaticFileSystem;
   readonly compressor: ResponseCompressor;
+  readonly passwords: PasswordVerifier;
   readonly healthProbe: HealthProbe & { close?(): Promise<void> };
   readonly logger: Logger;
   readonly clock: Clock;
@@ -351,6 +353,7 @@ export class ProxServer {
       events: this.backendEvents,
       rateLimits: this.parts.rateLimits,
       addressSet: this.parts.trustPredicate,
+      passwords: this.parts.passwords,
     });
     await generation.startNewMonitors();
     return { compiled, generation };

@@ -26,6 +26,7 @@ import { UpstreamClient } from '../ports/upstream-client';
 import { StaticFileSystem } from '../ports/static-files';
 import { NodeStaticFileSystem } from '../adapters/fs/node-static-file-system';
 import { ZlibResponseCompressor } from '../adapters/compression/zlib-compressor';
+import { BcryptPasswordVerifier } from '../adapters/auth/bcrypt-password-verifier';
 import { chooseHttpServer } from './http-server-choice';
 import { TlsHttpServer } from '../adapters/tls/tls-http-server';
 import { createHttpsConnectionServer } from '../adapters/node-http/node-http-server';
@@ -121,6 +122,7 @@ export function buildContainer(overrides: CompositionOverrides = {}): Container 
           connectionCounter: countEstablishedConnections,
           acmeManagers: (settings) => new AcmeClientManager(settings, { clock, logger, random }),
           compressor: new ZlibResponseCompressor(),
+          passwords: new BcryptPasswordVerifier(),
         }),
       [HttpServer, UpstreamClient, StaticFileSystem, HealthProbe, Logger, Clock, RandomSource, AdminServer, ProxMetrics, AccessLogSink, RateLimitStore],
     );

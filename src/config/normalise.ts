@@ -27,6 +27,7 @@ import type {
 } from './model';
 import { routePolicies } from './policies-normalise';
 import type { RoutePolicies } from './model';
+import type { UsersFiles } from './users-files';
 import type { RawAccessLog, RawAdmin, RawConfig, RawHealthCheck, RawRateLimit, RawRoute, RawTarget } from './raw-config';
 import { isPeriodProblem, parsePeriod } from './rate-limit-rules';
 import { isRouteKeyProblem, normalisePathPrefix, parseRouteKey } from './route-key';
@@ -39,6 +40,8 @@ export interface NormaliseOptions {
   readonly configDir: string;
   /** Contents of the error page files, as read by the checks. */
   readonly errorPageFiles: ErrorPageFiles;
+  /** htpasswd entries of `auth.basic` by route key; absent: none read (no basic auth). */
+  readonly usersFiles?: UsersFiles;
   /** Contents of the upstream_tls CA files, as read by the checks (none when absent). */
   readonly caFiles?: UpstreamCaFiles;
 }
@@ -270,7 +273,7 @@ function normaliseRoute(
     accessLog: route.access_log ?? DEFAULTS.routeAccessLog,
     errorPages: normaliseErrorPages(route.errors, errorPages, options.configDir, options.errorPageFiles),
     rateLimit: route.rate_limit === undefined ? null : rateLimit(route.rate_limit),
-    ...routePolicies(route),
+    ...routePolicies(route, options.usersFiles?.get(key) ?? []),
   };
   switch (route.type) {
     case 'proxy':

@@ -772,6 +772,7 @@ export const CONFIG_SCHEMA = {
         ip_filter: { $ref: '#/definitions/ip_filter' },
         cors: { $ref: '#/definitions/cors' },
         compression: { $ref: '#/definitions/compression' },
+        auth: { $ref: '#/definitions/auth' },
       },
       allOf: [
         {
@@ -1280,6 +1281,40 @@ export const CONFIG_SCHEMA = {
           minItems: 1,
           items: { description: 'A media type such as application/json, or text/*.', type: 'string', pattern: '^[A-Za-z0-9!#$&^_.+-]+/([A-Za-z0-9!#$&^_.+-]+|\\*)$' },
           default: ['text/*', 'application/json', 'application/javascript', 'application/xml', 'image/svg+xml'],
+        },
+      },
+    },
+    auth: {
+      description: "prox extension, every route type: authenticate requests at the edge before anything else of the route runs (CORS preflights excepted). A failed check answers 401 with WWW-Authenticate (the route's error page for 401 when configured). One scheme per route. See docs/policies.md.",
+      type: 'object',
+      additionalProperties: false,
+      minProperties: 1,
+      maxProperties: 1,
+      properties: {
+        basic: {
+          description: 'HTTP Basic authentication against an htpasswd file of bcrypt hashes.',
+          type: 'object',
+          additionalProperties: false,
+          required: ['users_file'],
+          properties: {
+            realm: {
+              description: 'Realm named in WWW-Authenticate.',
+              type: 'string',
+              minLength: 1,
+              pattern: '^[^"\\\\\\u0000-\\u001f\\u007f]+$',
+              default: 'prox',
+            },
+            users_file: {
+              description: 'htpasswd file, one user:hash per line (# comments and blank lines ignored), bcrypt hashes only ($2a$, $2b$, $2y$; e.g. htpasswd -B). Relative to the config file; read again on every reload.',
+              type: 'string',
+              minLength: 1,
+            },
+            forward_credentials: {
+              description: 'Keep the Authorization header on requests sent upstream. Off: prox removes it once checked.',
+              type: 'boolean',
+              default: false,
+            },
+          },
         },
       },
     },

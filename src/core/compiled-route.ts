@@ -4,6 +4,8 @@ import type { RateLimitStore } from '../ports/rate-limit-store';
 import type { BackendGeneration } from './backends/backend-registry';
 import type { BackendEvents } from './backends/backend-events';
 import { ErrorPages } from './error-responses';
+import type { PasswordVerifier } from '../ports/password-verifier';
+import { BasicAuth } from './policies/basic-auth';
 import { CompressionPolicy } from './policies/compression';
 import { CorsPolicy } from './policies/cors';
 import { type AddressSetFactory, IpFilter } from './policies/ip-filter';
@@ -38,6 +40,8 @@ interface CompiledRouteBase {
   readonly cors: CorsPolicy | null;
   /** Streamed responses compressed when they qualify; null without `compression`. */
   readonly compression: CompressionPolicy | null;
+  /** Checked after CORS preflights, before the route's work; null without `auth`. */
+  readonly auth: BasicAuth | null;
 }
 
 export interface ForwardRoute extends CompiledRouteBase {
@@ -92,6 +96,8 @@ export interface CompileDependencies {
   readonly rateLimits: RateLimitStore;
   /** Parses address ranges (ip_filter) into a membership test. */
   readonly addressSet: AddressSetFactory;
+  /** Checks passwords of `auth.basic` users. */
+  readonly passwords: PasswordVerifier;
 }
 
 export function compileConfig(config: ProxConfig, deps: CompileDependencies): CompiledConfig {
@@ -117,6 +123,7 @@ function compileRoute(route: RouteConfig, deps: CompileDependencies): CompiledRo
     ipFilter: route.ipFilter === null ? null : new IpFilter(route.ipFilter, deps.addressSet, deps.isTrustedPeer),
     cors: route.cors === null ? null : new CorsPolicy(route.cors),
     compression: route.compression === null ? null : new CompressionPolicy(route.compression),
+    auth: route.auth === null ? null : new BasicAuth(route.auth, deps.passwords),
   };
   switch (route.type) {
     case 'proxy':

@@ -409,6 +409,7 @@ export interface RoutePolicies {
   readonly ipFilter: IpFilterSpec | null;
   readonly cors: CorsSpec | null;
   readonly compression: CompressionSpec | null;
+  readonly auth: AuthSpec | null;
 }
 
 /** `ip_filter`: address ranges as written (validated CIDRs or addresses). */
@@ -439,4 +440,17 @@ export interface CompressionSpec {
   readonly minBytes: number;
   /** Media types (`text/*` prefixes allowed), lower-case. */
   readonly types: readonly string[];
+}
+
+/** A route's `auth`: one scheme. */
+export type AuthSpec = BasicAuthSpec;
+
+/** `auth.basic`, with the users file read (at every config load). */
+export interface BasicAuthSpec {
+  readonly scheme: 'basic';
+  readonly realm: string;
+  /** From the htpasswd file: bcrypt hashes only, never passwords. */
+  readonly users: readonly { readonly name: string; readonly hash: string }[];
+  /** Keep Authorization on the upstream request. */
+  readonly forwardCredentials: boolean;
 }

@@ -13,12 +13,17 @@ import { ExchangeCompletion, ForwardingContext, ProxiedRequest } from './forward
 import { decideRateLimit, RateLimitAction, RateLimitDecision } from './rate-limit/rate-limit-decision';
 import { refuseForRateLimit, reportShadowHit } from './rate-limit/rate-limit-answers';
 import { CompressingExchange } from './policies/compressing-exchange';
+import type { BasicAuth } from './policies/basic-auth';
+import { withoutHeaders, withRequest } from './policies/exchange-with-request';
 import { RequestIdGenerator } from './request-id';
 import { headerValue } from './static/request-headers';
 import { ExchangeRules } from './rules/exchange-rules';
 import { removeDotSegments, replacePrefix } from './routing/path';
 import { StaticContext, StaticFileRequest } from './static/static-file-request';
 import { WebSocketCompletion, WebSocketContext, WebSocketProxy } from './websocket/websocket-proxy';
+
+/** Removed from requests before they go upstream, once auth has checked them. */
+const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(['authorization']);
 
 /** `route` label of requests that matched no route. */
 export const NO_ROUTE = '__none__';
@@ -121,6 +126,7 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion, WebSo
       errorCode: null,
       rateLimited: null,
       ipFilter: null,
+      auth: null,
       accessLogged: true,
       requestHeaders: request.headers,
       protocol: request.protocol ?? 'http/1.1',
@@ -155,6 +161,28 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion, WebSo
       if (cors.preflight) return this.answerPreflight(exchange, record, [...cors.headers, ...answerHeaders]);
       answerHeaders = [...answerHeaders, ...cors.headers];
     }
+    if (route.auth !== null) return this.authenticateThenServe(exchange, route, route.auth, path, record, answerHeaders);
+    this.serve(exchange, route, path, record, answerHeaders);
+  }
+
+  private authenticateThenServe(exchange: HttpExchange, route: CompiledRoute, auth: BasicAuth, path: string, record: RequestRecord, answerHeaders: readonly string[]): void {
+    auth.admits(exchange.request).then(
+      (admitted) => {
+        record.auth = admitted ? 'allow' : 'deny';
+        if (!admitted) return this.answerLocally(exchange, record, 401, 'unauthorized', [...auth.challenge, ...answerHeaders], route.errorPages);
+        const served = auth.forwardCredentials ? exchange : withRequest(exchange, withoutHeaders(exchange.request, CREDENTIAL_HEADERS));
+        this.serve(served, route, path, record, answerHeaders);
+      },
+      (error: unknown) => {
+        // Never a pass: an auth check that cannot finish is an error answer.
+        this.deps.logger.error('auth check failed', { route: route.key, error: String(error) });
+        this.answerLocally(exchange, record, 500, 'internal_error', answerHeaders, route.errorPages);
+      },
+    );
+  }
+
+  /** The route's own work, once every policy in front of it let the request through. */
+  private serve(exchange: HttpExchange, route: CompiledRoute, path: string, record: RequestRecord, answerHeaders: readonly string[]): void {
     if (route.compression !== null && exchange.request.method !== 'HEAD' && (exchange.upgrade === undefined || exchange.upgrade === null)) {
       const coding = this.deps.compressor.negotiate(headerValue(exchange.request.headers, 'accept-encoding'), route.compression.codings);
       exchange = new CompressingExchange(exchange, route.compression, coding, this.deps.compressor);
@@ -233,7 +261,7 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion, WebSo
     exchange: HttpExchange,
     record: RequestRecord,
     status: number,
-    code: 'no_route' | 'upgrade_not_allowed' | 'forbidden_address',
+    code: 'no_route' | 'upgrade_not_allowed' | 'forbidden_address' | 'unauthorized' | 'internal_error',
     answerHeaders: readonly string[],
     pages: ErrorPages,
   ): void {

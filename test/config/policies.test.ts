@@ -1,3 +1,7 @@
+import bcrypt from 'bcryptjs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import { errorsOf, HEADER, load, loadValid, yaml } from './support';
 
@@ -73,5 +77,32 @@ describe('compression in the config', () => {
     expect(result.ok).toBe(true);
     const expected = hasZstd ? [] : [[6, `zstd is not available on Node ${process.versions.node} and is skipped`]];
     expect(result.warnings.map((w) => [w.line, w.message])).toEqual(expected);
+  });
+});
+
+describe('auth.basic in the config', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'prox-htpasswd-'));
+  const file = (name: string, text: string): string => {
+    writeFileSync(join(dir, name), text);
+    return join(dir, name);
+  };
+
+  it('reads the users file at load time', () => {
+    const hash = bcrypt.hashSync('pw', 4);
+    const users = file('ok', `# ops team\nalice:${hash}\n\n`);
+    const config = loadValid(yaml(...HEADER, ...ROUTE, `    auth: {basic: {realm: ops, users_file: "${users}"}}`));
+    expect(config.routes[0]!.auth).toEqual({ scheme: 'basic', realm: 'ops', users: [{ name: 'alice', hash }], forwardCredentials: false });
+  });
+
+  it('refuses a missing file and a file with plain-text or MD5 entries, naming the line', () => {
+    const missing = errorsOf(yaml(...HEADER, ...ROUTE, `    auth: {basic: {users_file: "${join(dir, 'nope')}"}}`));
+    expect(missing.map((e) => [e.line, e.path])).toEqual([[6, '/routes/~1api/auth/basic/users_file']]);
+    expect(missing[0]!.message).toMatch(/cannot read users file .*ENOENT/);
+    const plain = file('plain', `alice:${bcrypt.hashSync('pw', 4)}\nbob:hunter2\n`);
+    expect(errorsOf(yaml(...HEADER, ...ROUTE, `    auth: {basic: {users_file: "${plain}"}}`))[0]!.message).toMatch(/line 2 is not user:bcrypt-hash/);
+    const md5 = file('md5', 'carol:$apr1$abc$0123456789abcdefghijkl\n');
+    const errors = errorsOf(yaml(...HEADER, ...ROUTE, `    auth: {basic: {users_file: "${md5}"}}`));
+    expect(errors[0]!.message).toMatch(/line 1 is not user:bcrypt-hash/);
+    expect(errors[0]!.hint).toMatch(/never plain text, MD5/);
   });
 });

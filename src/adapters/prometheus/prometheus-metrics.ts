@@ -40,6 +40,7 @@ export class PrometheusMetrics implements ProxMetrics, TlsObserver {
   private readonly rateLimitHits: Counter<'route'>;
   private readonly rateLimitShadowHits: Counter<'route'>;
   private readonly ipFilterDecisions: Counter<'route' | 'decision'>;
+  private readonly authDecisions: Counter<'route' | 'decision'>;
   private readonly requestChildren = new Map<string, CounterSeries>();
   private readonly routeChildren = new Map<string, RouteChildren>();
   private readonly upstreamChildren = new Map<string, { count: CounterSeries; duration: HistogramSeries }>();
@@ -68,6 +69,7 @@ export class PrometheusMetrics implements ProxMetrics, TlsObserver {
     this.rateLimitHits = new Counter({ name: 'prox_rate_limit_hits_total', help: 'Requests refused by a rate limit.', labelNames: ['route'], registers });
     this.rateLimitShadowHits = new Counter({ name: 'prox_rate_limit_shadow_hits_total', help: 'Requests a rate limit in shadow mode would have refused (served anyway).', labelNames: ['route'], registers });
     this.ipFilterDecisions = new Counter({ name: 'prox_ip_filter_decisions_total', help: 'Requests judged by a route ip_filter, by decision (allow, deny).', labelNames: ['route', 'decision'], registers });
+    this.authDecisions = new Counter({ name: 'prox_auth_decisions_total', help: 'Requests judged by a route auth, by decision (allow, deny).', labelNames: ['route', 'decision'], registers });
     new Gauge({ name: 'prox_build_info', help: 'prox version and Node.js version (value is always 1).', labelNames: ['version', 'node'], registers, aggregator: 'max' }).set(build, 1);
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- prom-client calls collect() with `this` bound to the gauge
     const self = this;
@@ -195,6 +197,7 @@ export class PrometheusMetrics implements ProxMetrics, TlsObserver {
     route.bytesOut.value += record.bytesOut;
     if (record.rateLimited !== null) (record.rateLimited === 'enforced' ? this.rateLimitHits : this.rateLimitShadowHits).inc({ route: record.route });
     if (record.ipFilter) this.ipFilterDecisions.inc({ route: record.route, decision: record.ipFilter });
+    if (record.auth) this.authDecisions.inc({ route: record.route, decision: record.auth });
   }
 
   upstreamAttempted(route: string, backend: string, outcome: UpstreamOutcome, durationMs: number): void {

@@ -12,6 +12,7 @@ import type {
 import type { BackendEvents } from '../../../src/core/backends/backend-events';
 import { BackendRegistry } from '../../../src/core/backends/backend-registry';
 import { MemoryRateLimitStore } from '../../../src/adapters/memory/memory-rate-limit-store';
+import { BcryptPasswordVerifier } from '../../../src/adapters/auth/bcrypt-password-verifier';
 import { trustPredicateFor } from '../../../src/adapters/system/proxy-addr-trust';
 import { CompiledConfig, compileConfig } from '../../../src/core/compiled-route';
 import type { HealthProbe, ProbeRequest, ProbeResult } from '../../../src/ports/health-probe';
@@ -20,7 +21,7 @@ import { FakeClock } from './fake-clock';
 import { SeededRandom } from './seeded-random';
 
 /** A route without edge policies (docs/policies.md). */
-export const NO_POLICIES: RoutePolicies = { ipFilter: null, cors: null, compression: null };
+export const NO_POLICIES: RoutePolicies = { ipFilter: null, cors: null, compression: null, auth: null };
 
 /** Upstream options as the loader fills them in when nothing is configured. */
 export const UPSTREAM_DEFAULTS: UpstreamOptions = {
@@ -166,7 +167,7 @@ export function compileHarness(random: RandomSource = new SeededRandom(42)): Com
     rateLimits,
     compile(config, trusted = () => false) {
       const generation = registry.beginGeneration();
-      const compiled = compileConfig(config, { isTrustedPeer: trusted, backends: generation, events, rateLimits, addressSet: trustPredicateFor });
+      const compiled = compileConfig(config, { isTrustedPeer: trusted, backends: generation, events, rateLimits, addressSet: trustPredicateFor, passwords: new BcryptPasswordVerifier() });
       for (const monitor of generation.createdMonitors) monitor.start();
       registry.commit(generation);
       rateLimits.retainOnly(compiled.rateLimitIds);
