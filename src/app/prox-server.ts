@@ -28,6 +28,8 @@ import type { ExchangeHandler } from '../ports/http-server';
 import type { TcpProxyServer } from '../ports/tcp-proxy';
 import type { CompiledTcpListener } from '../core/tcp/tcp-listener';
 import { TcpListeners } from './tcp-listeners';
+import type { ResponseCompressor } from '../ports/compression';
+import type { PasswordVerifier } from '../ports/password-verifier';
 
 export type TrustPredicateFactory = (trustedProxies: readonly string[]) => (address: string) => boolean;
 
@@ -35,6 +37,8 @@ export interface ProxServerParts {
   readonly httpServer: HttpServer;
   readonly upstreams: UpstreamClient;
   readonly files: StaticFileSystem;
+  readonly compressor: ResponseCompressor;
+  readonly passwords: PasswordVerifier;
   readonly healthProbe: HealthProbe & { close?(): Promise<void> };
   readonly logger: Logger;
   readonly clock: Clock;
@@ -175,6 +179,7 @@ export class ProxServer {
       observer,
       requestIds: new RequestIdGenerator(this.parts.random),
       files: this.parts.files,
+      compressor: this.parts.compressor,
     });
     pipeline.mountAdmin(this.publicAdminMount());
     this.pipeline = pipeline;
@@ -431,6 +436,8 @@ export class ProxServer {
       backends: generation,
       events: this.backendEvents,
       rateLimits: this.rateLimitStore,
+      addressSet: this.parts.trustPredicate,
+      passwords: this.parts.passwords,
     });
     const tcp = compileTcpListeners(config.tcp ?? [], { backends: generation, events: this.backendEvents, clock: this.parts.clock, isTrustedPeer });
     await generation.startNewMonitors();

@@ -27,6 +27,8 @@ import { StaticFileSystem } from '../ports/static-files';
 import { NodeStaticFileSystem } from '../adapters/fs/node-static-file-system';
 import { createInboundServer, resolveEngine } from './http-server-choice';
 import type { EngineSetting } from '../core/model';
+import { ZlibResponseCompressor } from '../adapters/compression/zlib-compressor';
+import { BcryptPasswordVerifier } from '../adapters/auth/bcrypt-password-verifier';
 import { TlsHttpServer } from '../adapters/tls/tls-http-server';
 import { createHttpsConnectionServer } from '../adapters/node-http/node-http-server';
 import { TlsObserver } from '../ports/tls-observer';
@@ -150,6 +152,8 @@ export function buildContainer(overrides: CompositionOverrides = {}): Container 
               { clock, logger, observer: metrics as PrometheusMetrics, local },
             ),
           tcpProxy,
+          compressor: new ZlibResponseCompressor(),
+          passwords: new BcryptPasswordVerifier(),
         }),
       [HttpServer, UpstreamClient, StaticFileSystem, HealthProbe, Logger, Clock, RandomSource, AdminServer, ProxMetrics, AccessLogSink, RateLimitStore, TcpProxyServer],
     );

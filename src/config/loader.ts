@@ -14,6 +14,7 @@ import { runSemanticChecks } from './semantic-checks';
 import { checkStaticRoutes } from './static-checks';
 import { checkTlsSettings } from './tls-checks';
 import { checkUpstreamTls, type UpstreamCaFiles } from './upstream-tls';
+import { checkUsersFiles, type UsersFiles } from './users-files';
 import { parseYamlSource } from './yaml-source';
 
 export const DEFAULT_CONFIG_FILE = 'config.yaml';
@@ -61,6 +62,7 @@ export function loadConfigText(text: string, file: string, options: LoadOptions 
 
   let errorPageFiles: ErrorPageFiles = new Map();
   let caFiles: UpstreamCaFiles = new Map();
+  let usersFiles: UsersFiles = new Map();
   if (source.data !== undefined) {
     const validate = configValidator();
     const schemaValid = validate(source.data);
@@ -70,13 +72,14 @@ export function loadConfigText(text: string, file: string, options: LoadOptions 
     checkStaticRoutes(source.data, configDir, diagnostics);
     checkTlsSettings(source.data, configDir, diagnostics);
     caFiles = checkUpstreamTls(source.data, configDir, diagnostics);
+    usersFiles = checkUsersFiles(source.data, configDir, diagnostics);
     reportInactiveFeatures(source.data, diagnostics);
   }
 
   if (source.data === undefined || diagnostics.hasErrors) {
     return { ok: false, errors: diagnostics.errors, warnings: diagnostics.warnings, unreadable: false };
   }
-  const config = normaliseConfig(source.data as RawConfig, { configDir, errorPageFiles, caFiles });
+  const config = normaliseConfig(source.data as RawConfig, { configDir, errorPageFiles, caFiles, usersFiles });
   if (options.lint === true) lintConfig(config, source.data, file, diagnostics);
   return { ok: true, config, warnings: diagnostics.warnings };
 }

@@ -27,6 +27,9 @@ import type {
   StatusRange,
   UpstreamOptions,
 } from './model';
+import { routePolicies } from './policies-normalise';
+import type { RoutePolicies } from './model';
+import type { UsersFiles } from './users-files';
 import type { RawAccessLog, RawAdmin, RawConfig, RawHealthCheck, RawRateLimit, RawRoute, RawTarget } from './raw-config';
 import { isPeriodProblem, parsePeriod } from './rate-limit-rules';
 import { isRouteKeyProblem, normalisePathPrefix, parseRouteKey } from './route-key';
@@ -39,6 +42,8 @@ export interface NormaliseOptions {
   readonly configDir: string;
   /** Contents of the error page files, as read by the checks. */
   readonly errorPageFiles: ErrorPageFiles;
+  /** htpasswd entries of `auth.basic` by route key; absent: none read (no basic auth). */
+  readonly usersFiles?: UsersFiles;
   /** Contents of the upstream_tls CA files, as read by the checks (none when absent). */
   readonly caFiles?: UpstreamCaFiles;
 }
@@ -258,7 +263,7 @@ function hashKey(key: string, route: RawRoute): HashKeySpec {
 }
 
 /** What every route type has: its key, access log flag, error pages and rate limit. */
-type RouteBase = RouteKey & Pick<RouteConfig, 'accessLog' | 'errorPages' | 'rateLimit'>;
+type RouteBase = RouteKey & Pick<RouteConfig, 'accessLog' | 'errorPages' | 'rateLimit'> & RoutePolicies;
 
 function staticRoute(base: RouteBase, key: string, route: RawRoute, configDir: string): RouteConfig {
   const defaults = DEFAULTS.staticFiles;
@@ -288,6 +293,7 @@ function normaliseRoute(
     accessLog: route.access_log ?? DEFAULTS.routeAccessLog,
     errorPages: normaliseErrorPages(route.errors, errorPages, options.configDir, options.errorPageFiles),
     rateLimit: route.rate_limit === undefined ? null : rateLimit(route.rate_limit),
+    ...routePolicies(route, options.usersFiles?.get(key) ?? []),
   };
   switch (route.type) {
     case 'proxy':

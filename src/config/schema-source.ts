@@ -911,6 +911,10 @@ export const CONFIG_SCHEMA = {
         response_headers: { $ref: '#/definitions/header_actions' },
         request_body: { $ref: '#/definitions/body_actions' },
         response_body: { $ref: '#/definitions/body_actions' },
+        ip_filter: { $ref: '#/definitions/ip_filter' },
+        cors: { $ref: '#/definitions/cors' },
+        compression: { $ref: '#/definitions/compression' },
+        auth: { $ref: '#/definitions/auth' },
       },
       allOf: [
         {
@@ -1324,6 +1328,142 @@ export const CONFIG_SCHEMA = {
         required: ['domains', 'email'],
         properties: { domains: { minItems: 1 } },
       },
+    },
+    ip_filter: {
+      description: "prox extension, every route type (WebSocket upgrades included): admit requests by client address, which is the connection's peer or, from trusted_proxies, the X-Forwarded-For entry they vouch for. deny wins over allow; when allow is set, addresses outside it are refused too. A refused request gets 403 (the route's error page for 403 when configured) and never reaches a backend. IPv4 clients seen as ::ffff:a.b.c.d match IPv4 ranges. See docs/policies.md.",
+      type: 'object',
+      additionalProperties: false,
+      minProperties: 1,
+      properties: {
+        allow: {
+          description: 'Addresses or CIDR ranges (IPv4 or IPv6, e.g. 10.0.0.0/8, 2001:db8::/32) that may use the route; unset: every address not denied.',
+          type: 'array',
+          minItems: 1,
+          items: { $ref: '#/definitions/address_range' },
+        },
+        deny: {
+          description: 'Addresses or CIDR ranges refused even when allow matches them.',
+          type: 'array',
+          minItems: 1,
+          items: { $ref: '#/definitions/address_range' },
+        },
+      },
+    },
+    cors: {
+      description: "prox extension, every route type: answer CORS at the edge. A preflight (OPTIONS with Origin and Access-Control-Request-Method) is answered with 204 here and never reaches the backend; other requests from an allowed origin get Access-Control-Allow-Origin (and -Credentials, -Expose-Headers) on every answer, the backend's own Access-Control-* headers being replaced. An origin not listed gets no CORS headers. Vary: Origin is always sent. See docs/policies.md.",
+      type: 'object',
+      additionalProperties: false,
+      required: ['allow_origins'],
+      properties: {
+        allow_origins: {
+          description: 'Origins allowed, each scheme://host[:port] (compared case-insensitively), or ["*"] for any origin (not with allow_credentials).',
+          type: 'array',
+          minItems: 1,
+          items: { description: 'An origin such as https://app.example.com, or *.', type: 'string', minLength: 1 },
+        },
+        allow_methods: {
+          description: 'Methods a preflight allows (Access-Control-Allow-Methods).',
+          type: 'array',
+          minItems: 1,
+          items: { description: 'An HTTP method, e.g. GET.', type: 'string', pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$' },
+          default: ['GET', 'HEAD', 'POST'],
+        },
+        allow_headers: {
+          description: 'Request headers a preflight allows (Access-Control-Allow-Headers); ["*"] echoes whatever the preflight asks for.',
+          type: 'array',
+          items: { description: 'A header name.', type: 'string', minLength: 1 },
+          default: [],
+        },
+        expose_headers: {
+          description: 'Response headers scripts may read (Access-Control-Expose-Headers).',
+          type: 'array',
+          items: { description: 'A header name.', type: 'string', minLength: 1 },
+          default: [],
+        },
+        allow_credentials: {
+          description: 'Send Access-Control-Allow-Credentials: true (cookies, Authorization). The allowed origin is then echoed; "*" with credentials is refused by validation.',
+          type: 'boolean',
+          default: false,
+        },
+        max_age_secs: {
+          description: 'How long a browser may cache a preflight answer (Access-Control-Max-Age). Unset: not sent.',
+          type: 'integer',
+          minimum: 0,
+          maximum: 86400,
+        },
+      },
+    },
+    compression: {
+      description: "prox extension, proxy/load_balance/static: compress responses on the fly with the best coding the client's Accept-Encoding (q-values) accepts. Streams (never buffers a whole body) with backpressure. Skipped for HEAD, 204/206/304, responses already encoded, Content-Range, Cache-Control: no-transform, a Content-Length under min_bytes, and types not listed. Adds Vary: Accept-Encoding and weakens a strong ETag. See docs/policies.md.",
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        enabled: {
+          description: 'Compress on this route.',
+          type: 'boolean',
+          default: true,
+        },
+        algorithms: {
+          description: 'Codings offered, in order of preference when the client accepts several equally. zstd needs Node 22.15+ (Node 20 has no zstd in zlib): elsewhere it is skipped, with a validate warning.',
+          type: 'array',
+          minItems: 1,
+          uniqueItems: true,
+          items: { description: 'A content coding.', type: 'string', enum: ['zstd', 'br', 'gzip'] },
+          default: ['br', 'gzip'],
+        },
+        min_bytes: {
+          description: 'Responses whose Content-Length is below this stay uncompressed (a streamed response of unknown length is compressed).',
+          type: 'integer',
+          minimum: 0,
+          default: 1024,
+        },
+        types: {
+          description: 'Media types compressed; an entry ending in /* matches the whole family (text/*).',
+          type: 'array',
+          minItems: 1,
+          items: { description: 'A media type such as application/json, or text/*.', type: 'string', pattern: '^[A-Za-z0-9!#$&^_.+-]+/([A-Za-z0-9!#$&^_.+-]+|\\*)$' },
+          default: ['text/*', 'application/json', 'application/javascript', 'application/xml', 'image/svg+xml'],
+        },
+      },
+    },
+    auth: {
+      description: "prox extension, every route type: authenticate requests at the edge before anything else of the route runs (CORS preflights excepted). A failed check answers 401 with WWW-Authenticate (the route's error page for 401 when configured). One scheme per route. See docs/policies.md.",
+      type: 'object',
+      additionalProperties: false,
+      minProperties: 1,
+      maxProperties: 1,
+      properties: {
+        basic: {
+          description: 'HTTP Basic authentication against an htpasswd file of bcrypt hashes.',
+          type: 'object',
+          additionalProperties: false,
+          required: ['users_file'],
+          properties: {
+            realm: {
+              description: 'Realm named in WWW-Authenticate.',
+              type: 'string',
+              minLength: 1,
+              pattern: '^[^"\\\\\\u0000-\\u001f\\u007f]+$',
+              default: 'prox',
+            },
+            users_file: {
+              description: 'htpasswd file, one user:hash per line (# comments and blank lines ignored), bcrypt hashes only ($2a$, $2b$, $2y$; e.g. htpasswd -B). Relative to the config file; read again on every reload.',
+              type: 'string',
+              minLength: 1,
+            },
+            forward_credentials: {
+              description: 'Keep the Authorization header on requests sent upstream. Off: prox removes it once checked.',
+              type: 'boolean',
+              default: false,
+            },
+          },
+        },
+      },
+    },
+    address_range: {
+      description: 'An IP address or CIDR range, e.g. 192.0.2.7, 10.0.0.0/8, 2001:db8::/32.',
+      type: 'string',
+      minLength: 1,
     },
   },
 } as const satisfies JSONSchema;

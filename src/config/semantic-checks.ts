@@ -2,6 +2,7 @@ import proxyaddr from 'proxy-addr';
 import type { DiagnosticList } from './diagnostics';
 import { isListenAddressProblem, parseListenAddress } from './listen-address';
 import { checkOperationsSettings } from './operations-checks';
+import { checkRoutePolicies } from './policy-checks';
 import { checkRateLimit } from './rate-limit-rules';
 import { TRUST_EVERYWHERE } from './route-lint';
 import { asRecord, asString } from './raw-config';
@@ -91,6 +92,7 @@ function checkRouteFields(at: readonly string[], route: Readonly<Record<string, 
     });
   }
   checkRateLimit(at, route['rate_limit'], out);
+  checkRoutePolicies(at, route, out);
 }
 
 function checkTrustedProxies(value: unknown, out: DiagnosticList): void {

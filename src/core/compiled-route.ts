@@ -4,6 +4,11 @@ import type { RateLimitStore } from '../ports/rate-limit-store';
 import type { BackendGeneration } from './backends/backend-registry';
 import type { BackendEvents } from './backends/backend-events';
 import { ErrorPages } from './error-responses';
+import type { PasswordVerifier } from '../ports/password-verifier';
+import { BasicAuth } from './policies/basic-auth';
+import { CompressionPolicy } from './policies/compression';
+import { CorsPolicy } from './policies/cors';
+import { type AddressSetFactory, IpFilter } from './policies/ip-filter';
 import { PoolMember } from './backends/pool-member';
 import { RoutePool } from './backends/route-pool';
 import type { ForwardingPolicy } from './forwarding/request-headers';
@@ -29,6 +34,14 @@ interface CompiledRouteBase {
   readonly errorPages: ErrorPages;
   /** Checked after the route matched, before the request is served; null without `rate_limit`. */
   readonly rateLimit: RouteRateLimit | null;
+  /** Checked first, before the rate limit; null without `ip_filter`. */
+  readonly ipFilter: IpFilter | null;
+  /** Preflights answered and CORS headers added; null without `cors`. */
+  readonly cors: CorsPolicy | null;
+  /** Streamed responses compressed when they qualify; null without `compression`. */
+  readonly compression: CompressionPolicy | null;
+  /** Checked after CORS preflights, before the route's work; null without `auth`. */
+  readonly auth: BasicAuth | null;
 }
 
 export interface ForwardRoute extends CompiledRouteBase {
@@ -81,6 +94,10 @@ export interface CompileDependencies {
   readonly events: BackendEvents;
   /** Where rate-limit counters live: reused while a route's counting rule is unchanged. */
   readonly rateLimits: RateLimitStore;
+  /** Parses address ranges (ip_filter) into a membership test. */
+  readonly addressSet: AddressSetFactory;
+  /** Checks passwords of `auth.basic` users. */
+  readonly passwords: PasswordVerifier;
 }
 
 export function compileConfig(config: ProxConfig, deps: CompileDependencies): CompiledConfig {
@@ -103,6 +120,10 @@ function compileRoute(route: RouteConfig, deps: CompileDependencies): CompiledRo
     accessLog: route.accessLog,
     errorPages: new ErrorPages(route.errorPages),
     rateLimit: route.rateLimit === null ? null : new RouteRateLimit(rateLimitId(route.key, route.rateLimit), route.rateLimit, deps.rateLimits, deps.isTrustedPeer),
+    ipFilter: route.ipFilter === null ? null : new IpFilter(route.ipFilter, deps.addressSet, deps.isTrustedPeer),
+    cors: route.cors === null ? null : new CorsPolicy(route.cors),
+    compression: route.compression === null ? null : new CompressionPolicy(route.compression),
+    auth: route.auth === null ? null : new BasicAuth(route.auth, deps.passwords),
   };
   switch (route.type) {
     case 'proxy':

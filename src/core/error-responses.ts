@@ -19,6 +19,10 @@ export type ErrorCode =
   | 'internal_error'
   | 'rate_limited'
   | 'forbidden_origin'
+  /** 403: the route's ip_filter refused the client's address. */
+  | 'forbidden_address'
+  /** 401: the route's auth refused the request's credentials (or it had none). */
+  | 'unauthorized'
   | 'upgrade_not_allowed';
 
 const JSON_TYPE = 'application/json';

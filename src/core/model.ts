@@ -247,7 +247,7 @@ export interface MessageRulesSpec {
   readonly responseBody: readonly BodyRuleSpec[];
 }
 
-export interface ProxyRoute extends RouteKey, UpstreamOptions {
+export interface ProxyRoute extends RouteKey, UpstreamOptions, RoutePolicies {
   /** Whether requests on this route are access-logged (when the access log is on). */
   readonly accessLog: boolean;
   /** The top-level error pages with this route's own entries in their place, by status. */
@@ -259,7 +259,7 @@ export interface ProxyRoute extends RouteKey, UpstreamOptions {
   readonly targets: readonly BackendTarget[];
 }
 
-export interface LoadBalanceRoute extends RouteKey, UpstreamOptions {
+export interface LoadBalanceRoute extends RouteKey, UpstreamOptions, RoutePolicies {
   /** Whether requests on this route are access-logged (when the access log is on). */
   readonly accessLog: boolean;
   /** The top-level error pages with this route's own entries in their place, by status. */
@@ -273,7 +273,7 @@ export interface LoadBalanceRoute extends RouteKey, UpstreamOptions {
   readonly hashKey: HashKeySpec;
 }
 
-export interface RedirectRoute extends RouteKey {
+export interface RedirectRoute extends RouteKey, RoutePolicies {
   /** Whether requests on this route are access-logged (when the access log is on). */
   readonly accessLog: boolean;
   /** The top-level error pages with this route's own entries in their place, by status. */
@@ -286,7 +286,7 @@ export interface RedirectRoute extends RouteKey {
 }
 
 /** Files served from a directory (see docs/static-files.md). */
-export interface StaticRoute extends RouteKey {
+export interface StaticRoute extends RouteKey, RoutePolicies {
   /** Whether requests on this route are access-logged (when the access log is on). */
   readonly accessLog: boolean;
   /** The top-level error pages with this route's own entries in their place, by status. */
@@ -466,4 +466,55 @@ export interface AcmeSettings {
   /** Absolute path of a PEM root trusted for the CA's HTTPS endpoint, or null (system roots). */
   readonly caRootPath: string | null;
   readonly eab: { readonly kid: string; readonly hmacKey: string } | null;
+}
+
+/** Edge policies of a route (docs/policies.md); each null when the route does not use it. */
+export interface RoutePolicies {
+  readonly ipFilter: IpFilterSpec | null;
+  readonly cors: CorsSpec | null;
+  readonly compression: CompressionSpec | null;
+  readonly auth: AuthSpec | null;
+}
+
+/** `ip_filter`: address ranges as written (validated CIDRs or addresses). */
+export interface IpFilterSpec {
+  /** Empty: every address not denied may pass. */
+  readonly allow: readonly string[];
+  readonly deny: readonly string[];
+}
+
+/** `cors` with defaults filled in. */
+export interface CorsSpec {
+  /** Origins as written (`scheme://host[:port]`), or `*`. */
+  readonly allowOrigins: readonly string[];
+  readonly allowMethods: readonly string[];
+  /** `*`: echo the preflight's Access-Control-Request-Headers. */
+  readonly allowHeaders: readonly string[];
+  readonly exposeHeaders: readonly string[];
+  readonly allowCredentials: boolean;
+  /** null: no Access-Control-Max-Age (the browser's default). */
+  readonly maxAgeSecs: number | null;
+}
+
+/** `compression` with defaults filled in (only when enabled). */
+export interface CompressionSpec {
+  /** In the operator's order of preference; `zstd` is skipped where Node lacks it. */
+  readonly algorithms: readonly ('zstd' | 'br' | 'gzip')[];
+  /** Responses with a known Content-Length below this stay uncompressed. */
+  readonly minBytes: number;
+  /** Media types (`text/*` prefixes allowed), lower-case. */
+  readonly types: readonly string[];
+}
+
+/** A route's `auth`: one scheme. */
+export type AuthSpec = BasicAuthSpec;
+
+/** `auth.basic`, with the users file read (at every config load). */
+export interface BasicAuthSpec {
+  readonly scheme: 'basic';
+  readonly realm: string;
+  /** From the htpasswd file: bcrypt hashes only, never passwords. */
+  readonly users: readonly { readonly name: string; readonly hash: string }[];
+  /** Keep Authorization on the upstream request. */
+  readonly forwardCredentials: boolean;
 }

@@ -1,4 +1,5 @@
 import type { Clock } from '../ports/clock';
+import type { ResponseCompressor } from '../ports/compression';
 import type { ExchangeHandler, HttpExchange } from '../ports/http-server';
 import type { Logger } from '../ports/logger';
 import type { RequestObserver, RequestRecord } from '../ports/request-observer';
@@ -11,11 +12,18 @@ import { ErrorPages, respondWithError } from './error-responses';
 import { ExchangeCompletion, ForwardingContext, ProxiedRequest } from './forwarding/proxied-request';
 import { decideRateLimit, RateLimitAction, RateLimitDecision } from './rate-limit/rate-limit-decision';
 import { refuseForRateLimit, reportShadowHit } from './rate-limit/rate-limit-answers';
+import { CompressingExchange } from './policies/compressing-exchange';
+import type { BasicAuth } from './policies/basic-auth';
+import { withoutHeaders, withRequest } from './policies/exchange-with-request';
 import { RequestIdGenerator } from './request-id';
+import { headerValue } from './static/request-headers';
 import { ExchangeRules } from './rules/exchange-rules';
 import { removeDotSegments, replacePrefix } from './routing/path';
 import { StaticContext, StaticFileRequest } from './static/static-file-request';
 import { routedBackends, WebSocketCompletion, WebSocketContext, WebSocketProxy } from './websocket/websocket-proxy';
+
+/** Removed from requests before they go upstream, once auth has checked them. */
+const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(['authorization']);
 
 /** `route` label of requests that matched no route. */
 export const NO_ROUTE = '__none__';
@@ -30,6 +38,7 @@ export interface PipelineDependencies {
   readonly observer: RequestObserver;
   readonly requestIds: RequestIdGenerator;
   readonly files: StaticFileSystem;
+  readonly compressor: ResponseCompressor;
 }
 
 /**
@@ -130,6 +139,8 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion, WebSo
       retries: 0,
       errorCode: null,
       rateLimited: null,
+      ipFilter: null,
+      auth: null,
       accessLogged: true,
       requestHeaders: request.headers,
       protocol: request.protocol ?? 'http/1.1',
@@ -145,6 +156,11 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion, WebSo
     if (route === null) return this.answerLocally(exchange, record, 404, 'no_route', idHeader, compiled.errorPages);
     record.route = route.key;
     record.accessLogged = route.accessLog;
+    if (route.ipFilter !== null) {
+      const admitted = route.ipFilter.admits(request);
+      record.ipFilter = admitted ? 'allow' : 'deny';
+      if (!admitted) return this.answerLocally(exchange, record, 403, 'forbidden_address', idHeader, route.errorPages);
+    }
     if (route.rateLimit !== null) return this.rateLimitThenDispatch(exchange, route, path, record, idHeader);
     this.dispatch(exchange, route, path, record, idHeader);
   }
@@ -154,6 +170,37 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion, WebSo
    * the request id first, then the rate-limit headers of a limited route.
    */
   private dispatch(exchange: HttpExchange, route: CompiledRoute, path: string, record: RequestRecord, answerHeaders: readonly string[]): void {
+    if (route.cors !== null) {
+      const cors = route.cors.decide(exchange.request);
+      if (cors.preflight) return this.answerPreflight(exchange, record, [...cors.headers, ...answerHeaders]);
+      answerHeaders = [...answerHeaders, ...cors.headers];
+    }
+    if (route.auth !== null) return this.authenticateThenServe(exchange, route, route.auth, path, record, answerHeaders);
+    this.serve(exchange, route, path, record, answerHeaders);
+  }
+
+  private authenticateThenServe(exchange: HttpExchange, route: CompiledRoute, auth: BasicAuth, path: string, record: RequestRecord, answerHeaders: readonly string[]): void {
+    auth.admits(exchange.request).then(
+      (admitted) => {
+        record.auth = admitted ? 'allow' : 'deny';
+        if (!admitted) return this.answerLocally(exchange, record, 401, 'unauthorized', [...auth.challenge, ...answerHeaders], route.errorPages);
+        const served = auth.forwardCredentials ? exchange : withRequest(exchange, withoutHeaders(exchange.request, CREDENTIAL_HEADERS));
+        this.serve(served, route, path, record, answerHeaders);
+      },
+      (error: unknown) => {
+        // Never a pass: an auth check that cannot finish is an error answer.
+        this.deps.logger.error('auth check failed', { route: route.key, error: String(error) });
+        this.answerLocally(exchange, record, 500, 'internal_error', answerHeaders, route.errorPages);
+      },
+    );
+  }
+
+  /** The route's own work, once every policy in front of it let the request through. */
+  private serve(exchange: HttpExchange, route: CompiledRoute, path: string, record: RequestRecord, answerHeaders: readonly string[]): void {
+    if (route.compression !== null && exchange.request.method !== 'HEAD' && (exchange.upgrade === undefined || exchange.upgrade === null)) {
+      const coding = this.deps.compressor.negotiate(headerValue(exchange.request.headers, 'accept-encoding'), route.compression.codings);
+      exchange = new CompressingExchange(exchange, route.compression, coding, this.deps.compressor);
+    }
     switch (route.kind) {
       case 'forward':
         return this.forward(exchange, route, path, record, answerHeaders);
@@ -218,11 +265,18 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion, WebSo
     this.observe(exchange, record);
   }
 
+  /** A CORS preflight, answered here: the backend never sees it. */
+  private answerPreflight(exchange: HttpExchange, record: RequestRecord, headers: readonly string[]): void {
+    record.status = 204;
+    exchange.respond(204, headers, null);
+    this.observe(exchange, record);
+  }
+
   private answerLocally(
     exchange: HttpExchange,
     record: RequestRecord,
     status: number,
-    code: 'no_route' | 'upgrade_not_allowed' | 'service_unavailable',
+    code: 'no_route' | 'upgrade_not_allowed' | 'service_unavailable' | 'forbidden_address' | 'unauthorized' | 'internal_error',
     answerHeaders: readonly string[],
     pages: ErrorPages,
   ): void {

@@ -33,6 +33,10 @@ export interface RequestRecord {
    * `rate_limited`) or `shadow` (served, since the limit is in shadow mode); null otherwise.
    */
   rateLimited: 'enforced' | 'shadow' | null;
+  /** The route's ip_filter admitted (`allow`) or refused (`deny`) the client; null without one. */
+  ipFilter?: 'allow' | 'deny' | null;
+  /** The route's auth admitted (`allow`) or refused (`deny`) the request; null without one. */
+  auth?: 'allow' | 'deny' | null;
   /** The route wants this request in the access log. */
   accessLogged: boolean;
   /** The request's headers as received (flat, lower-case names), for log formats that want one. */

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import type { LoadBalanceRoute, ProxyRoute, RedirectRoute, StaticRoute } from '../../src/config/model';
 import { HEADER, load, loadValid, yaml } from './support';
+import { NO_POLICIES } from '../core/support/route-builders';
 
 describe('normalised config', () => {
   it('fills every default', () => {
@@ -28,6 +29,7 @@ describe('normalised config', () => {
           accessLog: true,
           errorPages: [],
           rateLimit: null,
+          ...NO_POLICIES,
           targets: [{ url: 'http://backend:8080', weight: 1, healthPath: '/health' }],
           pathRewrite: null,
           preserveHost: false,
@@ -174,6 +176,7 @@ describe('normalised config', () => {
       accessLog: true,
       errorPages: [],
       rateLimit: null,
+      ...NO_POLICIES,
       target: '/new',
       statusCode: 307,
     });
@@ -191,6 +194,7 @@ describe('normalised config', () => {
       accessLog: true,
       errorPages: [],
       rateLimit: null,
+      ...NO_POLICIES,
       root: path.resolve('static'),
       index: ['index.html'],
       fallback: null,

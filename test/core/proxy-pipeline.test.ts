@@ -1,3 +1,4 @@
+import { ZlibResponseCompressor } from '../../src/adapters/compression/zlib-compressor';
 import type { RedirectRoute, RouteConfig } from '../../src/config/model';
 import { NO_OBSERVER } from '../../src/ports/request-observer';
 import { RequestIdGenerator } from '../../src/core/request-id';
@@ -17,7 +18,7 @@ function setup(routes: RouteConfig[], options: { seed?: number; trusted?: string
   const trusted = new Set(options.trusted ?? []);
   const harness = compileHarness(new SeededRandom(options.seed ?? 42));
   const compiled = harness.compile(config(routes, [...trusted]), (address) => trusted.has(address));
-  const pipeline = new ProxyPipeline(compiled, { upstreams: upstream, clock: harness.clock, logger, observer: NO_OBSERVER, requestIds: new RequestIdGenerator(new SeededRandom(7)), files: new FakeFileSystem() });
+  const pipeline = new ProxyPipeline(compiled, { upstreams: upstream, clock: harness.clock, logger, observer: NO_OBSERVER, requestIds: new RequestIdGenerator(new SeededRandom(7)), files: new FakeFileSystem(), compressor: new ZlibResponseCompressor() });
   const send = (request: Partial<InboundRequest> = {}): FakeExchange => {
     const exchange = new FakeExchange(inboundRequest(request));
     pipeline.handle(exchange);

@@ -1,3 +1,4 @@
+import { ZlibResponseCompressor } from '../../src/adapters/compression/zlib-compressor';
 import type { RouteConfig } from '../../src/config/model';
 import { NO_OBSERVER } from '../../src/ports/request-observer';
 import { RequestIdGenerator } from '../../src/core/request-id';
@@ -38,6 +39,7 @@ function setup(routes: RouteConfig[]) {
     logger: new RecordingLogger(),
     observer: NO_OBSERVER,
     requestIds: new RequestIdGenerator(new SeededRandom(7)),
+    compressor: new ZlibResponseCompressor(),
     files: new FakeFileSystem(),
   });
   /** An upgrade on `path` whose upstream answered 101. */

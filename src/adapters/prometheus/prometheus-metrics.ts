@@ -46,6 +46,8 @@ export class PrometheusMetrics implements ProxMetrics, TlsObserver, RateLimitSto
   private readonly rateLimitShadowHits: Counter<'route'>;
   private readonly rateLimitStoreErrors: Counter<'reason'>;
   private readonly rateLimitStoreDuration: Histogram;
+  private readonly ipFilterDecisions: Counter<'route' | 'decision'>;
+  private readonly authDecisions: Counter<'route' | 'decision'>;
   private readonly requestChildren = new Map<string, CounterSeries>();
   private readonly routeChildren = new Map<string, RouteChildren>();
   private readonly upstreamChildren = new Map<string, { count: CounterSeries; duration: HistogramSeries }>();
@@ -86,6 +88,8 @@ export class PrometheusMetrics implements ProxMetrics, TlsObserver, RateLimitSto
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
       registers,
     });
+    this.ipFilterDecisions = new Counter({ name: 'prox_ip_filter_decisions_total', help: 'Requests judged by a route ip_filter, by decision (allow, deny).', labelNames: ['route', 'decision'], registers });
+    this.authDecisions = new Counter({ name: 'prox_auth_decisions_total', help: 'Requests judged by a route auth, by decision (allow, deny).', labelNames: ['route', 'decision'], registers });
     new Gauge({ name: 'prox_build_info', help: 'prox version and Node.js version (value is always 1).', labelNames: ['version', 'node'], registers, aggregator: 'max' }).set(build, 1);
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- prom-client calls collect() with `this` bound to the gauge
     const self = this;
@@ -222,6 +226,8 @@ export class PrometheusMetrics implements ProxMetrics, TlsObserver, RateLimitSto
     route.bytesIn.value += record.bytesIn;
     route.bytesOut.value += record.bytesOut;
     if (record.rateLimited !== null) (record.rateLimited === 'enforced' ? this.rateLimitHits : this.rateLimitShadowHits).inc({ route: record.route });
+    if (record.ipFilter) this.ipFilterDecisions.inc({ route: record.route, decision: record.ipFilter });
+    if (record.auth) this.authDecisions.inc({ route: record.route, decision: record.auth });
   }
 
   upstreamAttempted(route: string, backend: string, outcome: UpstreamOutcome, durationMs: number): void {

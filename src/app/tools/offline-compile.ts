@@ -39,5 +39,8 @@ export function compileOffline(config: ProxConfig, trustPredicate: TrustPredicat
     backends: registry.beginGeneration(),
     events: { healthChanged: () => undefined, ejected: () => undefined, breakerChanged: () => undefined },
     rateLimits: NO_COUNTING,
+    addressSet: trustPredicate,
+    // explain never has a password to check: basic auth is described, not evaluated.
+    passwords: { verify: () => Promise.resolve(false) },
   });
 }

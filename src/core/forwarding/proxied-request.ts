@@ -23,6 +23,7 @@ import type { ExchangeRules } from '../rules/exchange-rules';
 import { FixedBody } from '../rules/fixed-body';
 import { ReplayableBody } from './replayable-body';
 import { buildUpstreamRequestHeaders } from './request-headers';
+import { dropUpstreamCorsHeaders } from '../policies/cors';
 import { buildClientResponseHead } from './response-headers';
 
 /** Told when an exchange is over, whatever the outcome, exactly once. */
@@ -253,6 +254,7 @@ export class ProxiedRequest implements UpstreamResponseHandler, DiscardedBodyOwn
     this.phase = Phase.Streaming;
     this.record.status = status;
     const head = buildClientResponseHead(headers, this.answerHeaders[0]);
+    if (this.route.cors !== null) dropUpstreamCorsHeaders(head.headers);
     for (let i = 0; i < this.answerHeaders.length; i += 1) head.headers.push(this.answerHeaders[i]);
     if (this.rules !== null) {
       const replacement = this.rules.responseBodyFor(status, headers);

@@ -1,3 +1,4 @@
+import { ZlibResponseCompressor } from '../../../src/adapters/compression/zlib-compressor';
 import type { RateLimitSpec, RouteConfig } from '../../../src/config/model';
 import { ProxyPipeline } from '../../../src/core/proxy-pipeline';
 import { FakeFileSystem } from '../support/fake-file-system';
@@ -43,7 +44,7 @@ function setup(routes: RouteConfig[], trusted: string[] = []) {
   harness.clock.advance(60_000 - (harness.clock.nowMs() % 60_000));
   const trust = new Set(trusted);
   const compile = (next: RouteConfig[]) => harness.compile(config(next, trusted), (address) => trust.has(address));
-  const pipeline = new ProxyPipeline(compile(routes), { upstreams: upstream, clock: harness.clock, logger, observer, requestIds: new RequestIdGenerator(new SeededRandom(7)), files: new FakeFileSystem() });
+  const pipeline = new ProxyPipeline(compile(routes), { upstreams: upstream, clock: harness.clock, logger, observer, requestIds: new RequestIdGenerator(new SeededRandom(7)), files: new FakeFileSystem(), compressor: new ZlibResponseCompressor() });
   const send = (request: Partial<InboundRequest> = {}): FakeExchange => {
     const exchange = new FakeExchange(inboundRequest({ path: '/api', ...request }));
     pipeline.handle(exchange);

@@ -1,3 +1,4 @@
+import { ZlibResponseCompressor } from '../../../src/adapters/compression/zlib-compressor';
 import type { StaticRoute } from '../../../src/config/model';
 import type { RequestRecord } from '../../../src/ports/request-observer';
 import { ProxyPipeline } from '../../../src/core/proxy-pipeline';
@@ -19,6 +20,7 @@ function setup(options: Partial<StaticRoute> = {}, files = new FakeFileSystem())
   const logger = new RecordingLogger();
   const pipeline = new ProxyPipeline(harness.compile(config([staticRoute('/files', { root: '/srv/www', ...options })])), {
     upstreams: new FakeUpstreamClient(),
+    compressor: new ZlibResponseCompressor(),
     clock: harness.clock,
     logger,
     observer,

@@ -1,3 +1,4 @@
+import { ZlibResponseCompressor } from '../../../src/adapters/compression/zlib-compressor';
 import type { RouteConfig } from '../../../src/config/model';
 import { NO_OBSERVER } from '../../../src/ports/request-observer';
 import { RequestIdGenerator } from '../../../src/core/request-id';
@@ -14,7 +15,7 @@ export function pipelineHarness(routes: RouteConfig[], random: RandomSource = ne
   const upstream = new FakeUpstreamClient();
   const logger = new RecordingLogger();
   const harness = compileHarness(random);
-  const pipeline = new ProxyPipeline(harness.compile(config(routes)), { upstreams: upstream, clock: harness.clock, logger, observer: NO_OBSERVER, requestIds: new RequestIdGenerator(new SeededRandom(7)), files });
+  const pipeline = new ProxyPipeline(harness.compile(config(routes)), { upstreams: upstream, clock: harness.clock, logger, observer: NO_OBSERVER, requestIds: new RequestIdGenerator(new SeededRandom(7)), files, compressor: new ZlibResponseCompressor() });
   const send = (request: Partial<InboundRequest> = {}): FakeExchange => {
     const exchange = new FakeExchange(inboundRequest(request));
     pipeline.handle(exchange);

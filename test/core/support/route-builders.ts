@@ -5,17 +5,23 @@ import type {
   ProxyRoute,
   RedirectRoute,
   RouteConfig,
+  RoutePolicies,
   StaticRoute,
   UpstreamOptions,
 } from '../../../src/config/model';
 import type { BackendEvents } from '../../../src/core/backends/backend-events';
 import { BackendRegistry } from '../../../src/core/backends/backend-registry';
 import { MemoryRateLimitStore } from '../../../src/adapters/memory/memory-rate-limit-store';
+import { BcryptPasswordVerifier } from '../../../src/adapters/auth/bcrypt-password-verifier';
+import { trustPredicateFor } from '../../../src/adapters/system/proxy-addr-trust';
 import { CompiledConfig, compileConfig } from '../../../src/core/compiled-route';
 import type { HealthProbe, ProbeRequest, ProbeResult } from '../../../src/ports/health-probe';
 import type { RandomSource } from '../../../src/ports/random';
 import { FakeClock } from './fake-clock';
 import { SeededRandom } from './seeded-random';
+
+/** A route without edge policies (docs/policies.md). */
+export const NO_POLICIES: RoutePolicies = { ipFilter: null, cors: null, compression: null, auth: null };
 
 /** Upstream options as the loader fills them in when nothing is configured. */
 export const UPSTREAM_DEFAULTS: UpstreamOptions = {
@@ -43,7 +49,7 @@ export function backend(url: string, weight = 1): BackendTarget {
 }
 
 export function proxy(key: string, target: string, options: Partial<ProxyRoute> = {}): ProxyRoute {
-  return { type: 'proxy', ...keyParts(key), accessLog: true, errorPages: [], rateLimit: null, targets: [backend(target)], ...UPSTREAM_DEFAULTS, ...options };
+  return { type: 'proxy', ...keyParts(key), accessLog: true, errorPages: [], rateLimit: null, ...NO_POLICIES, targets: [backend(target)], ...UPSTREAM_DEFAULTS, ...options };
 }
 
 export function loadBalance(key: string, targets: (string | BackendTarget)[], options: Partial<LoadBalanceRoute> = {}): LoadBalanceRoute {
@@ -53,6 +59,7 @@ export function loadBalance(key: string, targets: (string | BackendTarget)[], op
     accessLog: true,
     errorPages: [],
     rateLimit: null,
+    ...NO_POLICIES,
     targets: targets.map((t) => (typeof t === 'string' ? backend(t) : t)),
     strategy: 'round_robin',
     hashKey: { by: 'ip', name: null },
@@ -62,7 +69,7 @@ export function loadBalance(key: string, targets: (string | BackendTarget)[], op
 }
 
 export function redirectRoute(key: string, target: string, statusCode: RedirectRoute['statusCode'], options: Partial<RedirectRoute> = {}): RedirectRoute {
-  return { type: 'redirect', ...keyParts(key), accessLog: true, errorPages: [], rateLimit: null, target, statusCode, ...options };
+  return { type: 'redirect', ...keyParts(key), accessLog: true, errorPages: [], rateLimit: null, ...NO_POLICIES, target, statusCode, ...options };
 }
 
 export function staticRoute(key: string, options: Partial<StaticRoute> = {}): StaticRoute {
@@ -72,6 +79,7 @@ export function staticRoute(key: string, options: Partial<StaticRoute> = {}): St
     accessLog: true,
     errorPages: [],
     rateLimit: null,
+    ...NO_POLICIES,
     root: '/srv/www',
     index: ['index.html'],
     fallback: null,
@@ -160,7 +168,7 @@ export function compileHarness(random: RandomSource = new SeededRandom(42)): Com
     rateLimits,
     compile(config, trusted = () => false) {
       const generation = registry.beginGeneration();
-      const compiled = compileConfig(config, { isTrustedPeer: trusted, backends: generation, events, rateLimits });
+      const compiled = compileConfig(config, { isTrustedPeer: trusted, backends: generation, events, rateLimits, addressSet: trustPredicateFor, passwords: new BcryptPasswordVerifier() });
       for (const monitor of generation.createdMonitors) monitor.start();
       registry.commit(generation);
       rateLimits.retainOnly(compiled.rateLimitIds);

@@ -1,0 +1,182 @@
+// node bench/policies.mjs (after `npm run build`): what the edge policies cost.
+//   1. compression: CPU per MB of response body for each coding prox offers, through the same
+//      ZlibResponseCompressor encoders a route uses (64 MiB of varied text per coding, in
+//      1 MiB writes), against nginx's gzip module (gzip_comp_level 1, its default, and 6, the
+//      level prox uses) compressing the same text served as a file, CPU read from /proc.
+//   2. the per-request decisions of ip_filter and auth.basic (a remembered credential), the
+//      pure cost a policy adds to a request on top of proxying it.
+// Settings: BENCH_MIB (64), BENCH_SECONDS (2), BENCH_ROUNDS (5). Figures on a shared machine are
+// noisy: compare runs made back to back.
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { request } from 'node:http';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const require = createRequire(import.meta.url);
+const DIST = join(new URL('.', import.meta.url).pathname, '..', 'dist');
+const { ZlibResponseCompressor } = require(join(DIST, 'adapters', 'compression', 'zlib-compressor.js'));
+const { IpFilter } = require(join(DIST, 'core', 'policies', 'ip-filter.js'));
+const { BasicAuth } = require(join(DIST, 'core', 'policies', 'basic-auth.js'));
+const { BcryptPasswordVerifier } = require(join(DIST, 'adapters', 'auth', 'bcrypt-password-verifier.js'));
+const { trustPredicateFor } = require(join(DIST, 'adapters', 'system', 'proxy-addr-trust.js'));
+const bcrypt = require('bcryptjs');
+
+const MIB = 1024 * 1024;
+const TOTAL_MIB = Number(process.env.BENCH_MIB ?? 64);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+
+/** 1 MiB of text that compresses like real pages: repeating words, varying numbers. */
+function textMiB() {
+  const lines = [];
+  let length = 0;
+  for (let i = 0; length < MIB; i++) {
+    const line = `<li id="item-${i}" class="row">${(i * 7919) % 100003} the quick brown fox ${i % 97} jumps over the lazy dog</li>\n`;
+    lines.push(line);
+    length += line.length;
+  }
+  return Buffer.from(lines.join('')).subarray(0, MIB);
+}
+
+const PIECE = textMiB();
+
+function cpuMs() {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+}
+
+/** Streams TOTAL_MIB through one encoder with backpressure; CPU of this process (zlib threads included). */
+async function compressCost(compressor, coding) {
+  let outBytes = 0;
+  let resolveEnd;
+  const ended = new Promise((resolve) => (resolveEnd = resolve));
+  const encoder = compressor.open(coding, { data: (chunk) => ((outBytes += chunk.length), true), end: () => resolveEnd(), failed: (e) => { throw e; } });
+  const cpu0 = cpuMs();
+  const t0 = performance.now();
+  for (let i = 0; i < TOTAL_MIB; i++) {
+    if (!encoder.write(PIECE)) await new Promise((resolve) => encoder.onDrain(resolve));
+  }
+  encoder.end();
+  await ended;
+  const wallMs = performance.now() - t0;
+  const cpu = cpuMs() - cpu0;
+  return { cpuMsPerMiB: cpu / TOTAL_MIB, mibPerSec: TOTAL_MIB / (wallMs / 1000), ratio: outBytes / (TOTAL_MIB * MIB) };
+}
+
+function procCpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
+}
+
+async function freePort() {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address();
+  server.close();
+  return port;
+}
+
+async function get(port, accept) {
+  const req = request({ host: '127.0.0.1', port, path: '/page.html', headers: { 'accept-encoding': accept }, agent: false });
+  req.end();
+  const [res] = await once(req, 'response');
+  let bytes = 0;
+  for await (const chunk of res) bytes += chunk.length;
+  return { bytes, coding: res.headers['content-encoding'] };
+}
+
+async function nginxGzipCost(level) {
+  const nginx = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p));
+  if (nginx === undefined) return null;
+  const dir = mkdtempSync(join(tmpdir(), 'prox-bench-gzip-'));
+  writeFileSync(join(dir, 'page.html'), PIECE);
+  const port = await freePort();
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    `daemon off; master_process off; worker_processes 1; error_log ${dir}/error.log; pid ${dir}/nginx.pid;
+events {}
+http {
+  access_log off; client_body_temp_path ${dir}; proxy_temp_path ${dir}; fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};
+  types { text/html html; }
+  gzip on; gzip_comp_level ${level}; gzip_types text/html; gzip_min_length 1024;
+  server { listen 127.0.0.1:${port}; root ${dir}; }
+}
+`,
+  );
+  const child = spawn(nginx, ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: 'ignore' });
+  for (let i = 0; i < 100; i++) {
+    try {
+      await get(port, 'identity');
+      break;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  const idle = procCpuMs(child.pid);
+  let out = 0;
+  for (let i = 0; i < TOTAL_MIB; i++) {
+    const answer = await get(port, 'gzip');
+    if (answer.coding !== 'gzip') throw new Error('nginx did not gzip');
+    out += answer.bytes;
+  }
+  const cpu = procCpuMs(child.pid) - idle;
+  child.kill('SIGTERM');
+  await once(child, 'exit');
+  return { cpuMsPerMiB: cpu / TOTAL_MIB, ratio: out / (TOTAL_MIB * MIB) };
+}
+
+function measure(step) {
+  const rates = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    let n = 0;
+    const start = performance.now();
+    const end = start + SECONDS * 1000;
+    let now = start;
+    while (now < end) {
+      for (let i = 0; i < 1000; i++) step(n++);
+      now = performance.now();
+    }
+    rates.push(n / ((now - start) / 1000));
+  }
+  rates.sort((a, b) => a - b);
+  return rates[Math.floor(rates.length / 2)];
+}
+
+async function measureAsync(step, count) {
+  const t0 = performance.now();
+  for (let i = 0; i < count; i++) await step(i);
+  return count / ((performance.now() - t0) / 1000);
+}
+
+const pct = (ratio) => `${(ratio * 100).toFixed(1)}%`;
+console.log(`node ${process.version}; ${TOTAL_MIB} MiB per coding; zlib zstd: ${typeof require('node:zlib').createZstdCompress === 'function' ? 'yes' : 'no (Node < 22.15)'}`);
+console.log('\n1. compression (CPU ms per MiB of body; lower is better)');
+const compressor = new ZlibResponseCompressor();
+for (const coding of compressor.available) {
+  const r = await compressCost(compressor, coding);
+  console.log(`  prox ${coding.padEnd(5)} ${r.cpuMsPerMiB.toFixed(2).padStart(7)} ms/MiB  ${r.mibPerSec.toFixed(0).padStart(5)} MiB/s  output ${pct(r.ratio)}`);
+}
+for (const level of [1, 6]) {
+  const r = await nginxGzipCost(level);
+  if (r === null) {
+    console.log('  nginx: not installed (apt-get install nginx)');
+    break;
+  }
+  console.log(`  nginx gzip level ${level} ${r.cpuMsPerMiB.toFixed(2).padStart(7)} ms/MiB (whole worker: HTTP included)  output ${pct(r.ratio)}`);
+}
+
+console.log('\n2. per-request policy decisions (median of rounds)');
+const requests = Array.from({ length: 65536 }, (_, i) => ({ remoteAddress: `10.${(i >> 8) & 255}.${i & 255}.7`, headers: ['host', 'example.com'] }));
+const filter = new IpFilter({ allow: ['10.0.0.0/8', '2001:db8::/32'], deny: ['10.9.9.9/32'] }, trustPredicateFor, () => false);
+const rate = measure((n) => filter.admits(requests[n & 65535]));
+console.log(`  ip_filter (2 allow, 1 deny range): ${(1e9 / rate).toFixed(0)} ns per request`);
+const auth = new BasicAuth({ scheme: 'basic', realm: 'b', users: [{ name: 'alice', hash: bcrypt.hashSync('pw', 10) }], forwardCredentials: false }, new BcryptPasswordVerifier());
+const authRequest = { headers: ['authorization', 'Basic ' + Buffer.from('alice:pw').toString('base64')] };
+await auth.admits(authRequest);
+const authRate = await measureAsync(() => auth.admits(authRequest), 200_000);
+console.log(`  auth.basic, remembered credential: ${(1e9 / authRate).toFixed(0)} ns per request (first check of a credential: one bcrypt cost-10 compare, ~tens of ms)`);

@@ -1,0 +1,44 @@
+import type { AuthSpec, CompressionSpec, CorsSpec, IpFilterSpec, RoutePolicies } from '../core/model';
+import type { HtpasswdEntry } from './users-files';
+import type { RawRoute } from './raw-config';
+
+/** A route's edge policies (docs/policies.md) with defaults filled in; null where unused. */
+export function routePolicies(route: RawRoute, users: readonly HtpasswdEntry[]): RoutePolicies {
+  return {
+    ipFilter: route.ip_filter === undefined ? null : ipFilter(route.ip_filter),
+    cors: route.cors === undefined ? null : cors(route.cors),
+    compression: route.compression === undefined || route.compression.enabled === false ? null : compression(route.compression),
+    auth: route.auth === undefined ? null : auth(route.auth, users),
+  };
+}
+
+function ipFilter(block: NonNullable<RawRoute['ip_filter']>): IpFilterSpec {
+  return { allow: [...(block.allow ?? [])], deny: [...(block.deny ?? [])] };
+}
+
+function cors(block: NonNullable<RawRoute['cors']>): CorsSpec {
+  return {
+    allowOrigins: [...block.allow_origins],
+    allowMethods: (block.allow_methods ?? ['GET', 'HEAD', 'POST']).map((method) => method.toUpperCase()),
+    allowHeaders: [...(block.allow_headers ?? [])],
+    exposeHeaders: [...(block.expose_headers ?? [])],
+    allowCredentials: block.allow_credentials ?? false,
+    maxAgeSecs: block.max_age_secs ?? null,
+  };
+}
+
+const DEFAULT_COMPRESSED_TYPES = ['text/*', 'application/json', 'application/javascript', 'application/xml', 'image/svg+xml'];
+
+function compression(block: NonNullable<RawRoute['compression']>): CompressionSpec {
+  return {
+    algorithms: [...(block.algorithms ?? ['br', 'gzip'])],
+    minBytes: block.min_bytes ?? 1024,
+    types: (block.types ?? DEFAULT_COMPRESSED_TYPES).map((type) => type.toLowerCase()),
+  };
+}
+
+function auth(block: NonNullable<RawRoute['auth']>, users: readonly HtpasswdEntry[]): AuthSpec {
+  const basic = block.basic;
+  if (basic === undefined) throw new Error('unvalidated auth block reached normalise without a scheme');
+  return { scheme: 'basic', realm: basic.realm ?? 'prox', users: [...users], forwardCredentials: basic.forward_credentials ?? false };
+}
