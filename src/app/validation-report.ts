@@ -18,6 +18,8 @@ export interface ValidateSummary {
   readonly routes: ({ readonly total: number } & Readonly<Record<RouteType, number>>) | null;
   /** The TLS listener's certificates, names and expiry; only known when the config is valid. */
   readonly certificates: readonly CertificateSummary[] | null;
+  /** `tcp:` listeners as `address -> backends`; absent when there are none. */
+  readonly tcpListeners?: readonly string[];
 }
 
 export interface ValidateReport {
@@ -46,11 +48,20 @@ export function buildReport(file: string, result: LoadResult): ValidateReport {
     summary: {
       errorCount: errors.length,
       warningCount: result.warnings.length,
-      listenAddr: result.ok ? formatListenAddress(result.config.listenAddr) : null,
+      listenAddr: result.ok && result.config.httpListener !== false ? formatListenAddress(result.config.listenAddr) : null,
       routes: result.ok ? countRoutes(result.config) : null,
       certificates: result.ok ? certificateSummary(result.config) : null,
+      ...(result.ok && (result.config.tcp ?? []).length > 0 ? { tcpListeners: tcpSummary(result.config) } : {}),
     },
   };
+}
+
+function tcpSummary(config: ProxConfig): string[] {
+  return (config.tcp ?? []).map((listener) => {
+    const backends = listener.backends.map((backend) => `${backend.host.includes(':') ? `[${backend.host}]` : backend.host}:${backend.port}`);
+    const sni = listener.sniRoutes.length > 0 ? ` + ${plural(listener.sniRoutes.length, 'SNI route')}` : '';
+    return `${formatListenAddress(listener.listenAddr)} -> ${backends.join(', ') || '(none)'} (${listener.strategy})${sni}`;
+  });
 }
 
 function countRoutes(config: ProxConfig): NonNullable<ValidateSummary['routes']> {
@@ -81,7 +92,8 @@ export function formatText(report: ValidateReport, options: { unreadable?: boole
   if (report.valid) {
     const warnings = summary.warningCount > 0 ? ` (${plural(summary.warningCount, 'warning')})` : '';
     lines.push(`${report.file}: valid${warnings}`);
-    lines.push(`  listen address: ${summary.listenAddr}`);
+    if (summary.listenAddr !== null) lines.push(`  listen address: ${summary.listenAddr}`);
+    for (const listener of summary.tcpListeners ?? []) lines.push(`  tcp listener: ${listener}`);
     if (summary.routes) {
       const byType = ROUTE_TYPES.filter((t) => summary.routes![t] > 0)
         .map((t) => `${t} ${summary.routes![t]}`)

@@ -13,7 +13,8 @@ import { runSemanticChecks } from './semantic-checks';
 import { checkStaticRoutes } from './static-checks';
 import { checkTlsSettings } from './tls-checks';
 import { checkUpstreamTls, type UpstreamCaFiles } from './upstream-tls';
-import { parseYamlSource } from './yaml-source';
+import { parseTomlSource } from './toml-source';
+import { parseYamlSource, type YamlSource } from './yaml-source';
 
 export const DEFAULT_CONFIG_FILE = 'config.yaml';
 
@@ -47,7 +48,9 @@ export async function loadConfigFile(file: string): Promise<LoadResult> {
  */
 export function loadConfigText(text: string, file: string): LoadResult {
   const configDir = path.dirname(path.resolve(file));
-  const source = parseYamlSource(text);
+  // A foreign format is mapped to the YAML shape first and then validated like YAML.
+  const source: Pick<YamlSource, 'data' | 'problems'> & { positions: YamlSource['positions'] | null } =
+    path.extname(file).toLowerCase() === '.toml' ? tomlAsSource(text) : parseYamlSource(text);
   const diagnostics = new DiagnosticList(file, source.positions);
   for (const problem of source.problems) {
     diagnostics.atPosition(problem.severity, problem.position, problem.message, problem.hint);
@@ -72,6 +75,15 @@ export function loadConfigText(text: string, file: string): LoadResult {
   }
   const config = normaliseConfig(source.data as RawConfig, { configDir, errorPageFiles, caFiles });
   return { ok: true, config, warnings: diagnostics.warnings };
+}
+
+function tomlAsSource(text: string) {
+  const toml = parseTomlSource(text);
+  return {
+    positions: null,
+    data: toml.data,
+    problems: toml.problems.map((problem) => ({ severity: problem.severity, position: { line: problem.line, col: problem.col }, message: problem.message, hint: problem.hint })),
+  };
 }
 
 function describeReadError(error: unknown): string {

@@ -17,6 +17,8 @@ describe('normalised config', () => {
       limits: { maxHeaderBytes: 16384, maxHeaders: 100, maxBodyBytes: null },
       websocketEnabled: true,
       tls: null,
+      tcp: [],
+      httpListener: true,
       routes: [
         {
           type: 'proxy',
