@@ -489,6 +489,9 @@ export class ProxServer {
     const compiled = this.pipeline?.current;
     if (compiled === undefined) return;
     const now = this.parts.clock.monotonicMs();
+    for (const pool of this.tcp.pools()) {
+      for (const member of pool.pool.members) yield { route: pool.pool.routeKey, backend: member.target.url, healthy: member.isHealthy(now), breaker: null };
+    }
     for (const route of compiled.routes.all()) {
       if (route.kind !== 'forward') continue;
       for (const member of route.pool.members) {

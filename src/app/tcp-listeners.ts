@@ -1,4 +1,4 @@
-import type { CompiledTcpListener } from '../core/tcp/tcp-listener';
+import type { CompiledTcpListener, TcpPool } from '../core/tcp/tcp-listener';
 import type { BoundListener } from '../ports/http-server';
 import type { Logger } from '../ports/logger';
 import type { TcpBoundListener, TcpProxyServer } from '../ports/tcp-proxy';
@@ -11,6 +11,8 @@ import type { TcpBoundListener, TcpProxyServer } from '../ports/tcp-proxy';
  */
 export class TcpListeners {
   private readonly bound = new Map<string, TcpBoundListener>();
+  /** The compiled listeners in use, for the health view. */
+  private compiled: readonly CompiledTcpListener[] = [];
   private readonly draining = new Set<Promise<boolean>>();
 
   constructor(
@@ -30,6 +32,14 @@ export class TcpListeners {
     let open = 0;
     for (const listener of this.bound.values()) open += listener.openConnections;
     return open;
+  }
+
+  /** Every backend pool of the running listeners (default and per SNI name). */
+  *pools(): Iterable<TcpPool> {
+    for (const listener of this.compiled) {
+      if (listener.defaultPool !== null) yield listener.defaultPool;
+      for (const pool of listener.sniPools) yield pool;
+    }
   }
 
   first(): BoundListener {
@@ -71,6 +81,7 @@ export class TcpListeners {
       this.bound.set(listener.key, fresh);
       this.logger.info('tcp listening', { address: formatBound(fresh), backends: listener.config.backends.length, sni_routes: listener.config.sniRoutes.length });
     }
+    this.compiled = next;
     return null;
   }
 

@@ -21,6 +21,8 @@ export interface ValidateSummary {
   readonly certificates: readonly CertificateSummary[] | null;
   /** The inbound engine `prox serve` would run here, and why; only known when the config is valid. */
   readonly engine?: EngineSummary | null;
+  /** `tcp:` listeners as `address -> backends`; absent when there are none. */
+  readonly tcpListeners?: readonly string[];
 }
 
 export interface EngineSummary {
@@ -72,12 +74,21 @@ export function buildReport(file: string, result: LoadResult, describeEngine: En
     summary: {
       errorCount: errors.length,
       warningCount: result.warnings.length,
-      listenAddr: result.ok ? formatListenAddress(result.config.listenAddr) : null,
+      listenAddr: result.ok && result.config.httpListener !== false ? formatListenAddress(result.config.listenAddr) : null,
       routes: result.ok ? countRoutes(result.config) : null,
       certificates: result.ok ? certificateSummary(result.config) : null,
       ...(describeEngine === null ? {} : { engine: result.ok ? describeEngine(result.config.engine) : null }),
+      ...(result.ok && (result.config.tcp ?? []).length > 0 ? { tcpListeners: tcpSummary(result.config) } : {}),
     },
   };
+}
+
+function tcpSummary(config: ProxConfig): string[] {
+  return (config.tcp ?? []).map((listener) => {
+    const backends = listener.backends.map((backend) => `${backend.host.includes(':') ? `[${backend.host}]` : backend.host}:${backend.port}`);
+    const sni = listener.sniRoutes.length > 0 ? ` + ${plural(listener.sniRoutes.length, 'SNI route')}` : '';
+    return `${formatListenAddress(listener.listenAddr)} -> ${backends.join(', ') || '(none)'} (${listener.strategy})${sni}`;
+  });
 }
 
 function countRoutes(config: ProxConfig): NonNullable<ValidateSummary['routes']> {
@@ -108,7 +119,8 @@ export function formatText(report: ValidateReport, options: { unreadable?: boole
   if (report.valid) {
     const warnings = summary.warningCount > 0 ? ` (${plural(summary.warningCount, 'warning')})` : '';
     lines.push(`${report.file}: valid${warnings}`);
-    lines.push(`  listen address: ${summary.listenAddr}`);
+    if (summary.listenAddr !== null) lines.push(`  listen address: ${summary.listenAddr}`);
+    for (const listener of summary.tcpListeners ?? []) lines.push(`  tcp listener: ${listener}`);
     if (summary.routes) {
       const byType = ROUTE_TYPES.filter((t) => summary.routes![t] > 0)
         .map((t) => `${t} ${summary.routes![t]}`)

@@ -15,7 +15,8 @@ import { checkStaticRoutes } from './static-checks';
 import { checkTlsSettings } from './tls-checks';
 import { checkUpstreamTls, type UpstreamCaFiles } from './upstream-tls';
 import { checkUsersFiles, type UsersFiles } from './users-files';
-import { parseYamlSource } from './yaml-source';
+import { parseTomlSource } from './toml-source';
+import { parseYamlSource, type YamlSource } from './yaml-source';
 
 export const DEFAULT_CONFIG_FILE = 'config.yaml';
 
@@ -54,7 +55,9 @@ export async function loadConfigFile(file: string, options: LoadOptions = {}): P
  */
 export function loadConfigText(text: string, file: string, options: LoadOptions = {}): LoadResult {
   const configDir = path.dirname(path.resolve(file));
-  const source = parseYamlSource(text);
+  // A foreign format is mapped to the YAML shape first and then validated like YAML.
+  const source: Pick<YamlSource, 'data' | 'problems'> & { positions: YamlSource['positions'] | null } =
+    path.extname(file).toLowerCase() === '.toml' ? tomlAsSource(text) : parseYamlSource(text);
   const diagnostics = new DiagnosticList(file, source.positions);
   for (const problem of source.problems) {
     diagnostics.atPosition(problem.severity, problem.position, problem.message, problem.hint);
@@ -82,6 +85,15 @@ export function loadConfigText(text: string, file: string, options: LoadOptions 
   const config = normaliseConfig(source.data as RawConfig, { configDir, errorPageFiles, caFiles, usersFiles });
   if (options.lint === true) lintConfig(config, source.data, file, diagnostics);
   return { ok: true, config, warnings: diagnostics.warnings };
+}
+
+function tomlAsSource(text: string) {
+  const toml = parseTomlSource(text);
+  return {
+    positions: null,
+    data: toml.data,
+    problems: toml.problems.map((problem) => ({ severity: problem.severity, position: { line: problem.line, col: problem.col }, message: problem.message, hint: problem.hint })),
+  };
 }
 
 function describeReadError(error: unknown): string {

@@ -50,6 +50,11 @@ export function checkTcpListeners(config: Readonly<Record<string, unknown>>, out
   } else if ('listen_addr' in config && !('routes' in config)) {
     out.warning(['listen_addr'], 'listen_addr without routes opens no HTTP listener', { anchor: 'key', hint: 'add routes, or remove listen_addr' });
   }
+  const workers = config['workers'];
+  if (listeners.length > 0 && workers !== undefined && workers !== 1) {
+    // Each worker would bind the same tcp port (node:net on Node 20 has no SO_REUSEPORT).
+    out.error(['workers'], 'tcp listeners run in one process: workers must be 1 with tcp:', { hint: 'remove workers (or set workers: 1), or move the tcp listeners to a prox of their own' });
+  }
   const taken: { address: ListenAddress; at: string }[] = [];
   for (const httpField of ['listen_addr'] as const) {
     const text = asString(config[httpField]);

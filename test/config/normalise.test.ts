@@ -20,6 +20,8 @@ describe('normalised config', () => {
       websocketEnabled: true,
       tls: null,
       rateLimitStore: null,
+      tcp: [],
+      httpListener: true,
       routes: [
         {
           type: 'proxy',

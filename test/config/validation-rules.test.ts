@@ -13,20 +13,20 @@ interface RuleCase {
 /** Each case breaks exactly one rule; the finding must be the only error, at the given spot. */
 const cases: RuleCase[] = [
   {
-    rule: 'listen_addr is required',
+    rule: 'listen_addr is required with routes',
     text: yaml('routes:', '  /: {type: proxy, target: "http://a"}'),
     line: 1,
     col: 1,
     path: '',
-    message: /missing required field "listen_addr"/,
+    message: /routes need "listen_addr:"/,
   },
   {
-    rule: 'routes is required',
+    rule: 'routes (or tcp listeners) are required',
     text: yaml('listen_addr: "127.0.0.1:3000"'),
     line: 1,
     col: 1,
     path: '',
-    message: /missing required field "routes"/,
+    message: /neither routes nor tcp listeners/,
   },
   {
     rule: 'routes must not be empty',

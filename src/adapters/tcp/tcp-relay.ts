@@ -101,6 +101,8 @@ export class TcpRelay {
       this.client.off('data', onData);
     };
     this.client.on('data', onData);
+    // Accepted paused (pauseOnConnect): a 'data' listener alone does not start reading.
+    this.client.resume();
     this.client.once('close', () => clearTimeout(timer));
   }
 

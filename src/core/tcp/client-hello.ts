@@ -33,7 +33,9 @@ export function readClientHello(bytes: Uint8Array): ClientHelloReading {
     reader.skip(reader.u16()); // cipher_suites
     reader.skip(reader.u8()); // legacy_compression_methods
     if (reader.remaining === 0) return { kind: 'client_hello', serverName: null }; // no extensions at all
-    const extensionsEnd = reader.offset + reader.u16();
+    const extensionsLength = reader.u16();
+    if (extensionsLength > reader.remaining) throw new Error('extensions longer than the ClientHello');
+    const extensionsEnd = reader.offset + extensionsLength;
     while (reader.offset < extensionsEnd) {
       const type = reader.u16();
       const length = reader.u16();

@@ -49,13 +49,15 @@ export class TcpPool {
 
 /** A `tcp:` listener compiled for its connections: settings in milliseconds, pools, the SNI table. */
 export interface CompiledTcpListener {
-  /** `host:port` as bound; the `listener` label. */
+  /** `host:port` as configured (`host:0#n` for the nth port-0 listener): its identity across reloads and its `listener` label. */
   readonly key: string;
   readonly config: TcpListenerConfig;
   /** Backends for connections no SNI name claims; null when there are none (they are closed). */
   readonly defaultPool: TcpPool | null;
   /** By SNI name; null without sni_routes (then the ClientHello is never read). */
   readonly sni: SniTable<TcpPool> | null;
+  /** The pools of `sni`, in declaration order. */
+  readonly sniPools: readonly TcpPool[];
   readonly connectTimeoutMs: number;
   readonly idleTimeoutMs: number;
   /** Whether a PROXY header is read from this peer (accept_proxy_protocol and trusted_proxies). */
@@ -70,30 +72,31 @@ export interface TcpCompileDependencies {
 }
 
 export function compileTcpListeners(listeners: readonly TcpListenerConfig[], deps: TcpCompileDependencies): CompiledTcpListener[] {
-  return listeners.map((listener) => compileListener(listener, deps));
+  let anyPort = 0;
+  return listeners.map((listener) => {
+    const address = formatHostPort(listener.listenAddr.host, listener.listenAddr.port);
+    // Port 0 (the OS picks; tests) may repeat: the nth such listener keeps its identity by its rank.
+    const key = listener.listenAddr.port === 0 ? `${address}#${anyPort++}` : address;
+    return compileListener(key, listener, deps);
+  });
 }
 
 export function formatHostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-function compileListener(listener: TcpListenerConfig, deps: TcpCompileDependencies): CompiledTcpListener {
-  const key = formatHostPort(listener.listenAddr.host, listener.listenAddr.port);
+function compileListener(key: string, listener: TcpListenerConfig, deps: TcpCompileDependencies): CompiledTcpListener {
   const poolOf = (poolKey: string, backends: readonly TcpBackendAddress[]): TcpPool | null =>
     backends.length === 0 ? null : compilePool(`tcp ${poolKey}`, backends, listener.strategy, listener.healthCheck, deps);
-  const sni =
-    listener.sniRoutes.length === 0
-      ? null
-      : new SniTable(
-          listener.sniRoutes.map((route) => ({ names: [route.name], value: poolOf(`${key} sni ${route.name}`, route.backends)! })),
-          null,
-        );
+  const sniPools = listener.sniRoutes.map((route) => poolOf(`${key} sni ${route.name}`, route.backends)!);
+  const sni = sniPools.length === 0 ? null : new SniTable(listener.sniRoutes.map((route, i) => ({ names: [route.name], value: sniPools[i]! })), null);
   const isTrusted = deps.isTrustedPeer;
   return {
     key,
     config: listener,
     defaultPool: poolOf(key, listener.backends),
     sni,
+    sniPools,
     connectTimeoutMs: listener.connectTimeoutSecs * 1000,
     idleTimeoutMs: listener.idleTimeoutSecs * 1000,
     readsProxyHeaderFrom: listener.acceptProxyProtocol ? isTrusted : () => false,
