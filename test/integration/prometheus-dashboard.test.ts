@@ -496,7 +496,7 @@ routes:
     const health = await fetch(`${prox.adminUrl}/healthz`);
     expect({ status: health.status, body: await health.json() }).toEqual({ status: 200, body: { status: 'ok' } });
     const ready = await fetch(`${prox.adminUrl}/readyz`);
-    expect({ status: ready.status, body: await ready.json() }).toEqual({ status: 200, body: { ready: true, problems: [] } });
+    expect({ status: ready.status, body: await ready.json() }).toEqual({ status: 200, body: { ready: true, problems: [], details: [] } });
   });
 
   it('the shipped Prometheus config and alerting rules pass promtool, and the rules unit tests pass', async () => {
