@@ -3,7 +3,9 @@ import { Command, Option } from 'commander';
 import { runServe } from './serve-command';
 import { runValidate } from './validate-command';
 import { runExplain } from './explain-command';
+import { runDiff } from './diff-command';
 import { PROX_VERSION } from '../version';
+import { resolveConfigPath } from '../config/loader';
 
 function buildProgram(): Command {
   const program = new Command('prox')
@@ -26,12 +28,26 @@ function buildProgram(): Command {
     .option('-c, --config <file>', 'config file (default: $PROX_CONFIG, else ./config.yaml)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('--strict', 'warnings (route lint included) fail validation too')
-    .action(async (options: { config?: string; format: 'text' | 'json'; strict?: boolean }) => {
+    .option('--against <old>', 'also show what changes from <old> (as prox diff); the exit code stays validation\'s')
+    .action(async (options: { config?: string; format: 'text' | 'json'; strict?: boolean; against?: string }) => {
       process.exitCode = await runValidate(options, {
         out: (s) => console.log(s),
         err: (s) => console.error(s),
         env: process.env,
       });
+      if (options.against !== undefined && process.exitCode === 0) {
+        await runDiff(options.against, resolveConfigPath(options.config, process.env), { format: options.format });
+      }
+    });
+
+  program
+    .command('diff')
+    .description('what changing <old> into <new> does: routes, destinations, backends, reload vs restart; exit 0 same, 1 changes, 2 error')
+    .argument('<old>', 'the config running now')
+    .argument('<new>', 'the candidate config')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (oldFile: string, newFile: string, options: { format: 'text' | 'json' }) => {
+      process.exitCode = await runDiff(oldFile, newFile, options);
     });
 
   program
