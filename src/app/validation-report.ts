@@ -2,7 +2,7 @@ import { certificateSummary, certificateSummaryLines, type CertificateSummary } 
 import { displayPointer } from '../config/config-path';
 import { formatListenAddress } from '../config/listen-address';
 import { loadConfigFile } from '../config/loader';
-import type { Diagnostic, LoadResult, ProxConfig, RouteConfig } from '../config/model';
+import type { DetectedFormat, Diagnostic, LoadResult, ProxConfig, RouteConfig } from '../config/model';
 
 /** Exit codes of `prox validate`, part of the CLI contract (CI pipelines branch on them). */
 export const VALIDATE_EXIT = { valid: 0, invalid: 1, unreadable: 2 } as const;
@@ -18,6 +18,8 @@ export interface ValidateSummary {
   readonly routes: ({ readonly total: number } & Readonly<Record<RouteType, number>>) | null;
   /** The TLS listener's certificates, names and expiry; only known when the config is valid. */
   readonly certificates: readonly CertificateSummary[] | null;
+  /** Another proxy's format the file was recognised as (and converted from); absent for prox YAML. */
+  readonly format?: DetectedFormat;
 }
 
 export interface ValidateReport {
@@ -61,6 +63,7 @@ export function buildReport(file: string, result: LoadResult): ValidateReport {
       listenAddr: result.ok ? formatListenAddress(result.config.listenAddr) : null,
       routes: result.ok ? countRoutes(result.config) : null,
       certificates: result.ok ? certificateSummary(result.config) : null,
+      ...(result.ok && result.format !== undefined ? { format: result.format } : {}),
     },
   };
 }
@@ -93,6 +96,10 @@ export function formatText(report: ValidateReport, options: { unreadable?: boole
   if (report.valid) {
     const warnings = summary.warningCount > 0 ? ` (${plural(summary.warningCount, 'warning')})` : '';
     lines.push(`${report.file}: valid${warnings}`);
+    if (summary.format !== undefined) {
+      lines.push(`  format: ${summary.format.title}, run as prox's model (prox convert prints the prox YAML)`);
+      for (const note of summary.format.notes) lines.push(`    note: ${note}`);
+    }
     lines.push(`  listen address: ${summary.listenAddr}`);
     if (summary.routes) {
       const byType = ROUTE_TYPES.filter((t) => summary.routes![t] > 0)

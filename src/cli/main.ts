@@ -4,6 +4,7 @@ import { runServe } from './serve-command';
 import { runValidate } from './validate-command';
 import { runExplain } from './explain-command';
 import { runDiff } from './diff-command';
+import { runConvert } from './convert-command';
 import { PROX_VERSION } from '../version';
 import { resolveConfigPath } from '../config/loader';
 
@@ -61,6 +62,14 @@ function buildProgram(): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(async (method: string, url: string, options: { config?: string; header: string[]; clientIp: string; format: 'text' | 'json' }) => {
       process.exitCode = await runExplain(method, url, options, process.env);
+    });
+
+  program
+    .command('convert')
+    .description("print another proxy's config (Apex HTTP TOML, ConnX YAML) as prox YAML; exit 0 converted, 1 already prox, 2 error")
+    .argument('<file>', 'the config file')
+    .action(async (file: string) => {
+      process.exitCode = await runConvert(file);
     });
 
   return program;

@@ -10,6 +10,8 @@ import type { RawConfig } from './raw-config';
 import { configValidator } from './schema';
 import { reportSchemaErrors } from './schema-errors';
 import { lintConfig } from './route-lint';
+import { conversionToYaml } from './formats/convert';
+import { detectFormat } from './formats/detect';
 import { runSemanticChecks } from './semantic-checks';
 import { checkStaticRoutes } from './static-checks';
 import { checkTlsSettings } from './tls-checks';
@@ -53,7 +55,15 @@ export async function loadConfigFile(file: string, options: LoadOptions = {}): P
  */
 export function loadConfigText(text: string, file: string, options: LoadOptions = {}): LoadResult {
   const configDir = path.dirname(path.resolve(file));
-  const source = parseYamlSource(text);
+  const detected = detectFormat(text, file);
+  if (detected.kind === 'unrecognised') {
+    const diagnostics = new DiagnosticList(file, null);
+    diagnostics.atPosition('error', { line: detected.line, col: detected.col }, detected.message, 'prox reads its own YAML, and the TOML/YAML of the proxies listed in docs/cli.md (prox convert)');
+    return { ok: false, errors: diagnostics.errors, warnings: [], unreadable: false };
+  }
+  // Another proxy's file is validated as the prox YAML it converts to (what `prox convert` prints).
+  const format = detected.kind === 'foreign' ? { title: detected.format.title, notes: detected.conversion.notes.map((n) => n.message) } : undefined;
+  const source = parseYamlSource(detected.kind === 'foreign' ? conversionToYaml(detected.conversion, `converted from ${detected.format.title}`) : text);
   const diagnostics = new DiagnosticList(file, source.positions);
   for (const problem of source.problems) {
     diagnostics.atPosition(problem.severity, problem.position, problem.message, problem.hint);
@@ -78,7 +88,7 @@ export function loadConfigText(text: string, file: string, options: LoadOptions 
   }
   const config = normaliseConfig(source.data as RawConfig, { configDir, errorPageFiles, caFiles });
   if (options.lint === true) lintConfig(config, source.data, file, diagnostics);
-  return { ok: true, config, warnings: diagnostics.warnings };
+  return format === undefined ? { ok: true, config, warnings: diagnostics.warnings } : { ok: true, config, warnings: diagnostics.warnings, format };
 }
 
 function describeReadError(error: unknown): string {
