@@ -2,7 +2,7 @@ import { certificateSummary, certificateSummaryLines, type CertificateSummary } 
 import { displayPointer } from '../config/config-path';
 import { formatListenAddress } from '../config/listen-address';
 import { loadConfigFile } from '../config/loader';
-import type { Diagnostic, LoadResult, ProxConfig, RouteConfig } from '../config/model';
+import type { DetectedFormat, Diagnostic, LoadResult, ProxConfig, RouteConfig } from '../config/model';
 import type { EngineSetting } from '../core/model';
 
 /** Exit codes of `prox validate`, part of the CLI contract (CI pipelines branch on them). */
@@ -23,6 +23,8 @@ export interface ValidateSummary {
   readonly engine?: EngineSummary | null;
   /** `tcp:` listeners as `address -> backends`; absent when there are none. */
   readonly tcpListeners?: readonly string[];
+  /** Another proxy's format the file was recognised as (and converted from); absent for prox YAML. */
+  readonly format?: DetectedFormat;
 }
 
 export interface EngineSummary {
@@ -79,6 +81,7 @@ export function buildReport(file: string, result: LoadResult, describeEngine: En
       certificates: result.ok ? certificateSummary(result.config) : null,
       ...(describeEngine === null ? {} : { engine: result.ok ? describeEngine(result.config.engine) : null }),
       ...(result.ok && (result.config.tcp ?? []).length > 0 ? { tcpListeners: tcpSummary(result.config) } : {}),
+      ...(result.ok && result.format !== undefined ? { format: result.format } : {}),
     },
   };
 }
@@ -119,6 +122,10 @@ export function formatText(report: ValidateReport, options: { unreadable?: boole
   if (report.valid) {
     const warnings = summary.warningCount > 0 ? ` (${plural(summary.warningCount, 'warning')})` : '';
     lines.push(`${report.file}: valid${warnings}`);
+    if (summary.format !== undefined) {
+      lines.push(`  format: ${summary.format.title}, run as prox's model (prox convert prints the prox YAML)`);
+      for (const note of summary.format.notes) lines.push(`    note: ${note}`);
+    }
     if (summary.listenAddr !== null) lines.push(`  listen address: ${summary.listenAddr}`);
     for (const listener of summary.tcpListeners ?? []) lines.push(`  tcp listener: ${listener}`);
     if (summary.routes) {

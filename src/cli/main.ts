@@ -3,7 +3,10 @@ import { Command, Option } from 'commander';
 import { runServe } from './serve-command';
 import { runValidate } from './validate-command';
 import { runExplain } from './explain-command';
+import { runDiff } from './diff-command';
+import { runConvert } from './convert-command';
 import { PROX_VERSION } from '../version';
+import { resolveConfigPath } from '../config/loader';
 
 function buildProgram(): Command {
   const program = new Command('prox')
@@ -26,12 +29,26 @@ function buildProgram(): Command {
     .option('-c, --config <file>', 'config file (default: $PROX_CONFIG, else ./config.yaml)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('--strict', 'warnings (route lint included) fail validation too')
-    .action(async (options: { config?: string; format: 'text' | 'json'; strict?: boolean }) => {
+    .option('--against <old>', 'also show what changes from <old> (as prox diff); the exit code stays validation\'s')
+    .action(async (options: { config?: string; format: 'text' | 'json'; strict?: boolean; against?: string }) => {
       process.exitCode = await runValidate(options, {
         out: (s) => console.log(s),
         err: (s) => console.error(s),
         env: process.env,
       });
+      if (options.against !== undefined && process.exitCode === 0) {
+        await runDiff(options.against, resolveConfigPath(options.config, process.env), { format: options.format });
+      }
+    });
+
+  program
+    .command('diff')
+    .description('what changing <old> into <new> does: routes, destinations, backends, reload vs restart; exit 0 same, 1 changes, 2 error')
+    .argument('<old>', 'the config running now')
+    .argument('<new>', 'the candidate config')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (oldFile: string, newFile: string, options: { format: 'text' | 'json' }) => {
+      process.exitCode = await runDiff(oldFile, newFile, options);
     });
 
   program
@@ -45,6 +62,14 @@ function buildProgram(): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(async (method: string, url: string, options: { config?: string; header: string[]; clientIp: string; format: 'text' | 'json' }) => {
       process.exitCode = await runExplain(method, url, options, process.env);
+    });
+
+  program
+    .command('convert')
+    .description("print another proxy's config (Apex HTTP TOML, ConnX YAML) as prox YAML; exit 0 converted, 1 already prox, 2 error")
+    .argument('<file>', 'the config file')
+    .action(async (file: string) => {
+      process.exitCode = await runConvert(file);
     });
 
   return program;

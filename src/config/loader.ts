@@ -10,12 +10,13 @@ import type { RawConfig } from './raw-config';
 import { configValidator } from './schema';
 import { reportSchemaErrors } from './schema-errors';
 import { lintConfig } from './route-lint';
+import { conversionToYaml } from './formats/convert';
+import { detectFormat } from './formats/detect';
 import { runSemanticChecks } from './semantic-checks';
 import { checkStaticRoutes } from './static-checks';
 import { checkTlsSettings } from './tls-checks';
 import { checkUpstreamTls, type UpstreamCaFiles } from './upstream-tls';
 import { checkUsersFiles, type UsersFiles } from './users-files';
-import { parseTomlSource } from './toml-source';
 import { parseYamlSource, type YamlSource } from './yaml-source';
 
 export const DEFAULT_CONFIG_FILE = 'config.yaml';
@@ -55,9 +56,15 @@ export async function loadConfigFile(file: string, options: LoadOptions = {}): P
  */
 export function loadConfigText(text: string, file: string, options: LoadOptions = {}): LoadResult {
   const configDir = path.dirname(path.resolve(file));
-  // A foreign format is mapped to the YAML shape first and then validated like YAML.
-  const source: Pick<YamlSource, 'data' | 'problems'> & { positions: YamlSource['positions'] | null } =
-    path.extname(file).toLowerCase() === '.toml' ? tomlAsSource(text) : parseYamlSource(text);
+  const detected = detectFormat(text, file);
+  if (detected.kind === 'unrecognised') {
+    const diagnostics = new DiagnosticList(file, null);
+    diagnostics.atPosition('error', { line: detected.line, col: detected.col }, detected.message, 'prox reads its own YAML, and the TOML/YAML of the proxies listed in docs/cli.md (prox convert)');
+    return { ok: false, errors: diagnostics.errors, warnings: [], unreadable: false };
+  }
+  // Another proxy's file is validated as the prox YAML it converts to (what `prox convert` prints).
+  const format = detected.kind === 'foreign' ? { title: detected.format.title, notes: detected.conversion.notes.map((n) => n.message) } : undefined;
+  const source = parseYamlSource(detected.kind === 'foreign' ? conversionToYaml(detected.conversion, `converted from ${detected.format.title}`) : text);
   const diagnostics = new DiagnosticList(file, source.positions);
   for (const problem of source.problems) {
     diagnostics.atPosition(problem.severity, problem.position, problem.message, problem.hint);
@@ -84,16 +91,7 @@ export function loadConfigText(text: string, file: string, options: LoadOptions 
   }
   const config = normaliseConfig(source.data as RawConfig, { configDir, errorPageFiles, caFiles, usersFiles });
   if (options.lint === true) lintConfig(config, source.data, file, diagnostics);
-  return { ok: true, config, warnings: diagnostics.warnings };
-}
-
-function tomlAsSource(text: string) {
-  const toml = parseTomlSource(text);
-  return {
-    positions: null,
-    data: toml.data,
-    problems: toml.problems.map((problem) => ({ severity: problem.severity, position: { line: problem.line, col: problem.col }, message: problem.message, hint: problem.hint })),
-  };
+  return format === undefined ? { ok: true, config, warnings: diagnostics.warnings } : { ok: true, config, warnings: diagnostics.warnings, format };
 }
 
 function describeReadError(error: unknown): string {

@@ -22,6 +22,13 @@ export interface Diagnostic {
   readonly hint: string | null;
 }
 
+/** A file in another proxy's format that prox converted (src/config/formats). */
+export interface DetectedFormat {
+  readonly title: string;
+  /** What maps onto prox loosely; `prox convert` prints these as comments. */
+  readonly notes: readonly string[];
+}
+
 export type LoadResult =
-  | { readonly ok: true; readonly config: ProxConfig; readonly warnings: readonly Diagnostic[] }
+  | { readonly ok: true; readonly config: ProxConfig; readonly warnings: readonly Diagnostic[]; readonly format?: DetectedFormat }
   | { readonly ok: false; readonly errors: readonly Diagnostic[]; readonly warnings: readonly Diagnostic[]; readonly unreadable: boolean };

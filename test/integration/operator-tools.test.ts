@@ -35,3 +35,23 @@ describe('prox validate route lint (CLI)', () => {
     expect(strict.stdout).toContain('error  routes["/a"].target  redirect loop');
   });
 });
+
+describe('prox diff (CLI)', () => {
+  it('exits 0 without changes, 1 with changes (text and json), 2 when a file is invalid; validate --against prints the diff', async () => {
+    const before = writeTempConfig(ROUTED);
+    const after = writeTempConfig(ROUTED.replace('path_rewrite: "/v2"', 'path_rewrite: "/v3"'));
+    expect((await runProxCli(['diff', before, before])).code).toBe(0);
+    const text = await runProxCli(['diff', before, after]);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain('~ "/api": path_rewrite');
+    expect(text.stdout).toContain('after:  route "/api" -> http://127.0.0.1:9/v3/probe');
+    const json = await runProxCli(['diff', '--format', 'json', before, after]);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ changed: true, routesChanged: [{ key: '/api', fields: ['path_rewrite'] }] });
+    expect((await runProxCli(['diff', before, writeTempConfig('listen_addr: nope\nroutes: {}\n')])).code).toBe(2);
+    const against = await runProxCli(['validate', '--config', after, '--against', before]);
+    expect(against.code).toBe(0);
+    expect(against.stdout).toContain('valid');
+    expect(against.stdout).toContain('~ "/api": path_rewrite');
+  });
+});

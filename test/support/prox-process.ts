@@ -38,9 +38,9 @@ export function withTestAdmin(yaml: string): string {
   return `${yaml.trimEnd()}\nadmin: { listen_addr: "127.0.0.1:0" }\n`;
 }
 
-export function writeTempConfig(yaml: string): string {
+export function writeTempConfig(yaml: string, fileName = 'config.yaml'): string {
   const dir = mkdtempSync(join(tmpdir(), 'prox-test-'));
-  const file = join(dir, 'config.yaml');
+  const file = join(dir, fileName);
   writeFileSync(file, yaml);
   return file;
 }
@@ -49,8 +49,12 @@ export function writeTempConfig(yaml: string): string {
  * Runs the built `prox serve` as a real subprocess on the given config (listen port 0) and
  * resolves once it logs `listening`, with the bound port.
  */
-export async function startProx(yaml: string, env: NodeJS.ProcessEnv = {}): Promise<ProxProcess> {
-  const configFile = writeTempConfig(withTestAdmin(yaml));
+/**
+ * `fileName` other than config.yaml (another proxy's format, e.g. apex.toml) writes `yaml` as it
+ * is: the caller sets the admin listener itself.
+ */
+export async function startProx(yaml: string, env: NodeJS.ProcessEnv = {}, fileName = 'config.yaml'): Promise<ProxProcess> {
+  const configFile = fileName === 'config.yaml' ? writeTempConfig(withTestAdmin(yaml)) : writeTempConfig(yaml, fileName);
   const child = spawn(PROX_NODE, [PROX_BIN, 'serve', '--config', configFile], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

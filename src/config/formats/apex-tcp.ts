@@ -1,3 +1,4 @@
+import type { ForeignFormat } from './foreign-format';
 /**
  * The Apex TCP proxy's `config.toml` (github.com/Kayleexx/apex): `backend_addrs = [...]`, served
  * on 127.0.0.1:8081 with round robin and a 5 s connect check, as Apex does. Pure: the parsed
@@ -34,3 +35,15 @@ export function apexTcpToRaw(parsed: Readonly<Record<string, unknown>>): Record<
     ],
   };
 }
+
+/** The Apex TCP proxy's `config.toml` in the foreign-format registry (detect.ts). */
+export const apexTcp: ForeignFormat = {
+  id: 'apex-tcp',
+  title: 'Apex TCP proxy config.toml',
+  syntax: 'toml',
+  recognises: (document) => isApexTcpConfig(document),
+  toProx: (document) => ({
+    config: apexTcpToRaw(document),
+    notes: unknownApexFields(document).map((key) => ({ at: [], message: `"${key}" is not an Apex TCP field prox reads; it is ignored` })),
+  }),
+};
