@@ -388,6 +388,8 @@ export class ProxServer {
       configHash: this.configHash,
       nowMonotonicMs: this.parts.clock.monotonicMs(),
       lastBackendEvent: (route, backend) => this.lastBackendEvents.get(route + '\n' + backend) ?? null,
+      certificates: this.listener?.servedCertificates?.() ?? [],
+      acme: this.acme?.manager.status() ?? null,
     };
   }
 
