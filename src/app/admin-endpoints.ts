@@ -2,6 +2,8 @@ import type { CompiledConfig } from '../core/compiled-route';
 import type { AdminHandler, AdminResponse } from '../ports/admin-server';
 import { redactUrlPassword } from '../core/redacted-url';
 import type { InboundEngine } from '../ports/http-server';
+import type { ServedCertificate } from '../ports/http-server';
+import type { AcmeStatus } from '../ports/managed-certificates';
 
 export interface AdminState {
   readonly ready: boolean;
@@ -14,6 +16,10 @@ export interface AdminState {
   readonly engine?: InboundEngine | null;
   readonly nowMonotonicMs: number;
   lastBackendEvent(route: string, backend: string): { at: string; to: string; reason: string } | null;
+  /** What the TLS listener serves now; empty without TLS. */
+  readonly certificates: readonly ServedCertificate[];
+  /** `tls.acme`: where its certificate stands; null without it. */
+  readonly acme: AcmeStatus | null;
 }
 
 export interface AdminDependencies {
@@ -52,8 +58,10 @@ export function adminHandler(deps: AdminDependencies): AdminHandler {
           config: state.compiled === null ? null : redact(state.compiled.config),
         });
       }
+      case '/certificates':
+        return json(200, certificatesView(deps.state()));
       case '/':
-        return json(200, { endpoints: ['/metrics', '/healthz', '/readyz', '/routes', '/backends', '/config'] });
+        return json(200, { endpoints: ['/metrics', '/healthz', '/readyz', '/routes', '/backends', '/config', '/certificates'] });
       default:
         return json(404, { error: 'not_found' });
     }
@@ -62,6 +70,31 @@ export function adminHandler(deps: AdminDependencies): AdminHandler {
 
 function json(status: number, value: unknown): AdminResponse {
   return { status, contentType: JSON_TYPE, body: JSON.stringify(value, null, 2) + '\n' };
+}
+
+/**
+ * Each served certificate (file or ACME) with its dates; the ACME one also with its next order
+ * and last error, listed even before the first one is issued.
+ */
+function certificatesView(state: AdminState): unknown {
+  const acme = state.acme;
+  const acmeFields = {
+    next_renewal: acme === null || acme.nextRenewalMs === null ? null : new Date(acme.nextRenewalMs).toISOString(),
+    last_error: acme?.lastError ?? null,
+    ordering: acme?.ordering ?? false,
+  };
+  const certificates: Record<string, unknown>[] = state.certificates.map((cert) => ({
+    names: cert.names,
+    issuer: cert.issuer.split('\n').join(', '),
+    not_before: new Date(cert.notBeforeMs).toISOString(),
+    not_after: new Date(cert.notAfterMs).toISOString(),
+    source: cert.source,
+    ...(cert.source === 'file' ? { cert_path: cert.certPath, next_renewal: null, last_error: null } : acmeFields),
+  }));
+  if (acme !== null && !state.certificates.some((cert) => cert.source === 'acme')) {
+    certificates.push({ names: acme.domains, issuer: null, not_before: null, not_after: null, source: 'acme', ...acmeFields });
+  }
+  return { certificates };
 }
 
 /** The route table in match order, each with every default filled in. */

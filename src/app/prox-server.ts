@@ -482,6 +482,8 @@ export class ProxServer {
       engine: this.parts.engine ?? null,
       nowMonotonicMs: this.parts.clock.monotonicMs(),
       lastBackendEvent: (route, backend) => this.lastBackendEvents.get(route + '\n' + backend) ?? null,
+      certificates: this.listener?.servedCertificates?.() ?? [],
+      acme: this.acme?.manager.status() ?? null,
     };
   }
 

@@ -12,6 +12,9 @@ export interface LoadedCertificate {
   /** `rsa`, `ec`, `ed25519`, ...: OpenSSL picks among certificates by key type, so prox keeps one. */
   readonly keyType: string;
   readonly notAfterMs: number;
+  readonly notBeforeMs: number;
+  /** The leaf's issuer distinguished name, one `KEY=value` per line as Node prints it. */
+  readonly issuer: string;
 }
 
 export interface CertificateProblem {
@@ -68,6 +71,8 @@ export function checkCertificatePair(files: CertificateFiles, cert: Buffer, key:
     names: namesOf(leaf),
     keyType: privateKey.asymmetricKeyType ?? 'unknown',
     notAfterMs: Date.parse(leaf.validTo),
+    notBeforeMs: Date.parse(leaf.validFrom),
+    issuer: leaf.issuer,
   };
 }
 

@@ -59,6 +59,21 @@ export interface BoundListener {
    * connections keep theirs). Rejects, keeping the certificates in use, when a pair is broken.
    */
   reloadCertificates?(tls: TlsListenSpec): Promise<void>;
+  /** TLS listeners only: the certificates served now (for the admin `/certificates` view). */
+  servedCertificates?(): ServedCertificate[];
+}
+
+/** One certificate a TLS listener serves. */
+export interface ServedCertificate {
+  /** DNS names of the leaf (its CN when it has none). */
+  readonly names: readonly string[];
+  readonly issuer: string;
+  readonly notBeforeMs: number;
+  readonly notAfterMs: number;
+  /** `file`: cert_path / certificates; `acme`: from the ACME manager. */
+  readonly source: 'file' | 'acme';
+  /** The chain file, for `file` certificates. */
+  readonly certPath: string | null;
 }
 
 export interface ExchangeHandler {

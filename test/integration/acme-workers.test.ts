@@ -89,7 +89,12 @@ describe.each([
     const metrics = await (await fetch(`${prox!.adminUrl}/metrics`)).text();
     expect(counter(metrics, 'prox_acme_orders_total{result="success"}')).toBe(1);
     expect(counter(metrics, 'prox_acme_orders_total{result="failure"}')).toBe(0);
-    expect(counter(metrics, `prox_acme_next_renewal_timestamp_seconds{domain="${NAMES[0]}"}`)).toBeGreaterThan(Date.now() / 1000);
+    const nextRenewal = counter(metrics, `prox_acme_next_renewal_timestamp_seconds{domain="${NAMES[0]}"}`)!;
+    expect(nextRenewal).toBeGreaterThan(Date.now() / 1000);
+    // The workers' view carries the supervisor's status of the certificate.
+    const certificates = (await (await fetch(`${prox!.adminUrl}/certificates`)).json()) as { certificates: { names: string[]; source: string; next_renewal: string; last_error: string | null }[] };
+    expect(certificates.certificates).toEqual([expect.objectContaining({ names: NAMES, source: 'acme', last_error: null })]);
+    expect(Math.round(Date.parse(certificates.certificates[0]!.next_renewal) / 1000)).toBe(nextRenewal);
   });
 
   it('a restarted worker gets the current certificate at start, without a new order', async () => {

@@ -85,7 +85,12 @@ async function stopChild(child: ChildProcess): Promise<void> {
  * prox under test listens). Its config and HTTPS certificate are written to a temp directory;
  * every port comes from the kernel. No random nonce rejection, no sleeping VA, no authz reuse.
  */
-export async function startPebble(options: { httpPort: number; tlsPort: number }): Promise<Pebble> {
+export async function startPebble(options: {
+  httpPort: number;
+  tlsPort: number;
+  /** Lifetime of issued certificates (Pebble's default: 5 years); short ones make renewal come soon. */
+  certificateValiditySeconds?: number;
+}): Promise<Pebble> {
   const dir = mkdtempSync(join(tmpdir(), 'prox-pebble-'));
   const ca = makeTestCa();
   const endpoint = ca.issue('pebble', ['localhost', '127.0.0.1']);
@@ -103,6 +108,7 @@ export async function startPebble(options: { httpPort: number; tlsPort: number }
         tlsPort: options.tlsPort,
         ocspResponderURL: '',
         externalAccountBindingRequired: false,
+        ...(options.certificateValiditySeconds === undefined ? {} : { certificateValidityPeriod: options.certificateValiditySeconds }),
       },
     }),
   );

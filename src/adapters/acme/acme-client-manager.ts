@@ -14,6 +14,11 @@ import { NO_ACME_OBSERVER, type AcmeCertificateManager, type AcmeManagerHooks, t
 import type { RandomSource } from '../../ports/random';
 import { AcmeStorage, type CertificateState } from './acme-storage';
 
+/** How soon a process that found the order lock taken looks again (a file check; the CA is not contacted). */
+const LOCK_RETRY_MS = 10_000;
+/** acme-client's wait before retrying a failed request grows by this much per attempt (1, 2, ... 5 s). */
+const RETRY_DELAY_STEP_SECONDS = 1;
+
 export interface AcmeManagerDeps {
   readonly clock: Clock;
   readonly logger: Logger;
@@ -40,6 +45,8 @@ export class AcmeClientManager implements AcmeCertificateManager {
   private ordering = false;
   private loaded = false;
   private plan: RenewalPlan | null = null;
+  /** Another process held the order lock: when to look again. */
+  private lockRetryAtMs: number | null = null;
   /** Where in the jitter span this process renews, fixed for its life. */
   private readonly jitter: number;
   private readonly observer: AcmeObserver;
@@ -65,7 +72,7 @@ export class AcmeClientManager implements AcmeCertificateManager {
     this.load();
     const target: RenewalTarget = {
       current: () => this.facts,
-      failures: () => this.state.failures,
+      failures: () => (this.lockRetryAtMs === null ? this.state.failures : { ...this.state.failures, lockRetryAtMs: this.lockRetryAtMs }),
       order: (reason) => this.order(reason),
       planned: (plan) => {
         this.plan = plan;
@@ -135,9 +142,13 @@ export class AcmeClientManager implements AcmeCertificateManager {
     const domains = this.settings.domains;
     const release = this.storage.tryLock();
     if (release === null) {
-      this.fail(new Error('another prox process holds the order lock of this storage_path; trying again later'), reason, false);
+      // Not a failure: the other process orders these names; look again soon and take its certificate.
+      this.lockRetryAtMs = this.deps.clock.nowMs() + LOCK_RETRY_MS;
+      this.observer.orderFinished('locked');
+      this.deps.logger.info('acme order waits: another prox process holds the order lock of this storage_path', { domains, reason, retryAt: iso(this.lockRetryAtMs) });
       return;
     }
+    this.lockRetryAtMs = null;
     // Another process sharing the storage may have ordered while this one waited for the lock.
     if (this.adoptStoredByOtherProcess()) {
       release();
@@ -162,7 +173,11 @@ export class AcmeClientManager implements AcmeCertificateManager {
         skipChallengeVerification: true,
         challengeCreateFn: async (authz, challenge, keyAuthorization) => {
           if ((challenge.type as string) === 'tls-alpn-01') {
-            const [challengeKey, challengeCert] = await acme.crypto.createAlpnCertificate(authz, keyAuthorization);
+            // The key type of the certificate already served (ECDSA P-256): OpenSSL settles on the
+            // certificate type before the SNI callback swaps in the challenge context, so an RSA
+            // challenge certificate (acme-client's default) would lose to the served one at renewal.
+            const challengeKeyPem = await acme.crypto.createPrivateEcdsaKey('P-256');
+            const [challengeKey, challengeCert] = await acme.crypto.createAlpnCertificate(authz, keyAuthorization, challengeKeyPem);
             this.alpnChallenges.set(authz.identifier.value.toLowerCase(), { cert: challengeCert.toString(), key: challengeKey.toString() });
           } else if (challenge.type === 'http-01') {
             this.httpChallenges.set(challenge.token, keyAuthorization);
@@ -186,7 +201,7 @@ export class AcmeClientManager implements AcmeCertificateManager {
       this.observer.orderFinished('success');
       this.deps.logger.info('acme certificate issued', { domains, reason, notAfter: iso(facts.notAfterMs) });
     } catch (error) {
-      this.fail(error, reason, true);
+      this.fail(error, reason);
     } finally {
       this.ordering = false;
       release();
@@ -216,12 +231,11 @@ export class AcmeClientManager implements AcmeCertificateManager {
     return true;
   }
 
-  /** `atCa`: the CA refused or could not be reached (counted against the hourly limit); false: the lock was taken. */
-  private fail(error: unknown, reason: OrderReason, atCa: boolean): void {
+  /** The CA refused or could not be reached: counted for the backoff and the hourly limit. */
+  private fail(error: unknown, reason: OrderReason): void {
     const now = this.deps.clock.nowMs();
-    const recent = this.state.failures.recentFailuresMs ?? [];
-    const failures = { count: this.state.failures.count + 1, lastFailureMs: now, recentFailuresMs: atCa ? withFailure(recent, now) : [...recent] };
-    this.observer.orderFinished(atCa ? 'failure' : 'locked');
+    const failures = { count: this.state.failures.count + 1, lastFailureMs: now, recentFailuresMs: withFailure(this.state.failures.recentFailuresMs ?? [], now) };
+    this.observer.orderFinished('failure');
     this.state = { failures, lastError: describe(error) };
     try {
       this.storage.writeState(this.state);
@@ -272,6 +286,10 @@ export class AcmeClientManager implements AcmeCertificateManager {
   }
 
   private async accountKey(): Promise<Buffer> {
+    // acme-client retries a failed request 5 times, waiting 5 s more each time (75 s in all);
+    // prox has its own backoff between orders, so a few quick retries for a blip are enough
+    // (a CA's Retry-After is still honoured).
+    (acme.axios.defaults as { acmeSettings?: { retryDefaultDelay: number } }).acmeSettings!.retryDefaultDelay = RETRY_DELAY_STEP_SECONDS;
     if (this.settings.caRootPath !== null) {
       // acme-client talks through one axios instance; a private CA's root applies to it.
       acme.axios.defaults.httpsAgent = new Agent({ ca: readFileSync(this.settings.caRootPath) });

@@ -1,5 +1,5 @@
 import { createSecureContext, type SecureContext } from 'node:tls';
-import type { TlsListenSpec } from '../../ports/http-server';
+import type { ServedCertificate, TlsListenSpec } from '../../ports/http-server';
 import { checkCertificatePair, isCertificateProblem, loadCertificatePair, type LoadedCertificate } from '../../config/tls-certificates';
 import type { PemPair } from '../../ports/managed-certificates';
 import { SniTable } from '../../core/tls/sni-table';
@@ -16,6 +16,8 @@ export class CertificateSet {
     readonly all: readonly LoadedCertificate[],
     /** Raw bytes of every file, to tell a real change from a touch. */
     readonly fingerprint: string,
+    /** From the ACME manager (memory), not from files. */
+    readonly managed = false,
   ) {}
 
   /**
@@ -27,7 +29,7 @@ export class CertificateSet {
     const loaded = checkCertificatePair({ certPath: '(acme)', keyPath: '(acme)' }, Buffer.from(pair.cert), Buffer.from(pair.key));
     if (isCertificateProblem(loaded)) throw new Error(loaded.message);
     const context = createSecureContext({ cert: loaded.cert, key: loaded.key, minVersion });
-    return new CertificateSet(loaded, new SniTable([{ names: loaded.names, value: context }], context), [loaded], pair.cert + ':' + pair.key);
+    return new CertificateSet(loaded, new SniTable([{ names: loaded.names, value: context }], context), [loaded], pair.cert + ':' + pair.key, true);
   }
 
   /** Reads and checks every pair; throws an Error naming the broken one. */
@@ -56,6 +58,17 @@ export class CertificateSet {
   defaultOptions(minVersion: TlsListenSpec['minVersion']): { cert?: Buffer; key?: Buffer; minVersion: TlsListenSpec['minVersion'] } {
     const cert = this.defaultCertificate;
     return cert === null ? { minVersion } : { cert: cert.cert, key: cert.key, minVersion };
+  }
+
+  describe(): ServedCertificate[] {
+    return this.all.map((cert) => ({
+      names: cert.names,
+      issuer: cert.issuer,
+      notBeforeMs: cert.notBeforeMs,
+      notAfterMs: cert.notAfterMs,
+      source: this.managed ? 'acme' : 'file',
+      certPath: this.managed ? null : cert.files.certPath,
+    }));
   }
 
   /** One entry per certificate for the expiry metric: its first name (or its file when nameless). */

@@ -198,6 +198,7 @@ class TlsListener {
       port: (this.server.address() as AddressInfo).port,
       protocol: this.http2 === null ? 'https (http/1.1)' : 'https (h2, http/1.1)',
       reloadCertificates: (tls) => this.reload(tls, 'config reload'),
+      servedCertificates: () => this.certificates.describe(),
     };
   }
 

@@ -12,7 +12,7 @@ export interface WorkerFleet {
   readonly stopping: boolean;
 }
 
-const ENDPOINTS = ['/metrics', '/healthz', '/readyz', '/routes', '/backends', '/config', '/workers'];
+const ENDPOINTS = ['/metrics', '/healthz', '/readyz', '/routes', '/backends', '/config', '/certificates', '/workers'];
 
 /**
  * The admin endpoints of `workers: N`, served once by the supervisor: metrics merged from every
@@ -36,7 +36,8 @@ export function supervisorAdminHandler(fleet: WorkerFleet, metrics: FleetMetrics
       case '/':
         return json(200, { endpoints: ENDPOINTS });
       default: {
-        // Views of routes, backends and config: every worker runs the same config; one answers.
+        // Views of routes, backends, config and certificates: every worker runs the same config
+        // (and serves the certificate the supervisor handed it, with its status); one answers.
         const worker = fleet.liveWorkers()[0];
         const reply = worker === undefined ? null : await worker.ask({ type: 'admin', method, path });
         return reply === null ? json(503, { error: 'no_worker_available' }) : reply.answer;

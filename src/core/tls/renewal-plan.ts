@@ -30,6 +30,8 @@ export interface FailureHistory {
   readonly lastFailureMs: number;
   /** When recent orders failed at the CA (failed-order-limit.ts); kept across successes. */
   readonly recentFailuresMs?: readonly number[];
+  /** Another process sharing the storage is ordering: look again at this time (not a failure). */
+  readonly lockRetryAtMs?: number;
 }
 
 export interface RenewalInput {
@@ -84,7 +86,7 @@ export function coversDomains(names: readonly string[], domains: readonly string
 export function planRenewal(input: RenewalInput): RenewalPlan {
   const { nowMs, certificate } = input;
   const afterBackoff = input.failures.count > 0 ? Math.max(nowMs, input.failures.lastFailureMs + backoffMs(input.failures.count)) : nowMs;
-  const orderAt = Math.max(afterBackoff, nextOrderAllowedMs(input.failures.recentFailuresMs ?? [], nowMs));
+  const orderAt = Math.max(afterBackoff, nextOrderAllowedMs(input.failures.recentFailuresMs ?? [], nowMs), input.failures.lockRetryAtMs ?? nowMs);
   if (certificate === null) return { kind: 'order', atMs: orderAt, reason: 'no certificate', serveCurrent: false };
   if (!coversDomains(certificate.names, input.domains)) return { kind: 'order', atMs: orderAt, reason: 'names changed', serveCurrent: false };
   if (nowMs >= certificate.notAfterMs) return { kind: 'order', atMs: orderAt, reason: 'expired', serveCurrent: false };

@@ -73,6 +73,10 @@ describe('renewal plan', () => {
     expect(planRenewal(input({ certificate: null, failures: { count: 1, lastFailureMs: T0 - 10 * 60_000, recentFailuresMs: recent.slice(1) } }))).toMatchObject({ kind: 'order', atMs: T0 });
   });
 
+  it('waits for the lock retry when another process was ordering (no failure counted)', () => {
+    expect(planRenewal(input({ certificate: null, failures: { count: 0, lastFailureMs: 0, lockRetryAtMs: T0 + 10_000 } }))).toMatchObject({ kind: 'order', atMs: T0 + 10_000 });
+  });
+
   it('names are covered exactly (no wildcard matching)', () => {
     expect(coversDomains(['*.example'], ['a.example'])).toBe(false);
     expect(coversDomains(['a.example', 'b.example'], ['b.example'])).toBe(true);
