@@ -2,7 +2,7 @@
 // npm run bench: prox side by side with nginx, HAProxy and the Node proxies, same backend, same
 // load, same pinned CPU. See docs/performance.md. Settings (environment):
 //   BENCH_SECONDS (5)  BENCH_CONNECTIONS (50)  BENCH_IDLE_CONNECTIONS (10000)
-//   BENCH_SCENARIOS (comma list of: small,small-log,large,upload,idle,close,https,h2)
+//   BENCH_SCENARIOS (comma list of: small,small-log,large,upload,idle,close,https,h2,ws-echo)
 //   BENCH_PEERS (comma list of: prox,prox-no-metrics,prox-edge,prox-2w,nginx,haproxy,node-http-proxy,fastify-http-proxy)
 //   BENCH_BACKEND (nginx|builtin)  BENCH_LOAD (wrk|autocannon)  BENCH_OUT (bench/results)
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -13,6 +13,7 @@ import { drive, holdIdleConnections, loadTool } from './lib/load.mjs';
 import { PEERS } from './lib/peers.mjs';
 import { writeReport } from './lib/report.mjs';
 import { makeCertificate } from './lib/tls.mjs';
+import { measureWebSocketEcho } from './lib/websocket.mjs';
 import { hardFdLimit, machine, pinning, sampleRss, sleep, versionOf } from './lib/system.mjs';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -34,6 +35,7 @@ const SCENARIOS = {
   close: { title: '6. new connection per request (Connection: close)', path: '/', kind: 'close', peers: ['prox', 'nginx', 'haproxy', 'node-http-proxy', 'fastify-http-proxy'] },
   https: { title: '7. small GET over HTTPS/1.1 (TLS terminated, keep-alive, ECDSA P-256)', path: '/', kind: 'get', tls: true, peers: ['prox', 'nginx', 'haproxy'] },
   h2: { title: `8. small GET over HTTP/2 (h2load, ${H2_STREAMS} streams per connection)`, path: '/', kind: 'h2', tls: true, peers: ['prox', 'nginx', 'haproxy'] },
+  'ws-echo': { title: '9. WebSocket echo, 32-byte messages, one in flight per connection (ratio: to the backend direct)', webSocket: true, peers: ['prox', 'nginx'] },
 };
 
 const wantedScenarios = list(process.env.BENCH_SCENARIOS, Object.keys(SCENARIOS));
@@ -69,6 +71,12 @@ try {
     const scenario = SCENARIOS[scenarioName];
     const rows = [];
     console.log(`\n${scenario.title}`);
+    if (scenario.webSocket) {
+      const echoRows = await measureWebSocketEcho({ dir, proxyCpu: PROXY_CPU, loadCpu: LOAD_CPU, seconds: SECONDS, warmupSeconds: WARMUP, connections: CONNECTIONS, wantedPeers });
+      for (const row of echoRows) console.log(`  ${row.label.padEnd(28)} ${row.failed ? `failed: ${row.failed}` : `${row.messagesPerSec.toFixed(0)} msg/s, ${row.ratio?.toFixed(2) ?? '?'}× direct, errors ${row.errors}`}`);
+      results.scenarios[scenarioName] = { title: scenario.title, webSocket: true, rows: echoRows };
+      continue;
+    }
     for (const peerName of scenario.peers) {
       if (!wantedPeers.includes(peerName) || missing.includes(peerName)) continue;
       const row = await measure(scenario, peerName).catch((error) => ({ peer: peerName, failed: String(error.message ?? error).split('\n')[0] }));

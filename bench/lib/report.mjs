@@ -16,6 +16,11 @@ function scenarioTable(name, scenario, peers) {
   const rows = scenario.rows;
   const nginx = rows.find((r) => r.peer === 'nginx' && !r.failed);
   const label = (r) => peers[r.peer]?.label ?? r.peer;
+  if (scenario.webSocket) {
+    const lines = ['| path | messages/s | ÷ direct | errors |', '|---|---:|---:|---:|'];
+    for (const r of rows) lines.push(r.failed ? `| ${r.label} | failed: ${r.failed} |||` : `| ${r.label} | ${r.messagesPerSec.toFixed(0)} | ${ratio(r.messagesPerSec, rows.find((d) => d.peer === 'direct')?.messagesPerSec)} | ${r.errors} |`);
+    return lines;
+  }
   if (name === 'idle') {
     const lines = ['| proxy | connections held | RSS with them | RSS before | errors | RSS ÷ nginx |', '|---|---:|---:|---:|---:|---:|'];
     for (const r of rows) lines.push(r.failed ? `| ${label(r)} | failed: ${r.failed} |||||` : `| ${label(r)} | ${r.connections} | ${mb(r.rss)} MB | ${mb(r.rssBefore)} MB | ${r.errors} | ${ratio(r.rss, nginx?.rss)} |`);

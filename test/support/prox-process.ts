@@ -140,3 +140,8 @@ export function peakRssBytes(pid: number): number {
   if (match === null) throw new Error('no VmHWM in /proc status');
   return Number(match[1]) * 1024;
 }
+
+/** Resets the peak resident set size of a live process (Linux `clear_refs`), so `peakRssBytes` measures from now on. */
+export function resetPeakRss(pid: number): void {
+  writeFileSync(`/proc/${pid}/clear_refs`, '5');
+}

@@ -261,6 +261,10 @@ class Tunnel {
     limits: WebSocketLimits,
     readonly events: WebSocketEvents,
   ) {
+    // A frame goes out as header and payload pieces: with Nagle on, the second piece waited for
+    // the peer's delayed ACK (an echo round trip through prox took ~3× longer).
+    sendWithoutDelay(client);
+    sendWithoutDelay(upstream);
     this.up = new FrameCursor('client_to_upstream', client, upstream, limits, this);
     this.down = new FrameCursor('upstream_to_client', upstream, client, limits, this);
     this.idle = setTimeout(() => this.closeBoth(1001, 'idle timeout'), limits.idleTimeoutMs);
@@ -359,4 +363,9 @@ class Tunnel {
     this.upstream.destroy();
     this.events.closed(this.code ?? 1006, this.firstCloser ?? 'proxy');
   }
+}
+
+/** TCP_NODELAY on a socket (plain or TLS); other streams have no such setting. */
+function sendWithoutDelay(stream: unknown): void {
+  (stream as { setNoDelay?: (noDelay: boolean) => unknown }).setNoDelay?.(true);
 }
