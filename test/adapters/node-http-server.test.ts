@@ -9,7 +9,7 @@ import { chooseHttpServer, httpServerChoiceProblem } from '../../src/composition
 import type { BoundListener, HttpExchange, ListenSpec } from '../../src/ports/http-server';
 import { RecordingLogger } from '../core/support/fakes';
 
-const LIMITS: ListenSpec['limits'] = { maxHeaderBytes: 16384, maxHeaders: 100, maxBodyBytes: null };
+const LIMITS: ListenSpec['limits'] = { maxHeaderBytes: 16384, maxHeaders: 100, maxBodyBytes: null, headerTimeoutMs: 10_000, bodyTimeoutMs: 30_000, keepaliveTimeoutMs: 10_000, maxConnections: null, maxConnectionsPerIp: null };
 
 describe('choosing the inbound server', () => {
   it('uses µWebSockets where its native binary loads (Node 20), without a warning', () => {
