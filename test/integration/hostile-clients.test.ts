@@ -91,6 +91,15 @@ describe.each([['node'], ['uws']] as const)('timeouts on the %s engine', (engine
     // Exactly one response: the server closed an idle connection, not a request.
     expect(idle.received().match(/HTTP\/1\.1 /g)).toHaveLength(1);
   }, CLOSE_SAFETY_NET_MS);
+
+  it('closes a connection whose upgrade request was answered with a plain response (found by the request fuzzer)', async () => {
+    const refused = await openRawConnection(prox.port);
+    refused.socket.write(
+      requestHead('GET', '/api/not-a-websocket-backend', ['Upgrade: websocket', 'Connection: Upgrade', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Version: 13']),
+    );
+    await refused.closed;
+    expect(firstStatus(refused.received())).toBe(200);
+  }, CLOSE_SAFETY_NET_MS);
 });
 
 describe('connection caps on the node engine', () => {

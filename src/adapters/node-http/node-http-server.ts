@@ -114,6 +114,12 @@ export function createInboundHttpServer(
     res.shouldKeepAlive = false;
     res.assignSocket(socket);
     socket.on('error', () => socket.destroy());
+    // node's server let go of this socket (no keep-alive timer, no close after the response): an
+    // upgrade answered with a plain response (refused, not found, not a WebSocket one) closes
+    // here, or the connection would stay open for good. After a 101 the socket was detached.
+    res.once('finish', () => {
+      if (res.socket !== null) socket.destroySoon();
+    });
     onRequest(req, res, false, head);
   });
   return { server, policy };
