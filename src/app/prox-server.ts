@@ -559,7 +559,12 @@ function sameLimits(a: ProxConfig, b: ProxConfig): boolean {
   return (
     a.limits.maxBodyBytes === b.limits.maxBodyBytes &&
     a.limits.maxHeaderBytes === b.limits.maxHeaderBytes &&
-    a.limits.maxHeaders === b.limits.maxHeaders
+    a.limits.maxHeaders === b.limits.maxHeaders &&
+    a.limits.headerTimeoutMs === b.limits.headerTimeoutMs &&
+    a.limits.bodyTimeoutMs === b.limits.bodyTimeoutMs &&
+    a.limits.keepaliveTimeoutMs === b.limits.keepaliveTimeoutMs &&
+    a.limits.maxConnections === b.limits.maxConnections &&
+    a.limits.maxConnectionsPerIp === b.limits.maxConnectionsPerIp
   );
 }
 

@@ -71,6 +71,11 @@ export function normaliseConfig(raw: RawConfig, options: NormaliseOptions): Prox
       maxHeaders: raw.limits?.max_headers ?? DEFAULTS.maxHeaders,
       // `null` is a meaningful value (unlimited), so only a missing field takes the default.
       maxBodyBytes: raw.limits?.max_body_bytes === undefined ? DEFAULTS.maxBodyBytes : raw.limits.max_body_bytes,
+      headerTimeoutMs: (raw.limits?.header_timeout_secs ?? DEFAULTS.headerTimeoutSecs) * 1000,
+      bodyTimeoutMs: (raw.limits?.body_timeout_secs ?? DEFAULTS.bodyTimeoutSecs) * 1000,
+      keepaliveTimeoutMs: (raw.limits?.keepalive_timeout_secs ?? DEFAULTS.keepaliveTimeoutSecs) * 1000,
+      maxConnections: raw.limits?.max_connections === undefined ? DEFAULTS.maxConnections : raw.limits.max_connections,
+      maxConnectionsPerIp: raw.limits?.max_connections_per_ip === undefined ? DEFAULTS.maxConnectionsPerIp : raw.limits.max_connections_per_ip,
     },
     websocketEnabled: raw.protocols?.websocket_enabled ?? DEFAULTS.websocket.enabled,
     routes: Object.entries(raw.routes ?? {}).map(([key, route]) => normaliseRoute(key, route, raw, errorPages, options)),

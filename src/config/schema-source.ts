@@ -310,7 +310,7 @@ export const CONFIG_SCHEMA = {
       default: [],
     },
     limits: {
-      description: 'prox extension. Request size limits applied before a request is routed.',
+      description: 'prox extension. Request size limits applied before a request is routed, and the timeouts and connection caps that defend against slow or greedy clients (both apply to every listener).',
       type: 'object',
       additionalProperties: false,
       properties: {
@@ -331,6 +331,41 @@ export const CONFIG_SCHEMA = {
           type: ['integer', 'null'],
           minimum: 0,
           default: null,
+        },
+        header_timeout_secs: {
+          description:
+            'A request head (request line and headers) must arrive in full within this many seconds of its first byte, or the client gets 408 and the connection closes (slowloris defence). Fractions allowed. Fixed at 10 s on the µWebSockets engine (docs/http-semantics.md).',
+          type: 'number',
+          exclusiveMinimum: 0,
+          default: 10,
+        },
+        body_timeout_secs: {
+          description:
+            'A request body from which no byte arrived for this many seconds (while prox was reading) is abandoned: 408 and the connection closes (slow POST defence). Fractions allowed.',
+          type: 'number',
+          exclusiveMinimum: 0,
+          default: 30,
+        },
+        keepalive_timeout_secs: {
+          description:
+            'An idle keep-alive connection (no request in progress) is closed after this many seconds. Fractions allowed. Fixed at 10 s on the µWebSockets engine (docs/http-semantics.md).',
+          type: 'number',
+          exclusiveMinimum: 0,
+          default: 10,
+        },
+        max_connections: {
+          description:
+            'Most client connections open at once on a listener; a connection over it is closed at once, before any byte is read. null means unlimited. Not enforced on the µWebSockets engine (docs/http-semantics.md).',
+          type: ['integer', 'null'],
+          minimum: 1,
+          default: 20000,
+        },
+        max_connections_per_ip: {
+          description:
+            'Most client connections open at once from one client address on a listener; a connection over it is closed at once. null means unlimited. Not enforced on the µWebSockets engine (docs/http-semantics.md).',
+          type: ['integer', 'null'],
+          minimum: 1,
+          default: 1000,
         },
       },
     },

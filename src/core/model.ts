@@ -19,6 +19,16 @@ export interface RequestLimits {
   readonly maxHeaders: number;
   /** `null` means unlimited. */
   readonly maxBodyBytes: number | null;
+  /** The whole request head must arrive within this (slowloris): 408 and close. */
+  readonly headerTimeoutMs: number;
+  /** No body byte for this long while reading (slow POST): 408 and close. */
+  readonly bodyTimeoutMs: number;
+  /** Idle keep-alive connections close after this long. */
+  readonly keepaliveTimeoutMs: number;
+  /** Open connections per listener; `null` means unlimited. */
+  readonly maxConnections: number | null;
+  /** Open connections per client address per listener; `null` means unlimited. */
+  readonly maxConnectionsPerIp: number | null;
 }
 
 /** The body prox sends for one of its own error answers, instead of the built-in short JSON. */

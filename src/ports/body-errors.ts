@@ -13,3 +13,11 @@ export class ClientBodyAbortedError extends Error {
     super('client went away while sending the request body');
   }
 }
+
+/** No request body byte arrived for `limits.body_timeout_secs` (a slow or stalled client). */
+export class BodyTimeoutError extends Error {
+  readonly code = 'PROX_BODY_TIMEOUT';
+  constructor(readonly timeoutMs: number) {
+    super(`no request body bytes for ${timeoutMs / 1000} s`);
+  }
+}

@@ -31,6 +31,11 @@ export interface ListenSpec {
     readonly maxHeaderBytes: number;
     readonly maxHeaders: number;
     readonly maxBodyBytes: number | null;
+    readonly headerTimeoutMs: number;
+    readonly bodyTimeoutMs: number;
+    readonly keepaliveTimeoutMs: number;
+    readonly maxConnections: number | null;
+    readonly maxConnectionsPerIp: number | null;
   };
   /** Terminate TLS here (HTTPS/1.1, and HTTP/2 chosen by ALPN); absent or null = plaintext. */
   readonly tls?: TlsListenSpec | null;

@@ -80,6 +80,8 @@ export type UpstreamFailureKind =
   | 'tls'
   | 'request_body'
   | 'request_too_large'
+  /** The client's request body stalled past `limits.body_timeout_secs`. */
+  | 'request_body_timeout'
   | 'other';
 
 export interface UpstreamFailure {

@@ -10,7 +10,7 @@ import { nativeUwsBinaryLoads } from '../support/engines';
 import type { BoundListener, HttpExchange, ListenSpec } from '../../src/ports/http-server';
 import { RecordingLogger } from '../core/support/fakes';
 
-const LIMITS: ListenSpec['limits'] = { maxHeaderBytes: 16384, maxHeaders: 100, maxBodyBytes: null };
+const LIMITS: ListenSpec['limits'] = { maxHeaderBytes: 16384, maxHeaders: 100, maxBodyBytes: null, headerTimeoutMs: 10_000, bodyTimeoutMs: 30_000, keepaliveTimeoutMs: 10_000, maxConnections: null, maxConnectionsPerIp: null };
 
 describe('choosing the inbound engine', () => {
   it('runs node:http for engine: auto, and says why', () => {

@@ -10,7 +10,7 @@ import {
   withSingleContentLength,
 } from '../../src/adapters/http-common/request-hygiene';
 
-const LIMITS: ListenSpec['limits'] = { maxHeaderBytes: 2048, maxHeaders: 20, maxBodyBytes: 1024 };
+const LIMITS: ListenSpec['limits'] = { maxHeaderBytes: 2048, maxHeaders: 20, maxBodyBytes: 1024, headerTimeoutMs: 10_000, bodyTimeoutMs: 30_000, keepaliveTimeoutMs: 10_000, maxConnections: null, maxConnectionsPerIp: null };
 
 /** Flat header list from `[name, value]` pairs, names lower-cased as uWS hands them over. */
 function headers(...pairs: [string, string][]): string[] {

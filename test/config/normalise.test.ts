@@ -16,7 +16,7 @@ describe('normalised config', () => {
       workers: 1,
       engine: 'auto',
       trustedProxies: [],
-      limits: { maxHeaderBytes: 16384, maxHeaders: 100, maxBodyBytes: null },
+      limits: { maxHeaderBytes: 16384, maxHeaders: 100, maxBodyBytes: null, headerTimeoutMs: 10_000, bodyTimeoutMs: 30_000, keepaliveTimeoutMs: 10_000, maxConnections: 20_000, maxConnectionsPerIp: 1000 },
       websocketEnabled: true,
       tls: null,
       rateLimitStore: null,
@@ -77,16 +77,30 @@ describe('normalised config', () => {
         '  max_header_bytes: 8192',
         '  max_headers: 50',
         '  max_body_bytes: 1048576',
+        '  header_timeout_secs: 2.5',
+        '  body_timeout_secs: 4',
+        '  keepalive_timeout_secs: 0.5',
+        '  max_connections: 300',
+        '  max_connections_per_ip: null',
       ),
     );
     expect(config.shutdownTimeoutSecs).toBe(5);
     expect(config.trustedProxies).toEqual(['loopback', '10.0.0.0/8', '::1']);
-    expect(config.limits).toEqual({ maxHeaderBytes: 8192, maxHeaders: 50, maxBodyBytes: 1048576 });
+    expect(config.limits).toEqual({
+      maxHeaderBytes: 8192,
+      maxHeaders: 50,
+      maxBodyBytes: 1048576,
+      headerTimeoutMs: 2500,
+      bodyTimeoutMs: 4000,
+      keepaliveTimeoutMs: 500,
+      maxConnections: 300,
+      maxConnectionsPerIp: null,
+    });
   });
 
   it('treats an explicit null body limit as unlimited and a partial limits block as defaults for the rest', () => {
     const config = loadValid(yaml(...HEADER, '  /: {type: proxy, target: "http://a"}', 'limits:', '  max_body_bytes: null'));
-    expect(config.limits).toEqual({ maxHeaderBytes: 16384, maxHeaders: 100, maxBodyBytes: null });
+    expect(config.limits).toEqual({ maxHeaderBytes: 16384, maxHeaders: 100, maxBodyBytes: null, headerTimeoutMs: 10_000, bodyTimeoutMs: 30_000, keepaliveTimeoutMs: 10_000, maxConnections: 20_000, maxConnectionsPerIp: 1000 });
   });
 
   it('strips brackets from an IPv6 listen address', () => {

@@ -288,6 +288,7 @@ describe('ProxyPipeline: upstream failures', () => {
     ['protocol', 502, 'bad_gateway'],
     ['request_body', 400, 'bad_request'],
     ['request_too_large', 413, 'payload_too_large'],
+    ['request_body_timeout', 408, 'request_timeout'],
     ['other', 502, 'bad_gateway'],
   ])('%s before the response started -> %i %s', (kind, status, code) => {
     const { send, upstream, pipeline, logger } = setup([proxy('/api', 'http://h:1')]);

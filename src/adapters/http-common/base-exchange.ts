@@ -1,7 +1,7 @@
 import type { WebSocketUpgrade } from '../../ports/websocket';
 import type { BodySource } from '../../ports/body';
 import type { HttpExchange, InboundRequest } from '../../ports/http-server';
-import { BodyConnection, InboundBody } from './inbound-body';
+import { BodyConnection, BodyLimits, InboundBody } from './inbound-body';
 
 const INTERNAL_ERROR_HEADERS: readonly string[] = ['content-type', 'application/json'];
 const INTERNAL_ERROR_BODY = '{"error":"internal_error","status":500}';
@@ -51,11 +51,11 @@ export abstract class BaseExchange implements HttpExchange, InboundRequest, Body
     /** Negotiated TLS version (e.g. `TLSv1.3`); null on plaintext. */
     readonly tlsVersion: string | null,
     hasBody: boolean,
-    maxBodyBytes: number | null,
+    bodyLimits: BodyLimits,
     connectionClose: boolean,
   ) {
     this.closeConnection = connectionClose;
-    this.inboundBody = hasBody ? new InboundBody(this, maxBodyBytes) : null;
+    this.inboundBody = hasBody ? new InboundBody(this, bodyLimits) : null;
     this.body = this.inboundBody;
   }
 
@@ -104,6 +104,7 @@ export abstract class BaseExchange implements HttpExchange, InboundRequest, Body
   abstract pauseReading(): void;
   abstract resumeReading(): void;
   abstract bodyTooLarge(): void;
+  abstract bodyTimedOut(): void;
 
   // ---- for subclasses ---------------------------------------------------------------------
 

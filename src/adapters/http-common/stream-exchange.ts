@@ -1,5 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import { BaseExchange } from './base-exchange';
+import type { BodyLimits } from './inbound-body';
 
 /**
  * An exchange on Node streams (node:http's IncomingMessage + ServerResponse, an HTTP/2 stream):
@@ -29,10 +30,10 @@ export abstract class StreamExchange extends BaseExchange {
     protocol: 'http/1.1' | 'h2',
     tlsVersion: string | null,
     hasBody: boolean,
-    maxBodyBytes: number | null,
+    bodyLimits: BodyLimits,
     connectionClose: boolean,
   ) {
-    super(method, path, query, hostname, authority, headers, remoteAddress, scheme, protocol, tlsVersion, hasBody, maxBodyBytes, connectionClose);
+    super(method, path, query, hostname, authority, headers, remoteAddress, scheme, protocol, tlsVersion, hasBody, bodyLimits, connectionClose);
     if (hasBody) {
       bodyStream.on('data', this.handleData);
       bodyStream.on('end', this.handleEnd);

@@ -9,6 +9,7 @@ import { remoteAddressOf } from './remote-address';
 import { HygieneVerdict, hostnameOf, inspectRequest, isVerdict, withSingleContentLength } from '../http-common/request-hygiene';
 import { statusLine } from '../http-common/status-lines';
 import { UwsExchange } from './uws-exchange';
+import { limitsUwsIgnores } from './uws-limits';
 import { isWebSocketUpgrade } from '../http-common/websocket-request';
 import { relayBehaviour, UwsRelayUpgrade } from './uws-websocket-relay';
 
@@ -31,6 +32,13 @@ export class HyperExpressHttpServer implements HttpServer {
 
   async listen(spec: ListenSpec, handler: ExchangeHandler): Promise<BoundListener> {
     loadNativeUws();
+    const ignored = limitsUwsIgnores(spec.limits);
+    if (ignored.length > 0) {
+      this.logger.warn('limits not enforced by the µWebSockets engine (PROX_HTTP_SERVER=node enforces them)', {
+        address: formatListenAddress(spec),
+        ignored,
+      });
+    }
     if (!this.portSharedWithSiblings) {
       try {
         await assertPortFree(spec.host, spec.port);
@@ -133,7 +141,7 @@ function serve(
       remoteAddressOf(res),
       scheme,
       hasBody,
-      limits.maxBodyBytes,
+      limits,
       framing.connectionClose,
     );
     if (wsContext !== null) exchange.upgrade = new UwsRelayUpgrade(exchange, headerOf(headers, 'sec-websocket-key'), wsContext);

@@ -2,6 +2,7 @@ import type { HttpResponse } from 'uWebSockets.js';
 import { BaseExchange, byteLengthOf } from '../http-common/base-exchange';
 import { writeHeaderList } from './header-writer';
 import { statusLine } from '../http-common/status-lines';
+import type { BodyLimits } from '../http-common/inbound-body';
 
 const enum BodyFraming {
   /** Nothing is streamed (HEAD, 204, 304, or already ended). */
@@ -61,10 +62,10 @@ export class UwsExchange extends BaseExchange {
     remoteAddress: string,
     scheme: 'http' | 'https',
     hasBody: boolean,
-    maxBodyBytes: number | null,
+    bodyLimits: BodyLimits,
     connectionClose: boolean,
   ) {
-    super(method, path, query, hostname, authority, headers, remoteAddress, scheme, 'http/1.1', null, hasBody, maxBodyBytes, connectionClose);
+    super(method, path, query, hostname, authority, headers, remoteAddress, scheme, 'http/1.1', null, hasBody, bodyLimits, connectionClose);
     this.clientAskedClose = connectionClose;
   }
 
@@ -107,6 +108,12 @@ export class UwsExchange extends BaseExchange {
 
   bodyTooLarge(): void {
     // The rest of the body is still on the wire; the connection cannot be reused.
+    this.connectionSpent();
+  }
+
+  bodyTimedOut(): void {
+    // The answer (408, from the pipeline) closes the connection. When one was already sent, the
+    // HttpResponse is finished and must not be touched: uWS's own idle timeout closes it.
     this.connectionSpent();
   }
 

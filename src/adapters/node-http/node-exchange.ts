@@ -3,6 +3,7 @@ import { byteLengthOf } from '../http-common/base-exchange';
 import { StreamExchange } from '../http-common/stream-exchange';
 import { safeHeaderList } from './header-list';
 import type { ConnectionPolicy } from './connection-policy';
+import type { BodyLimits } from '../http-common/inbound-body';
 
 /**
  * One request/response on a node:http connection, with both body directions flow-controlled.
@@ -28,10 +29,10 @@ export class NodeExchange extends StreamExchange {
     scheme: 'http' | 'https',
     tlsVersion: string | null,
     hasBody: boolean,
-    maxBodyBytes: number | null,
+    bodyLimits: BodyLimits,
     connectionClose: boolean,
   ) {
-    super(req, res, method, path, query, hostname, authority, headers, remoteAddress, scheme, 'http/1.1', tlsVersion, hasBody, maxBodyBytes, connectionClose);
+    super(req, res, method, path, query, hostname, authority, headers, remoteAddress, scheme, 'http/1.1', tlsVersion, hasBody, bodyLimits, connectionClose);
     req.on('error', this.handleRequestError);
     res.on('close', this.handleClose);
   }
@@ -57,6 +58,12 @@ export class NodeExchange extends StreamExchange {
     this.connectionSpent();
     // Keep reading (and dropping) so a client blocked on sending can read the answer.
     this.inboundBody!.keepDraining();
+  }
+
+  bodyTimedOut(): void {
+    this.connectionSpent();
+    // Answered already (the body was being read and dropped): nothing is left to say.
+    if (this.done) this.req.socket.destroy();
   }
 
   /** Nothing pipelined behind this request is served either. */

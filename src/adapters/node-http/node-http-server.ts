@@ -9,15 +9,17 @@ import { hostnameOf, inspectRequest, isVerdict, withSingleContentLength, type Hy
 import { statusLine } from '../http-common/status-lines';
 import { isWebSocketUpgrade } from '../http-common/websocket-request';
 import { TunnelUpgrade } from '../http-common/websocket-tunnel';
+import { ConnectionAdmission, guardConnections } from '../http-common/connection-admission';
 import { ConnectionPolicy } from './connection-policy';
 import { clientErrorListener } from './client-errors';
 import { NodeExchange } from './node-exchange';
 import { supportsReusePort } from './reuse-port';
 
-/** Idle keep-alive connections close after this long (µWebSockets uses 10 s too). */
-const KEEP_ALIVE_TIMEOUT_MS = 10_000;
-/** A client must finish sending its request head within this time (slowloris defence). */
-const HEADERS_TIMEOUT_MS = 30_000;
+/**
+ * node looks for heads that are late (`headersTimeout`) only this often (its default is 30 s):
+ * a slow head is answered within its timeout plus at most this.
+ */
+const MAX_TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 /** node counts the request line into its header limit; prox's limit is on header fields. */
 const REQUEST_LINE_ALLOWANCE_BYTES = 8 * 1024;
 
@@ -46,6 +48,7 @@ export class NodeHttpServer implements HttpServer {
       );
     }
     const { server, policy } = createInboundHttpServer(spec, handler, this.logger, 'http');
+    guardConnections(server, new ConnectionAdmission(spec.limits.maxConnections, spec.limits.maxConnectionsPerIp));
     server.listen({ host: spec.host, port: spec.port, ...(this.portSharedWithSiblings ? { reusePort: true } : {}) });
     try {
       await Promise.race([once(server, 'listening'), once(server, 'error').then(([error]) => Promise.reject(error))]);
@@ -71,8 +74,8 @@ export class NodeHttpServer implements HttpServer {
 
 /**
  * A configured node:http server for one listener, not yet listening: prox's hygiene checks, limits
- * and timeouts, requests handed to `handler`. The plaintext listener binds it; the TLS listener
- * feeds it the HTTP/1.1 connections it accepted (`scheme` https).
+ * and timeouts, requests handed to `handler`. The plaintext listener binds it (and caps its
+ * connections); the TLS listener feeds it the HTTP/1.1 connections it accepted and capped (`scheme` https).
  */
 export function createInboundHttpServer(
   spec: ListenSpec,
@@ -86,10 +89,13 @@ export function createInboundHttpServer(
     requireHostHeader: false,
     insecureHTTPParser: false,
     maxHeaderSize: spec.limits.maxHeaderBytes + REQUEST_LINE_ALLOWANCE_BYTES,
-    headersTimeout: HEADERS_TIMEOUT_MS,
-    // Uploads and downloads may legitimately take long; route timeouts bound the upstream side.
+    // limits.header_timeout_secs: node answers a late head 408 (client-errors.ts) and closes.
+    headersTimeout: spec.limits.headerTimeoutMs,
+    connectionsCheckingInterval: Math.min(MAX_TIMEOUT_CHECK_INTERVAL_MS, spec.limits.headerTimeoutMs),
+    // Uploads and downloads may legitimately take long; body_timeout_secs (InboundBody) bounds a
+    // stalled body and route timeouts bound the upstream side.
     requestTimeout: 0,
-    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    keepAliveTimeout: spec.limits.keepaliveTimeoutMs,
     noDelay: true,
   });
   // The count is checked (431) by the hygiene checks; node would silently drop the excess.
@@ -108,6 +114,12 @@ export function createInboundHttpServer(
     res.shouldKeepAlive = false;
     res.assignSocket(socket);
     socket.on('error', () => socket.destroy());
+    // node's server let go of this socket (no keep-alive timer, no close after the response): an
+    // upgrade answered with a plain response (refused, not found, not a WebSocket one) closes
+    // here, or the connection would stay open for good. After a 101 the socket was detached.
+    res.once('finish', () => {
+      if (res.socket !== null) socket.destroySoon();
+    });
     onRequest(req, res, false, head);
   });
   return { server, policy };
@@ -175,7 +187,7 @@ function requestListener(
       scheme,
       scheme === 'https' ? ((socket as TLSSocket).getProtocol?.() ?? null) : null,
       framing.chunked || framing.contentLength !== null,
-      limits.maxBodyBytes,
+      limits,
       closeConnection,
     );
     if (upgradeHead !== undefined && exchange.body === null && isWebSocketUpgrade(exchange.method, headers)) {

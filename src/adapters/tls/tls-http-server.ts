@@ -8,6 +8,7 @@ import type { BoundListener, ExchangeHandler, HttpServer, ListenSpec, TlsListenS
 import type { Logger } from '../../ports/logger';
 import type { TlsObserver } from '../../ports/tls-observer';
 import { supportsReusePort } from '../http-common/reuse-port';
+import { ConnectionAdmission, guardConnections } from '../http-common/connection-admission';
 import { CertificateSet } from './certificate-set';
 import { CertificateWatch } from './certificate-watch';
 import { http2StreamListener } from './h2/http2-streams';
@@ -128,6 +129,8 @@ class TlsListener {
         return undefined;
       },
     });
+    // Capped on the raw TCP connection, before a handshake costs anything (HTTP/1.1 and h2 alike).
+    guardConnections(this.server, new ConnectionAdmission(spec.limits.maxConnections, spec.limits.maxConnectionsPerIp));
     this.server.on('secureConnection', (socket: TLSSocket) => {
       // A validation handshake carries no application data (RFC 8737 §3): done once it completed.
       if (socket.alpnProtocol === ACME_TLS_ALPN) socket.end();

@@ -1,4 +1,4 @@
-import { BodyTooLargeError, ClientBodyAbortedError } from '../../ports/body-errors';
+import { BodyTimeoutError, BodyTooLargeError, ClientBodyAbortedError } from '../../ports/body-errors';
 import type { UpstreamFailureKind } from '../../ports/upstream-client';
 
 const REFUSED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
@@ -32,6 +32,7 @@ export function isTlsFailure(code: string): boolean {
 export function classifyUpstreamError(error: Error & { code?: string }): UpstreamFailureKind {
   if (error instanceof BodyTooLargeError) return 'request_too_large';
   if (error instanceof ClientBodyAbortedError) return 'request_body';
+  if (error instanceof BodyTimeoutError) return 'request_body_timeout';
   const code = error.code ?? '';
   if (REFUSED.has(code)) return 'connect_refused';
   if (code === 'UND_ERR_CONNECT_TIMEOUT') return 'connect_timeout';

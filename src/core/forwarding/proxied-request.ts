@@ -1,6 +1,6 @@
 import type { RetryCondition } from '../model';
 import type { BodySource } from '../../ports/body';
-import { BodyTooLargeError } from '../../ports/body-errors';
+import { BodyTimeoutError, BodyTooLargeError } from '../../ports/body-errors';
 import type { Clock, Timer } from '../../ports/clock';
 import type { HttpExchange } from '../../ports/http-server';
 import type { RequestObserver, RequestRecord, UpstreamOutcome } from '../../ports/request-observer';
@@ -66,6 +66,7 @@ export const FAILURES: Readonly<Record<UpstreamFailureKind, FailureHandling>> = 
   other: { status: 502, code: 'bad_gateway', retryAs: 'reset', outcome: 'reset', backendVerdict: AttemptOutcome.TransportFailure },
   request_body: { status: 400, code: 'bad_request', retryAs: null, outcome: 'cancelled', backendVerdict: AttemptOutcome.Neutral },
   request_too_large: { status: 413, code: 'payload_too_large', retryAs: null, outcome: 'cancelled', backendVerdict: AttemptOutcome.Neutral },
+  request_body_timeout: { status: 408, code: 'request_timeout', retryAs: null, outcome: 'cancelled', backendVerdict: AttemptOutcome.Neutral },
 };
 
 /** Methods whose request may be sent twice without changing the outcome (RFC 9110 §9.2.2). */
@@ -404,12 +405,17 @@ export class ProxiedRequest implements UpstreamResponseHandler, DiscardedBodyOwn
     this.attempt();
   }
 
-  /** The client's body, discarded for a request_body replacement, broke the size limit: 413. */
+  /** The client's body, discarded for a request_body replacement, broke the size limit (413) or stalled (408). */
   clientBodyFailed(error: Error): void {
     // A client that left is handled by onClientGone.
-    if (this.phase !== Phase.DiscardingClientBody || !(error instanceof BodyTooLargeError)) return;
-    this.cancelTimer();
-    this.answerError(413, 'payload_too_large');
+    if (this.phase !== Phase.DiscardingClientBody) return;
+    if (error instanceof BodyTooLargeError) {
+      this.cancelTimer();
+      this.answerError(413, 'payload_too_large');
+    } else if (error instanceof BodyTimeoutError) {
+      this.cancelTimer();
+      this.answerError(408, 'request_timeout');
+    }
   }
 
   private onClientBodyDeadline(): void {

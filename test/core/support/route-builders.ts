@@ -101,7 +101,7 @@ export function config(routes: RouteConfig[], trustedProxies: string[] = []): Pr
     workers: 1,
     engine: 'auto',
     trustedProxies,
-    limits: { maxHeaderBytes: 16384, maxHeaders: 100, maxBodyBytes: null },
+    limits: { maxHeaderBytes: 16384, maxHeaders: 100, maxBodyBytes: null, headerTimeoutMs: 10_000, bodyTimeoutMs: 30_000, keepaliveTimeoutMs: 10_000, maxConnections: null, maxConnectionsPerIp: null },
     websocketEnabled: true,
     routes,
   };

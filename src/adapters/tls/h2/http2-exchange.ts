@@ -1,6 +1,7 @@
 import { constants, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { byteLengthOf } from '../../http-common/base-exchange';
 import { StreamExchange } from '../../http-common/stream-exchange';
+import type { BodyLimits } from '../../http-common/inbound-body';
 
 /** Fields HTTP/2 forbids in a response (RFC 9113 §8.2.2): node throws on them. */
 const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings', 'te']);
@@ -39,10 +40,10 @@ export class Http2Exchange extends StreamExchange {
     remoteAddress: string,
     tlsVersion: string | null,
     hasBody: boolean,
-    maxBodyBytes: number | null,
+    bodyLimits: BodyLimits,
     private readonly outcomes: StreamOutcomes,
   ) {
-    super(stream, stream, method, path, query, hostname, authority, headers, remoteAddress, 'https', 'h2', tlsVersion, hasBody, maxBodyBytes, false);
+    super(stream, stream, method, path, query, hostname, authority, headers, remoteAddress, 'https', 'h2', tlsVersion, hasBody, bodyLimits, false);
     stream.on('error', noop);
     stream.on('close', this.handleClose);
     // Drop whatever DATA a bodiless request sends anyway (an empty END_STREAM frame).
@@ -70,6 +71,11 @@ export class Http2Exchange extends StreamExchange {
   bodyTooLarge(): void {
     // HTTP/2 can stop one stream without touching the connection: drop the rest of the body.
     this.inboundBody!.keepDraining();
+  }
+
+  bodyTimedOut(): void {
+    // Only this stream stalled: the pipeline answers 408 on it; one already answered is reset.
+    if (this.done && !this.stream.destroyed) this.stream.close(constants.NGHTTP2_CANCEL);
   }
 
   /** A stream never spends its connection: the session's other streams go on. */

@@ -136,7 +136,7 @@ export function http2StreamListener(
       remoteAddressOf(socket.remoteAddress),
       socket.getProtocol?.() ?? null,
       !endStream && !declaredEmpty,
-      limits.maxBodyBytes,
+      limits,
       outcomes,
     );
     try {
