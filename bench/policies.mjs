@@ -7,7 +7,7 @@
 //      pure cost a policy adds to a request on top of proxying it.
 // Settings: BENCH_MIB (64), BENCH_SECONDS (2), BENCH_ROUNDS (5). Figures on a shared machine are
 // noisy: compare runs made back to back.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { request } from 'node:http';
