@@ -3,7 +3,7 @@
 // load, same pinned CPU. See docs/performance.md. Settings (environment):
 //   BENCH_SECONDS (5)  BENCH_CONNECTIONS (50)  BENCH_IDLE_CONNECTIONS (10000)
 //   BENCH_SCENARIOS (comma list of: small,small-log,large,upload,idle,close,https,h2,ws-echo)
-//   BENCH_PEERS (comma list of: prox,prox-no-metrics,prox-edge,prox-2w,nginx,haproxy,node-http-proxy,fastify-http-proxy)
+//   BENCH_PEERS (comma list of: prox,prox-uws,prox-no-metrics,prox-edge,prox-2w,nginx,haproxy,node-http-proxy,fastify-http-proxy)
 //   BENCH_BACKEND (nginx|builtin)  BENCH_LOAD (wrk|autocannon)  BENCH_OUT (bench/results)
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,12 +27,12 @@ const LOAD_CPU = 1;
 const list = (value, fallback) => (value ? value.split(',').map((s) => s.trim()).filter(Boolean) : fallback);
 
 const SCENARIOS = {
-  small: { title: '1. small GET, keep-alive (20 routes, balanced pair, health checks, metrics on)', path: '/', kind: 'get', peers: ['prox', 'prox-no-metrics', 'prox-edge', 'prox-2w', 'nginx', 'haproxy', 'node-http-proxy', 'fastify-http-proxy'] },
+  small: { title: '1. small GET, keep-alive (20 routes, balanced pair, health checks, metrics on)', path: '/', kind: 'get', peers: ['prox', 'prox-uws', 'prox-no-metrics', 'prox-edge', 'prox-2w', 'nginx', 'haproxy', 'node-http-proxy', 'fastify-http-proxy'] },
   'small-log': { title: '2. small GET with access log on (to a file)', path: '/', kind: 'get', accessLog: true, peers: ['prox', 'nginx', 'haproxy'] },
   large: { title: '3. 1 MiB responses', path: '/1m', kind: 'get', connections: 8, peers: ['prox', 'nginx', 'haproxy', 'node-http-proxy', 'fastify-http-proxy'] },
   upload: { title: '4. 10 MiB uploads', path: '/upload', kind: 'upload', bodyBytes: 10 * MIB, connections: 4, peers: ['prox', 'nginx', 'haproxy', 'node-http-proxy', 'fastify-http-proxy'] },
   idle: { title: '5. idle keep-alive connections held open', idle: true, peers: ['prox', 'nginx', 'haproxy', 'node-http-proxy', 'fastify-http-proxy'] },
-  close: { title: '6. new connection per request (Connection: close)', path: '/', kind: 'close', peers: ['prox', 'nginx', 'haproxy', 'node-http-proxy', 'fastify-http-proxy'] },
+  close: { title: '6. new connection per request (Connection: close)', path: '/', kind: 'close', peers: ['prox', 'prox-uws', 'nginx', 'haproxy', 'node-http-proxy', 'fastify-http-proxy'] },
   https: { title: '7. small GET over HTTPS/1.1 (TLS terminated, keep-alive, ECDSA P-256)', path: '/', kind: 'get', tls: true, peers: ['prox', 'nginx', 'haproxy'] },
   h2: { title: `8. small GET over HTTP/2 (h2load, ${H2_STREAMS} streams per connection)`, path: '/', kind: 'h2', tls: true, peers: ['prox', 'nginx', 'haproxy'] },
   'ws-echo': { title: '9. WebSocket echo, 32-byte messages, one in flight per connection (ratio: to the backend direct)', webSocket: true, peers: ['prox', 'nginx'] },

@@ -11,6 +11,7 @@ const PROX = join(ROOT, 'dist', 'cli', 'main.js');
 /** Peers in table order; `available` says whether this machine can run each. */
 export const PEERS = {
   prox: { label: 'prox', available: () => true, version: () => `prox ${JSON.parse(readPackage()).version}`, start: startProx },
+  'prox-uws': { label: 'prox, engine: uws', available: () => true, version: () => 'prox, µWebSockets', start: (o) => startProx({ ...o, engine: 'uws' }) },
   'prox-no-metrics': { label: 'prox, metrics off', available: () => true, version: () => 'prox, admin off', start: (o) => startProx({ ...o, metrics: false }) },
   'prox-edge': { label: 'prox, hit route with header rules + rate limit', available: () => true, version: () => 'prox, edge rules on /', start: (o) => startProx({ ...o, edge: true }) },
   'prox-2w': { label: 'prox workers: 2 (unpinned)', available: () => true, version: () => 'prox, workers: 2', start: (o) => startProx({ ...o, workers: 2 }) },
@@ -56,7 +57,7 @@ const EDGE_RULES = [
 ];
 
 /** 20 routes as a real edge config has them; the hit route `/` is the last, a balanced pair. */
-export function proxConfig({ ports, accessLogFile, workers = 1, port, metrics = true, edge = false, tls = null }) {
+export function proxConfig({ ports, accessLogFile, workers = 1, port, metrics = true, edge = false, tls = null, engine = null }) {
   const [a, b] = ports.map((p) => `http://127.0.0.1:${p}`);
   const other = [
     `"/api/v1/users": { type: proxy, target: "${a}" }`,
@@ -82,6 +83,7 @@ export function proxConfig({ ports, accessLogFile, workers = 1, port, metrics = 
   return [
     `listen_addr: "127.0.0.1:${port}"`,
     `workers: ${workers}`,
+    ...(engine === null ? [] : [`engine: ${engine}`]),
     ...(tls === null ? [] : [`tls: { cert_path: "${tls.cert}", key_path: "${tls.key}" }`, 'protocols: { http2_enabled: true, http2_max_concurrent_streams: 100 }']),
     metrics ? 'admin: { listen_addr: "127.0.0.1:0" }' : 'admin: { enabled: false }',
     accessLogFile === null ? 'access_log: { enabled: false }' : `access_log: { enabled: true, path: "${accessLogFile}" }`,
@@ -97,10 +99,10 @@ export function proxConfig({ ports, accessLogFile, workers = 1, port, metrics = 
   ].join('\n');
 }
 
-async function startProx({ dir, ports, cpu, accessLog, workers = 1, metrics = true, edge = false, tls = null, dist = null }) {
+async function startProx({ dir, ports, cpu, accessLog, workers = 1, metrics = true, edge = false, tls = null, dist = null, engine = null }) {
   const port = await freePort();
-  const file = join(dir, `prox-${workers}w${accessLog ? '-log' : ''}${metrics ? '' : '-nometrics'}${edge ? '-edge' : ''}${tls ? '-tls' : ''}.yaml`);
-  writeFileSync(file, proxConfig({ ports, workers, port, metrics, edge, tls, accessLogFile: accessLog ? join(dir, 'prox-access.log') : null }));
+  const file = join(dir, `prox-${workers}w${accessLog ? '-log' : ''}${metrics ? '' : '-nometrics'}${edge ? '-edge' : ''}${tls ? '-tls' : ''}${engine ? `-${engine}` : ''}.yaml`);
+  writeFileSync(file, proxConfig({ ports, workers, port, metrics, edge, tls, engine, accessLogFile: accessLog ? join(dir, 'prox-access.log') : null }));
   const extra = process.env.BENCH_PROX_NODE_ARGS ? process.env.BENCH_PROX_NODE_ARGS.split(' ') : [];
   const child = start(workers > 1 ? null : cpu, process.execPath, [...extra, dist === null ? PROX : join(dist, 'cli', 'main.js'), 'serve', '--config', file, '--no-watch'], { cwd: dir });
   const ready = workers > 1 ? /"msg":"workers ready"/ : /"msg":"listening"/;

@@ -4,6 +4,9 @@ import { redactUrlPassword } from '../core/redacted-url';
 import type { InboundEngine } from '../ports/http-server';
 import type { ServedCertificate } from '../ports/http-server';
 import type { AcmeStatus } from '../ports/managed-certificates';
+import { timingSafeEqual } from 'node:crypto';
+import type { AdminConfig } from '../core/model';
+import { isLoopbackHost } from '../config/listen-address';
 
 export interface AdminState {
   readonly ready: boolean;
@@ -184,4 +187,31 @@ export function withDebugClock(handler: AdminHandler, clock: AdvanceableClock): 
     // now_ms lets a test place itself inside an aligned rate-limit window.
     return json(200, { offset_ms: offset, now_ms: clock.nowMs() });
   };
+}
+
+/** Answered without a token everywhere: orchestrator probes carry none. */
+const OPEN_PATHS = new Set(['/healthz', '/readyz']);
+
+/**
+ * `admin.token`: every endpoint but /healthz and /readyz needs `Authorization: Bearer <token>`;
+ * anything else gets 401 before the endpoint runs. Compared in constant time.
+ */
+export function withBearerToken(handler: AdminHandler, token: string): AdminHandler {
+  const expected = Buffer.from(`Bearer ${token}`);
+  return (method, path, query, authorization) => {
+    if (OPEN_PATHS.has(path)) return handler(method, path, query, authorization);
+    const given = Buffer.from(authorization ?? '');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      return Promise.resolve(json(401, { error: 'unauthorized', detail: 'send Authorization: Bearer <admin.token>' }));
+    }
+    return handler(method, path, query, authorization);
+  };
+}
+
+/**
+ * Whether the admin listener checks the token: whenever one is set, except on a loopback address,
+ * which stays open for local agents (the checks refuse a non-loopback listener without a token).
+ */
+export function adminListenerNeedsToken(admin: AdminConfig): boolean {
+  return admin.token !== null && !isLoopbackHost(admin.listenAddr.host);
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { formatListenAddress } from '../config/listen-address';
 import type { ProxConfig } from '../config/model';
-import { AdvanceableClock, adminHandler, AdminState, withDebugClock } from './admin-endpoints';
+import { AdvanceableClock, adminHandler, adminListenerNeedsToken, AdminState, withBearerToken, withDebugClock } from './admin-endpoints';
 import type { AdminServer } from '../ports/admin-server';
 import type { AccessLogSink, BackendStateReason, BackendStateTarget, ProxMetrics } from '../ports/metrics';
 import type { RequestObserver } from '../ports/request-observer';
@@ -181,7 +181,7 @@ export class ProxServer {
       files: this.parts.files,
       compressor: this.parts.compressor,
     });
-    pipeline.mountAdmin(this.publicAdminMount());
+    pipeline.mountAdmin(this.publicAdminMount(config.admin.token));
     this.pipeline = pipeline;
     const acmeSettings = config.tls?.acme ?? null;
     if (acmeSettings !== null) {
@@ -447,7 +447,8 @@ export class ProxServer {
   private async startAdmin(config: ProxConfig): Promise<void> {
     const { host, port } = config.admin.listenAddr;
     const testClock = this.parts.testClock ?? null;
-    const handler = testClock === null ? this.adminEndpoints : withDebugClock(this.adminEndpoints, testClock);
+    const open = testClock === null ? this.adminEndpoints : withDebugClock(this.adminEndpoints, testClock);
+    const handler = adminListenerNeedsToken(config.admin) ? withBearerToken(open, config.admin.token!) : open;
     if (testClock !== null) this.parts.logger.warn('TEST CLOCK ACTIVE (PROX_TEST_CLOCK=offset): POST /debug/clock moves time; never use in production', {});
     this.adminListener = await this.parts.adminServer.listen(host, port, handler);
     this.parts.logger.info('admin listening', { address: formatListenAddress(this.adminListener) });
@@ -459,11 +460,14 @@ export class ProxServer {
   });
 
   /** `admin.public_path` on the public listener: same endpoints, answered through the exchange. */
-  private publicAdminMount() {
+  private publicAdminMount(token: string | null) {
+    // The checks refuse public_path without a token; null only reaches here from a hand-built config.
+    const endpoints = token === null ? this.adminEndpoints : withBearerToken(this.adminEndpoints, token);
     return (exchange: HttpExchange, subPath: string): void => {
-      void this.adminEndpoints(exchange.request.method, subPath).then(
+      void endpoints(exchange.request.method, subPath, '', headerValue(exchange.request.headers, 'authorization')).then(
         (answer) => {
-          if (!exchange.finished) exchange.respond(answer.status, ['content-type', answer.contentType, 'cache-control', 'no-store'], answer.body);
+          const challenge = answer.status === 401 ? ['www-authenticate', 'Bearer'] : [];
+          if (!exchange.finished) exchange.respond(answer.status, ['content-type', answer.contentType, 'cache-control', 'no-store', ...challenge], answer.body);
         },
         () => {
           if (!exchange.finished) exchange.respond(500, ['content-type', 'application/json'], '{"error":"internal_error","status":500}');
@@ -581,4 +585,10 @@ function waitOrTimeout(done: Promise<void>, timeoutMs: number): Promise<boolean>
 function rateLimitStoreKey(config: ProxConfig): string | null {
   const spec = config.rateLimitStore ?? null;
   return spec === null ? null : JSON.stringify(spec);
+}
+
+/** The first value of a header in a flat `[name, value, ...]` list (names lower-case), or null. */
+function headerValue(headers: readonly string[], name: string): string | null {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return headers[i + 1];
+  return null;
 }

@@ -79,7 +79,7 @@ export function buildReport(file: string, result: LoadResult, describeEngine: En
       listenAddr: result.ok && result.config.httpListener !== false ? formatListenAddress(result.config.listenAddr) : null,
       routes: result.ok ? countRoutes(result.config) : null,
       certificates: result.ok ? certificateSummary(result.config) : null,
-      ...(describeEngine === null ? {} : { engine: result.ok ? describeEngine(result.config.engine) : null }),
+      ...(describeEngine === null || !result.ok ? {} : { engine: describeEngine(result.config.engine) }),
       ...(result.ok && (result.config.tcp ?? []).length > 0 ? { tcpListeners: tcpSummary(result.config) } : {}),
       ...(result.ok && result.format !== undefined ? { format: result.format } : {}),
     },

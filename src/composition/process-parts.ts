@@ -92,7 +92,7 @@ export async function createWorkerParts(settings: WorkerSettings, env: NodeJS.Pr
   return {
     logger,
     server: container.get<ProxServer>(ProxServerToken),
-    answerAdmin: (method, path) => admin.answer(method, path),
+    answerAdmin: (method, path, authorization) => admin.answer(method, path, authorization),
     metricsSnapshot: () => metrics.registry.getMetricsAsJSON(),
   };
 }

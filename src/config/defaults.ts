@@ -79,6 +79,8 @@ export const DEFAULTS = {
     listenAddr: '127.0.0.1:9901',
     /** `null`: the admin endpoints are not served on the public listener. */
     publicPath: null as string | null,
+    /** `null`: no bearer token (allowed only with a loopback listener and no public_path). */
+    token: null as string | null,
   },
   accessLog: {
     enabled: true,

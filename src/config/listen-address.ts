@@ -64,3 +64,9 @@ export function sameListenAddress(a: ListenAddress, b: ListenAddress): boolean {
 function canonicalHost(host: string): string {
   return isIP(host) === 6 ? new URL(`http://[${host}]/`).hostname : host;
 }
+
+/** 127.0.0.0/8 and ::1 (in any IPv6 spelling, also IPv4-mapped): reachable from this host only. */
+export function isLoopbackHost(host: string): boolean {
+  const canonical = canonicalHost(host.replace(/^\[|\]$/g, '')).replace(/^\[|\]$/g, '').toLowerCase();
+  return /^127\.\d+\.\d+\.\d+$/.test(canonical) || canonical === '::1' || /^::ffff:(127\.\d+\.\d+\.\d+|7f[0-9a-f]{2}:[0-9a-f]{1,4})$/.test(canonical);
+}

@@ -106,6 +106,7 @@ function admin(block: RawAdmin): AdminConfig {
     listenAddr: listenAddress(block.listen_addr ?? defaults.listenAddr),
     // Without a trailing `/`, so `path === prefix || path.startsWith(prefix + '/')` is the whole match.
     publicPathPrefix: publicPath === null ? null : normalisePathPrefix(publicPath),
+    token: block.token ?? defaults.token,
   };
 }
 

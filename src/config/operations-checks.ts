@@ -1,5 +1,5 @@
 import type { DiagnosticList } from './diagnostics';
-import { formatListenAddress, isListenAddressProblem, parseListenAddress, sameListenAddress } from './listen-address';
+import { formatListenAddress, isListenAddressProblem, parseListenAddress, isLoopbackHost, sameListenAddress } from './listen-address';
 import { asRecord, asString } from './raw-config';
 import { isRouteKeyProblem, normalisePathPrefix, parseRouteKey } from './route-key';
 
@@ -47,6 +47,7 @@ export function checkOperationsSettings(config: Fields, out: DiagnosticList): vo
   if (admin) {
     checkAdminListenAddress(admin, config['listen_addr'], out);
     checkPublicPath(admin, config['routes'], out);
+    checkAdminToken(admin, out);
   }
   checkRequestIdHeader(config['request_id_header'], out);
 }
@@ -103,6 +104,25 @@ function checkPublicPath(admin: Fields, routesValue: unknown, out: DiagnosticLis
         hint: 'pick a public_path that no route uses, e.g. "/_prox", or move the route',
       });
     }
+  }
+}
+
+/**
+ * The admin endpoints show metrics, backend addresses and the config: beyond loopback they need
+ * a bearer token. `/healthz` and `/readyz` stay open (orchestrator probes carry no token).
+ */
+function checkAdminToken(admin: Fields, out: DiagnosticList): void {
+  if (typeof admin['token'] === 'string') return;
+  const hint = 'set admin.token to a long random string (e.g. `openssl rand -hex 24`) and send it as "Authorization: Bearer <token>"; /healthz and /readyz stay open';
+  const listenText = asString(admin['listen_addr']);
+  const listen = listenText === undefined ? undefined : parseListenAddress(listenText);
+  if (admin['enabled'] !== false && listen !== undefined && !isListenAddressProblem(listen) && !isLoopbackHost(listen.host)) {
+    out.error(['admin', 'listen_addr'], `admin.listen_addr ${formatListenAddress(listen)} is reachable beyond this host: the admin endpoints there need admin.token`, {
+      hint: `${hint}; or keep the admin listener on loopback (127.0.0.1)`,
+    });
+  }
+  if (typeof admin['public_path'] === 'string') {
+    out.error(['admin', 'public_path'], 'admin.public_path exposes the admin endpoints on the public listener: it needs admin.token', { hint });
   }
 }
 

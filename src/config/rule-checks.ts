@@ -167,7 +167,33 @@ function checkRegex(at: ConfigPath, value: unknown, out: DiagnosticList): void {
     out.error(at, `invalid regular expression: ${(error as Error).message.replace(/^Invalid regular expression: /, '')}`, {
       hint: 'JavaScript regular expression syntax; escape special characters such as ( [ . * + ? with \\ to match them literally',
     });
+    return;
   }
+  checkRegexComplexity(at, value, out);
+}
+
+/**
+ * Rule regexes run on every matching request against client-chosen paths and header values:
+ * one with super-linear backtracking (`(a+)+$`) lets a single request stall the event loop.
+ * recheck (a maintained ReDoS checker) proves such patterns vulnerable at validate time.
+ */
+function checkRegexComplexity(at: ConfigPath, value: string, out: DiagnosticList): void {
+  const diagnosis = recheck().checkSync(value, '');
+  if (diagnosis.status === 'vulnerable') {
+    out.error(at, `regular expression "${value}" can backtrack catastrophically (${diagnosis.complexity.summary} time in the input length)`, {
+      hint: 'a crafted path or header value would stall prox; remove nested or overlapping repetition, e.g. (a+)+ → a+, (a|ab)* → (ab?)*, or anchor the pattern and use a plain prefix',
+    });
+  } else if (diagnosis.status === 'unknown') {
+    out.warning(at, `regular expression "${value}" could not be proved free of catastrophic backtracking (${diagnosis.error.kind})`, {
+      hint: 'simplify it: avoid nested or overlapping repetition',
+    });
+  }
+}
+
+/** Loaded on first use: its checker is large, and most configs have no rule regexes. */
+function recheck(): typeof import('recheck') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- deferred load, see above
+  return require('recheck') as typeof import('recheck');
 }
 
 function checkBodyBlock(at: ConfigPath, block: Fields, direction: Direction, out: DiagnosticList): void {

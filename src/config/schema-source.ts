@@ -380,7 +380,7 @@ export const CONFIG_SCHEMA = {
           default: true,
         },
         listen_addr: {
-          description: 'Address of the admin listener, written like the top-level listen_addr: IP:PORT or [IPv6]:PORT (port 0 lets the OS pick). Must differ from the top-level listen_addr. Keep it on loopback or a private network: the endpoints have no authentication.',
+          description: 'Address of the admin listener, written like the top-level listen_addr: IP:PORT or [IPv6]:PORT (port 0 lets the OS pick). Must differ from the top-level listen_addr. Anything but loopback (127.0.0.0/8, ::1) requires admin.token.',
           type: 'string',
           default: '127.0.0.1:9901',
           examples: ['127.0.0.1:9901', '10.0.0.5:9901'],
@@ -389,6 +389,13 @@ export const CONFIG_SCHEMA = {
           description: 'Path prefix, e.g. /_prox, under which the admin endpoints are also served on the public listener (/_prox/metrics, ...), on every host and before any route is matched. Exposes metrics and internal state to anyone who can reach the public listener. Starts with /, is not / itself, and no route may use that path or one below it. null (the default) keeps them off the public listener.',
           type: ['string', 'null'],
           pattern: '^/[^?#\\s]*$',
+          default: null,
+        },
+        token: {
+          description: 'Bearer token the admin endpoints require (Authorization: Bearer <token>) on a non-loopback admin listen_addr and on public_path; required there, prox validate refuses the config without it. /healthz and /readyz stay open for orchestrator probes; a loopback admin listener stays open. At least 16 characters; never shown by /config.',
+          type: ['string', 'null'],
+          minLength: 16,
+          pattern: '^[\\x21-\\x7e]+$',
           default: null,
         },
       },

@@ -333,6 +333,11 @@ export interface AdminConfig {
    * `null` (default) keeps them off the public listener entirely.
    */
   readonly publicPathPrefix: string | null;
+  /**
+   * Bearer token required on a non-loopback admin listener and on the public path (the checks
+   * refuse those without one); `null` = none.
+   */
+  readonly token: string | null;
 }
 
 export interface AccessLogConfig {

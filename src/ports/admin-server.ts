@@ -6,8 +6,11 @@ export interface AdminResponse {
   readonly body: string;
 }
 
-/** Answers one admin request; `path` has no query string, `query` is what follows `?` (may be ''). */
-export type AdminHandler = (method: string, path: string, query?: string) => Promise<AdminResponse>;
+/**
+ * Answers one admin request; `path` has no query string, `query` is what follows `?` (may be ''),
+ * `authorization` the request's Authorization header (absent or null when it has none).
+ */
+export type AdminHandler = (method: string, path: string, query?: string, authorization?: string | null) => Promise<AdminResponse>;
 
 /** The operator's listener (metrics, health, state). Low traffic: simplicity over speed. */
 export interface AdminServer {

@@ -39,6 +39,23 @@ const cases: Case[] = [
     hint: /escape special characters/,
   },
   {
+    // (a+)+$ against 'aaaa…a!' backtracks exponentially: refused before it can run on a request.
+    rule: 'catastrophic path_matches regex',
+    lines: ['    request_body:', '      condition:', '        path_matches: "(a+)+$"', '      set_text: x'],
+    line: 8,
+    path: '/routes/~1api/request_body/condition/path_matches',
+    message: /regular expression "\(a\+\)\+\$" can backtrack catastrophically \(exponential time/,
+    hint: /nested or overlapping repetition/,
+  },
+  {
+    rule: 'catastrophic value_matches regex',
+    lines: ['    response_body:', '      condition: {has_header: {name: X-Error-Type, value_matches: "^(x|x)*y$"}}', '      set_text: x'],
+    line: 7,
+    path: '/routes/~1api/response_body/condition/has_header/value_matches',
+    message: /can backtrack catastrophically/,
+    hint: /nested or overlapping repetition/,
+  },
+  {
     rule: 'invalid value_matches regex',
     lines: ['    response_body:', '      condition: {has_header: {name: X-Error-Type, value_matches: "[a"}}', '      set_text: x'],
     line: 7,

@@ -8,7 +8,7 @@ describe('normalised config', () => {
     const config = loadValid(yaml(...HEADER, '  /api:', '    type: proxy', '    target: "http://backend:8080"'));
     expect(config).toEqual({
       listenAddr: { host: '127.0.0.1', port: 3000 },
-      admin: { enabled: true, listenAddr: { host: '127.0.0.1', port: 9901 }, publicPathPrefix: null },
+      admin: { enabled: true, listenAddr: { host: '127.0.0.1', port: 9901 }, publicPathPrefix: null, token: null },
       accessLog: { enabled: true, format: 'json', path: null },
       errorPages: [],
       requestIdHeader: 'x-request-id',

@@ -24,19 +24,21 @@ describe('admin', () => {
       enabled: true,
       listenAddr: { host: '127.0.0.1', port: 9901 },
       publicPathPrefix: null,
+      token: null,
     });
   });
 
   it('keeps explicit values, a public_path without its trailing /', () => {
-    const config = loadValid(withRoute('admin:', '  enabled: false', '  listen_addr: "[::1]:9100"', '  public_path: /_prox/'));
-    expect(config.admin).toEqual({ enabled: false, listenAddr: { host: '::1', port: 9100 }, publicPathPrefix: '/_prox' });
+    const config = loadValid(withRoute('admin:', '  enabled: false', '  listen_addr: "[::1]:9100"', '  public_path: /_prox/', '  token: test-token-0123456789abcdef'));
+    expect(config.admin).toEqual({ enabled: false, listenAddr: { host: '::1', port: 9100 }, publicPathPrefix: '/_prox', token: 'test-token-0123456789abcdef' });
   });
 
   it('fills the rest of a partial block with defaults', () => {
-    expect(loadValid(withRoute('admin: {listen_addr: "10.0.0.5:9000"}')).admin).toEqual({
+    expect(loadValid(withRoute('admin: {listen_addr: "10.0.0.5:9000", token: test-token-0123456789abcdef}')).admin).toEqual({
       enabled: true,
       listenAddr: { host: '10.0.0.5', port: 9000 },
       publicPathPrefix: null,
+      token: 'test-token-0123456789abcdef',
     });
     expect(loadValid(withRoute('admin: {enabled: false}')).admin.listenAddr).toEqual({ host: '127.0.0.1', port: 9901 });
   });
@@ -91,7 +93,7 @@ describe('admin', () => {
   });
 
   it('warns at public_path that it exposes metrics and internal state', () => {
-    const result = load(withRoute('admin:', '  public_path: /_prox'));
+    const result = load(withRoute('admin:', '  public_path: /_prox', '  token: test-token-0123456789abcdef'));
     expect(result.ok).toBe(true);
     expect(result.warnings).toEqual([
       expect.objectContaining({
@@ -112,13 +114,13 @@ describe('admin', () => {
     ['/api', /"\/api" hides route "\/api"/, /no route uses/],
     ['/api/', /"\/api\/" hides route "\/api"/, /no route uses/],
   ])('refuses public_path %s', (written, message, hint) => {
-    const errors = errorsOf(withRoute('admin:', `  public_path: "${written}"`));
+    const errors = errorsOf(withRoute('admin:', `  public_path: "${written}"`, '  token: test-token-0123456789abcdef'));
     expect(errors.map(brief)).toEqual([expect.stringMatching(new RegExp(`^5:16 /admin/public_path admin\\.public_path ${message.source}`))]);
     expect(errors[0]!.hint).toMatch(hint);
   });
 
   it.each([['_prox'], ['/_prox?x'], ['/_ prox'], ['']])('refuses public_path "%s" that is not a path', (written) => {
-    const errors = errorsOf(withRoute('admin:', `  public_path: "${written}"`));
+    const errors = errorsOf(withRoute('admin:', `  public_path: "${written}"`, '  token: test-token-0123456789abcdef'));
     expect(errors.map(brief)).toEqual([`5:16 /admin/public_path "${written}" is not a valid public_path`]);
   });
 
@@ -129,7 +131,7 @@ describe('admin', () => {
       '  /_prox/x: {type: proxy, target: "http://a"}',
       '  shop.example.com/_prox: {type: redirect, target: /}',
       '  /_proxy: {type: proxy, target: "http://a"}',
-      'admin: {public_path: /_prox}',
+      'admin: {public_path: /_prox, token: test-token-0123456789abcdef}',
     );
     expect(errorsOf(text).map((e) => e.message)).toEqual([
       'admin.public_path "/_prox" hides route "/_prox/x": the admin endpoints are answered before routes are matched, on every host',
@@ -138,7 +140,7 @@ describe('admin', () => {
   });
 
   it('accepts a public_path under a route (the admin endpoints take that part of it)', () => {
-    const config = loadValid(yaml(...HEADER, '  /: {type: proxy, target: "http://a"}', '  /_proxy: {type: proxy, target: "http://a"}', 'admin: {public_path: /_prox}'));
+    const config = loadValid(yaml(...HEADER, '  /: {type: proxy, target: "http://a"}', '  /_proxy: {type: proxy, target: "http://a"}', 'admin: {public_path: /_prox, token: test-token-0123456789abcdef}'));
     expect(config.admin.publicPathPrefix).toBe('/_prox');
   });
 
@@ -250,6 +252,44 @@ describe('route access_log', () => {
   });
 });
 
+describe('admin.token', () => {
+  const TOKEN = 'test-token-0123456789abcdef';
+
+  it.each([['"0.0.0.0:9901"'], ['"10.0.0.5:9901"'], ['"[::]:9901"']])('refuses a non-loopback admin listen_addr %s without a token, at its line with a hint', (address) => {
+    const errors = errorsOf(withRoute('admin:', `  listen_addr: ${address}`));
+    expect(errors).toEqual([
+      expect.objectContaining({
+        line: 5,
+        path: '/admin/listen_addr',
+        message: expect.stringMatching(/is reachable beyond this host: the admin endpoints there need admin\.token/),
+        hint: expect.stringMatching(/Authorization: Bearer <token>.*\/healthz and \/readyz stay open/),
+      }),
+    ]);
+  });
+
+  it('refuses public_path without a token', () => {
+    expect(errorsOf(withRoute('admin:', '  public_path: /_prox')).map(brief)).toEqual(['5:16 /admin/public_path admin.public_path exposes the admin endpoints on the public listener: it needs admin.token']);
+  });
+
+  it.each([['"127.0.0.1:9901"'], ['"127.3.2.1:9901"'], ['"[::1]:9901"'], ['"[0:0::1]:9901"'], ['"[::ffff:127.0.0.1]:9901"']])('leaves a loopback admin listener %s open', (address) => {
+    expect(loadValid(withRoute('admin:', `  listen_addr: ${address}`)).admin.token).toBeNull();
+  });
+
+  it('does not ask for a token when the non-loopback listener is off', () => {
+    expect(loadValid(withRoute('admin: {enabled: false, listen_addr: "0.0.0.0:9901"}')).admin.token).toBeNull();
+  });
+
+  it('accepts both with a token and keeps it', () => {
+    const config = loadValid(withRoute('admin:', '  listen_addr: "0.0.0.0:9901"', '  public_path: /_prox', `  token: ${TOKEN}`));
+    expect(config.admin).toMatchObject({ listenAddr: { host: '0.0.0.0', port: 9901 }, publicPathPrefix: '/_prox', token: TOKEN });
+  });
+
+  it.each([['short'], ['has space inside it 0123']])('refuses a token %j that is short or not printable ASCII', (token) => {
+    const errors = errorsOf(withRoute('admin:', '  listen_addr: "0.0.0.0:9901"', `  token: "${token}"`));
+    expect(errors.map((e) => e.path)).toContain('/admin/token');
+  });
+});
+
 describe('all of them together', () => {
   it('loads without warnings when public_path is not used', () => {
     const text = withRoute(
@@ -259,7 +299,7 @@ describe('all of them together', () => {
     );
     expect(warningsOf(text)).toEqual([]);
     expect(loadValid(text)).toMatchObject({
-      admin: { enabled: true, listenAddr: { host: '127.0.0.1', port: 9100 }, publicPathPrefix: null },
+      admin: { enabled: true, listenAddr: { host: '127.0.0.1', port: 9100 }, publicPathPrefix: null, token: null },
       accessLog: { enabled: true, format: 'combined', path: '/var/log/prox/access.log' },
       requestIdHeader: 'x-trace-id',
     });

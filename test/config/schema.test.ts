@@ -95,6 +95,7 @@ describe('config.schema.json', () => {
     [['admin'], 'enabled', DEFAULTS.admin.enabled],
     [['admin'], 'listen_addr', DEFAULTS.admin.listenAddr],
     [['admin'], 'public_path', DEFAULTS.admin.publicPath],
+    [['admin'], 'token', DEFAULTS.admin.token],
     [['access_log'], 'enabled', DEFAULTS.accessLog.enabled],
     [['access_log'], 'format', DEFAULTS.accessLog.format],
     [['access_log'], 'path', DEFAULTS.accessLog.path],

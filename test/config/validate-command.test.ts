@@ -108,6 +108,7 @@ describe('prox validate', () => {
     expect(report.valid).toBe(true);
     expect(report.errors).toEqual([]);
     expect(report.summary).toEqual({
+      engine: expect.objectContaining({ configured: 'auto', problem: null }),
       errorCount: 0,
       warningCount: 0,
       listenAddr: '[::1]:8080',

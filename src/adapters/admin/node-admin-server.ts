@@ -12,9 +12,9 @@ export class NodeAdminServer implements AdminServer {
       const url = req.url ?? '/';
       const queryAt = url.indexOf('?');
       const path = queryAt === -1 ? url : url.slice(0, queryAt);
-      handler(req.method ?? 'GET', path, queryAt === -1 ? '' : url.slice(queryAt + 1)).then(
+      handler(req.method ?? 'GET', path, queryAt === -1 ? '' : url.slice(queryAt + 1), req.headers.authorization ?? null).then(
         (answer) => {
-          res.writeHead(answer.status, { 'content-type': answer.contentType, 'cache-control': 'no-store' });
+          res.writeHead(answer.status, { 'content-type': answer.contentType, 'cache-control': 'no-store', ...(answer.status === 401 ? { 'www-authenticate': 'Bearer' } : {}) });
           res.end(req.method === 'HEAD' ? undefined : answer.body);
         },
         (error: unknown) => {

@@ -23,10 +23,10 @@ export class IpcAdminServer implements AdminServer {
     };
   }
 
-  answer(method: string, path: string): Promise<AdminResponse> {
+  answer(method: string, path: string, authorization: string | null = null): Promise<AdminResponse> {
     if (this.handler === null) {
       return Promise.resolve({ status: 503, contentType: 'application/json', body: '{"error":"admin_not_ready"}\n' });
     }
-    return this.handler(method, path);
+    return this.handler(method, path, '', authorization);
   }
 }

@@ -1,5 +1,8 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RateLimitStoreFailureReason, RateLimitStoreObserver } from '../../ports/rate-limit-store';
+
+/** prom-client default metrics that are gauges despite their `_total` suffix. */
+const MISNAMED_DEFAULT_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 import type { BackendStateReason, BackendStateTarget, MetricsStateSource, ProxMetrics, ReloadResult } from '../../ports/metrics';
 import type { RequestRecord, UpstreamOutcome } from '../../ports/request-observer';
 import type { HandshakeFailureReason, TlsObserver } from '../../ports/tls-observer';
@@ -167,7 +170,12 @@ export class PrometheusMetrics implements ProxMetrics, TlsObserver, RateLimitSto
       },
     });
     for (const result of ['success', 'invalid', 'failed'] as const) this.reloads.inc({ result }, 0);
-    if (withDefaultMetrics) collectDefaultMetrics({ register: this.registry });
+    if (withDefaultMetrics) {
+      collectDefaultMetrics({ register: this.registry });
+      // Gauges named like counters (`promtool check metrics` rejects them); the per-type gauges
+      // without the suffix (nodejs_active_handles{type}, ...) carry the same counts.
+      for (const name of MISNAMED_DEFAULT_GAUGES) this.registry.removeSingleMetric(name);
+    }
   }
 
   handshakeFailed(reason: HandshakeFailureReason): void {

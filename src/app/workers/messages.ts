@@ -18,7 +18,8 @@ export interface WorkerSettings {
 
 /** Supervisor → worker. Workers answer requests carrying an `id` with a reply of the same id. */
 export type ToWorker =
-  | { readonly type: 'admin'; readonly id: number; readonly method: string; readonly path: string }
+  /** `authorization`: the client's header, for a worker that checks `admin.token` itself. */
+  | { readonly type: 'admin'; readonly id: number; readonly method: string; readonly path: string; readonly authorization?: string | null }
   | { readonly type: 'metrics'; readonly id: number }
   | { readonly type: 'reload'; readonly id: number; readonly trigger: string; readonly port: number | null }
   /** `tls.acme`: the supervisor's certificate, pending challenges and status; answered once applied. */

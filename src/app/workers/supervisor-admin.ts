@@ -19,7 +19,7 @@ const ENDPOINTS = ['/metrics', '/healthz', '/readyz', '/routes', '/backends', '/
  * worker, readiness of all of them, the workers view; other views are asked of one worker.
  */
 export function supervisorAdminHandler(fleet: WorkerFleet, metrics: FleetMetrics): AdminHandler {
-  return async (method, path) => {
+  return async (method, path, _query, authorization) => {
     if (method !== 'GET' && method !== 'HEAD') return json(405, { error: 'method_not_allowed', allowed: ['GET', 'HEAD'] });
     switch (path) {
       case '/metrics': {
@@ -39,7 +39,7 @@ export function supervisorAdminHandler(fleet: WorkerFleet, metrics: FleetMetrics
         // Views of routes, backends, config and certificates: every worker runs the same config
         // (and serves the certificate the supervisor handed it, with its status); one answers.
         const worker = fleet.liveWorkers()[0];
-        const reply = worker === undefined ? null : await worker.ask({ type: 'admin', method, path });
+        const reply = worker === undefined ? null : await worker.ask({ type: 'admin', method, path, authorization: authorization ?? null });
         return reply === null ? json(503, { error: 'no_worker_available' }) : reply.answer;
       }
     }

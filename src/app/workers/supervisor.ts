@@ -7,6 +7,7 @@ import type { Logger, LogFields } from '../../ports/logger';
 import type { AcmeCertificateManager } from '../../ports/managed-certificates';
 import type { ApplyResult, ListenAddress, ProxRuntime } from '../lifecycle/prox-runtime';
 import { freePort } from './free-port';
+import { adminListenerNeedsToken, withBearerToken } from '../admin-endpoints';
 import { supervisorAdminHandler, WorkerFleet } from './supervisor-admin';
 import type { SharedTlsPort, SupervisorParts } from './supervisor-parts';
 import { resolveWorkerCount } from './worker-count';
@@ -81,7 +82,8 @@ export class Supervisor implements ProxRuntime, WorkerFleet {
     this.startEngine = config.engine;
     if (config.admin.enabled) {
       const { host, port } = config.admin.listenAddr;
-      this.admin = await this.parts.adminServer.listen(host, port, supervisorAdminHandler(this, this.parts.metrics));
+      const handler = supervisorAdminHandler(this, this.parts.metrics);
+      this.admin = await this.parts.adminServer.listen(host, port, adminListenerNeedsToken(config.admin) ? withBearerToken(handler, config.admin.token!) : handler);
       this.logger.info('admin listening', { address: formatListenAddress(this.admin) });
     }
     this.logger.info('starting workers', { workers: this.workers, pid: process.pid });

@@ -15,7 +15,7 @@ export interface WorkerParts {
   readonly logger: Logger;
   /** A ProxServer whose admin "listener" is answered over IPC (`answerAdmin`), sharing the public port. */
   readonly server: ProxServer;
-  answerAdmin(method: string, path: string): Promise<AdminResponse>;
+  answerAdmin(method: string, path: string, authorization: string | null): Promise<AdminResponse>;
   /** This worker's metrics registry as JSON, for the supervisor to merge. */
   metricsSnapshot(): Promise<unknown[]>;
 }
@@ -78,7 +78,7 @@ export async function runWorker(settings: WorkerSettings, parts: WorkerParts, ch
 function answer(message: ToWorker, parts: WorkerParts, channel: SupervisorChannel, source: SharedPortSource, lifecycle: ProxLifecycle): void {
   switch (message.type) {
     case 'admin':
-      void parts.answerAdmin(message.method, message.path).then(
+      void parts.answerAdmin(message.method, message.path, message.authorization ?? null).then(
         (answer) => channel.send({ type: 'admin', id: message.id, answer }),
         (error: unknown) =>
           channel.send({ type: 'admin', id: message.id, answer: { status: 500, contentType: 'application/json', body: JSON.stringify({ error: 'internal_error', detail: String(error) }) } }),

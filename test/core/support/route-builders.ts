@@ -93,7 +93,7 @@ export function staticRoute(key: string, options: Partial<StaticRoute> = {}): St
 export function config(routes: RouteConfig[], trustedProxies: string[] = []): ProxConfig {
   return {
     listenAddr: { host: '127.0.0.1', port: 3000 },
-    admin: { enabled: true, listenAddr: { host: '127.0.0.1', port: 9901 }, publicPathPrefix: null },
+    admin: { enabled: true, listenAddr: { host: '127.0.0.1', port: 9901 }, publicPathPrefix: null, token: null },
     accessLog: { enabled: true, format: 'json', path: null },
     errorPages: [],
     requestIdHeader: 'x-request-id',
