@@ -17,7 +17,7 @@ import { checkStaticRoutes } from './static-checks';
 import { checkTlsSettings } from './tls-checks';
 import { checkUpstreamTls, type UpstreamCaFiles } from './upstream-tls';
 import { checkUsersFiles, type UsersFiles } from './users-files';
-import { parseYamlSource, type YamlSource } from './yaml-source';
+import { parseYamlSource } from './yaml-source';
 
 export const DEFAULT_CONFIG_FILE = 'config.yaml';
 
