@@ -68,7 +68,7 @@ export interface CompositionOverrides {
 export function buildContainer(overrides: CompositionOverrides = {}): Container {
   const container = new Container({ defaultScope: 'Singleton' });
   // Test only: a clock integration tests can move forward through the admin listener.
-  const engine = resolveEngine(overrides.engine ?? 'auto', overrides.env ?? process.env);
+  const engine = resolveEngine(overrides.engine ?? 'auto', overrides.env ?? process.env, overrides.publicPortShared ?? false);
   const testClock = overrides.clock === undefined && overrides.env?.PROX_TEST_CLOCK === 'offset' ? new OffsetClock() : null;
   container.bind<Clock>(Clock).toConstantValue(overrides.clock ?? testClock ?? new SystemClock());
   container.bind<RateLimitStore>(RateLimitStore).toResolvedValue(() => new MemoryRateLimitStore());

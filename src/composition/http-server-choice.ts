@@ -1,6 +1,7 @@
 import { HyperExpressHttpServer } from '../adapters/hyper-express/hyper-express-http-server';
 import { loadNativeUws, NativeUwsUnavailableError } from '../adapters/hyper-express/native-uws';
 import { NodeHttpServer } from '../adapters/node-http/node-http-server';
+import { supportsReusePort } from '../adapters/http-common/reuse-port';
 import type { EngineSetting } from '../core/model';
 import type { HttpServer, InboundEngine } from '../ports/http-server';
 import type { Logger } from '../ports/logger';
@@ -15,11 +16,18 @@ import type { EngineDescriber } from '../app/validation-report';
 const AUTO_REASON = 'engine: auto uses node:http, which answers every client (µWebSockets leaves HTTP/1.0 requests unanswered); set engine: uws for HTTP/1.1-only traffic';
 
 /**
+ * Why `auto` is µWebSockets in a worker on Node < 22.12: node:http can share the public port
+ * between worker processes (SO_REUSEPORT) only from Node 22.12 on, µWebSockets can on Node 20.
+ */
+const AUTO_WORKERS_REASON =
+  'engine: auto with workers: N on Node < 22.12 uses µWebSockets: node:http can share the port between workers only from Node 22.12 (SO_REUSEPORT); HTTP/1.0 clients need workers: 1 or Node 22.12+';
+
+/**
  * The inbound engine to run, and why: PROX_HTTP_SERVER=node|uws (testing, troubleshooting)
  * overrides the config's `engine`. Throws when the environment variable is malformed; an engine
  * that cannot load here (uws without its native binary) is reported by `engineProblem`.
  */
-export function resolveEngine(configured: EngineSetting, env: NodeJS.ProcessEnv): InboundEngine {
+export function resolveEngine(configured: EngineSetting, env: NodeJS.ProcessEnv, portShared = false): InboundEngine {
   const problem = httpServerChoiceProblem(env);
   if (problem !== null) throw new Error(problem);
   const forced = env.PROX_HTTP_SERVER;
@@ -28,7 +36,18 @@ export function resolveEngine(configured: EngineSetting, env: NodeJS.ProcessEnv)
   }
   if (configured === 'uws') return { name: 'uws', configured, reason: 'engine: uws' };
   if (configured === 'node') return { name: 'node', configured, reason: 'engine: node' };
+  if (portShared && !supportsReusePort() && nativeUwsLoads()) return { name: 'uws', configured, reason: AUTO_WORKERS_REASON };
   return { name: 'node', configured, reason: AUTO_REASON };
+}
+
+function nativeUwsLoads(): boolean {
+  try {
+    loadNativeUws();
+    return true;
+  } catch (error) {
+    if (error instanceof NativeUwsUnavailableError) return false;
+    throw error;
+  }
 }
 
 /** Why the chosen engine cannot run on this Node (µWebSockets without its native binary), or null. */
