@@ -55,7 +55,7 @@ routes:
   });
 
   it('warns about an admin listener off loopback', () => {
-    expect(only('admin: { listen_addr: "0.0.0.0:9901" }\nroutes:\n  "/": { type: proxy, target: "http://a" }\n')).toMatchObject({ line: 2, path: '/admin/listen_addr' });
+    expect(only('admin: { listen_addr: "0.0.0.0:9901", token: "0123456789abcdef01234567" }\nroutes:\n  "/": { type: proxy, target: "http://a" }\n')).toMatchObject({ line: 2, path: '/admin/listen_addr' });
   });
 
   it('warns about a static root of / and one holding the config file', () => {
