@@ -59,39 +59,13 @@ export async function startProx(yaml: string, env: NodeJS.ProcessEnv = {}, fileN
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const logs: Record<string, unknown>[] = [];
-  const waiters: { msg: string; resolve: (line: Record<string, unknown>) => void }[] = [];
-  let stderr = '';
-  let buffered = '';
-  child.stdout!.setEncoding('utf8').on('data', (text: string) => {
-    buffered += text;
-    let newline: number;
-    while ((newline = buffered.indexOf('\n')) !== -1) {
-      const raw = buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-      let line: Record<string, unknown>;
-      try {
-        line = JSON.parse(raw) as Record<string, unknown>;
-      } catch {
-        continue;
-      }
-      logs.push(line);
-      for (let i = waiters.length - 1; i >= 0; i--) {
-        if (waiters[i].msg === line.msg) waiters.splice(i, 1)[0].resolve(line);
-      }
-    }
-  });
-  child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-  const exited = once(child, 'exit');
-
-  const nextLog = (msg: string): Promise<Record<string, unknown>> =>
-    new Promise((resolve) => waiters.push({ msg, resolve }));
+  const { logs, nextLog, stderr, exited } = followLogs(child);
 
   const adminListening = nextLog('admin listening');
   const listening = await Promise.race([
     nextLog('listening'),
     exited.then(([code]) => {
-      throw new Error(`prox exited with ${String(code)} before listening:\n${stderr}\n${JSON.stringify(logs)}`);
+      throw new Error(`prox exited with ${String(code)} before listening:\n${stderr()}\n${JSON.stringify(logs)}`);
     }),
   ]);
   const address = String(listening.address);
@@ -144,4 +118,47 @@ export function peakRssBytes(pid: number): number {
 /** Resets the peak resident set size of a live process (Linux `clear_refs`), so `peakRssBytes` measures from now on. */
 export function resetPeakRss(pid: number): void {
   writeFileSync(`/proc/${pid}/clear_refs`, '5');
+}
+
+export type LogLine = Record<string, unknown>;
+
+/**
+ * Reads a prox process's JSON log lines as they come: every line in `logs`, `nextLog` for the
+ * next one with a given msg (lines already printed do not count), stderr kept for error messages.
+ */
+export function followLogs(child: ChildProcess): {
+  logs: LogLine[];
+  nextLog(msg: string, where?: (line: LogLine) => boolean): Promise<LogLine>;
+  stderr(): string;
+  exited: Promise<unknown[]>;
+} {
+  const logs: LogLine[] = [];
+  const waiters: { msg: string; where: (line: LogLine) => boolean; resolve: (line: LogLine) => void }[] = [];
+  let stderr = '';
+  let buffered = '';
+  child.stdout!.setEncoding('utf8').on('data', (text: string) => {
+    buffered += text;
+    let newline: number;
+    while ((newline = buffered.indexOf('\n')) !== -1) {
+      const raw = buffered.slice(0, newline);
+      buffered = buffered.slice(newline + 1);
+      let line: LogLine;
+      try {
+        line = JSON.parse(raw) as LogLine;
+      } catch {
+        continue;
+      }
+      logs.push(line);
+      for (let i = waiters.length - 1; i >= 0; i--) {
+        if (waiters[i].msg === line.msg && waiters[i].where(line)) waiters.splice(i, 1)[0].resolve(line);
+      }
+    }
+  });
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+  return {
+    logs,
+    nextLog: (msg, where = () => true) => new Promise((resolve) => waiters.push({ msg, where, resolve })),
+    stderr: () => stderr,
+    exited: once(child, 'exit'),
+  };
 }

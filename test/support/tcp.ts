@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { AddressInfo, connect, createServer, Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PROX_BIN, PROX_NODE } from './prox-process';
+import { followLogs, PROX_BIN, PROX_NODE } from './prox-process';
 
 /** A prox whose config has `tcp:` listeners (maybe nothing else): ready once each has logged `tcp listening`. */
 export interface TcpProx {
@@ -25,35 +25,10 @@ export async function startTcpProx(text: string, listeners: number, fileName = '
   const configFile = join(dir, fileName);
   writeFileSync(configFile, text);
   const child = spawn(PROX_NODE, [PROX_BIN, 'serve', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const logs: Record<string, unknown>[] = [];
-  const waiters: { msg: string; where: (line: Record<string, unknown>) => boolean; resolve: (line: Record<string, unknown>) => void }[] = [];
-  let buffered = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    buffered += chunk;
-    let newline: number;
-    while ((newline = buffered.indexOf('\n')) !== -1) {
-      const raw = buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-      let line: Record<string, unknown>;
-      try {
-        line = JSON.parse(raw) as Record<string, unknown>;
-      } catch {
-        continue;
-      }
-      logs.push(line);
-      for (let i = waiters.length - 1; i >= 0; i--) {
-        if (waiters[i]!.msg === line['msg'] && waiters[i]!.where(line)) waiters.splice(i, 1)[0]!.resolve(line);
-      }
-    }
-  });
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = once(child, 'exit');
-  const nextLog = (msg: string, where: (line: Record<string, unknown>) => boolean = () => true): Promise<Record<string, unknown>> =>
-    new Promise((resolve) => waiters.push({ msg, where, resolve }));
+  const { logs, nextLog, stderr, exited } = followLogs(child);
   const ports: number[] = [];
   const failed = exited.then(([code]) => {
-    throw new Error(`prox exited with ${String(code)} before listening:\n${stderr}\n${JSON.stringify(logs)}`);
+    throw new Error(`prox exited with ${String(code)} before listening:\n${stderr()}\n${JSON.stringify(logs)}`);
   });
   // Lines may arrive together: count the ones logged so far rather than waiting for each.
   let seen = 0;
