@@ -1,13 +1,9 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
-import { runServe } from './serve-command';
-import { runValidate } from './validate-command';
-import { runExplain } from './explain-command';
-import { runDiff } from './diff-command';
-import { runConvert } from './convert-command';
 import { PROX_VERSION } from '../version';
-import { resolveConfigPath } from '../config/loader';
 
+// Each command loads its own modules when it runs: `prox validate` in a CI step does not pay for
+// loading the proxy's servers and adapters.
 function buildProgram(): Command {
   const program = new Command('prox')
     .description('Edge reverse proxy and load balancer speaking the Prox YAML config')
@@ -19,6 +15,7 @@ function buildProgram(): Command {
     .option('-c, --config <file>', 'config file (default: $PROX_CONFIG, else ./config.yaml)')
     .option('--no-watch', 'do not reload when the config file changes (SIGHUP still reloads)')
     .action(async (options: { config?: string; watch: boolean }) => {
+      const { runServe } = await import('./serve-command');
       process.exitCode = await runServe(options, process.env);
       if (process.exitCode !== undefined) process.exit(process.exitCode);
     });
@@ -31,12 +28,14 @@ function buildProgram(): Command {
     .option('--strict', 'warnings (route lint included) fail validation too')
     .option('--against <old>', 'also show what changes from <old> (as prox diff); the exit code stays validation\'s')
     .action(async (options: { config?: string; format: 'text' | 'json'; strict?: boolean; against?: string }) => {
+      const { runValidate } = await import('./validate-command');
       process.exitCode = await runValidate(options, {
         out: (s) => console.log(s),
         err: (s) => console.error(s),
         env: process.env,
       });
       if (options.against !== undefined && process.exitCode === 0) {
+        const [{ runDiff }, { resolveConfigPath }] = await Promise.all([import('./diff-command'), import('../config/loader')]);
         await runDiff(options.against, resolveConfigPath(options.config, process.env), { format: options.format });
       }
     });
@@ -48,6 +47,7 @@ function buildProgram(): Command {
     .argument('<new>', 'the candidate config')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(async (oldFile: string, newFile: string, options: { format: 'text' | 'json' }) => {
+      const { runDiff } = await import('./diff-command');
       process.exitCode = await runDiff(oldFile, newFile, options);
     });
 
@@ -61,6 +61,7 @@ function buildProgram(): Command {
     .option('--client-ip <ip>', 'address of the connecting client', '127.0.0.1')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(async (method: string, url: string, options: { config?: string; header: string[]; clientIp: string; format: 'text' | 'json' }) => {
+      const { runExplain } = await import('./explain-command');
       process.exitCode = await runExplain(method, url, options, process.env);
     });
 
@@ -69,6 +70,7 @@ function buildProgram(): Command {
     .description("print another proxy's config (Apex HTTP TOML, ConnX YAML) as prox YAML; exit 0 converted, 1 already prox, 2 error")
     .argument('<file>', 'the config file')
     .action(async (file: string) => {
+      const { runConvert } = await import('./convert-command');
       process.exitCode = await runConvert(file);
     });
 

@@ -32,8 +32,7 @@ import { BcryptPasswordVerifier } from '../adapters/auth/bcrypt-password-verifie
 import { TlsHttpServer } from '../adapters/tls/tls-http-server';
 import { createHttpsConnectionServer } from '../adapters/node-http/node-http-server';
 import { TlsObserver } from '../ports/tls-observer';
-import { AcmeClientManager } from '../adapters/acme/acme-client-manager';
-import { RedisRateLimitStore } from '../adapters/redis/redis-rate-limit-store';
+import { acmeClientManagerClass, redisRateLimitStoreClass } from './on-demand-adapters';
 import type { AcmeManagerFactory } from '../ports/managed-certificates';
 import { NodeTcpProxyServer } from '../adapters/tcp/node-tcp-proxy-server';
 import { withTcpConnectChecks } from '../adapters/tcp/tcp-connect-probe';
@@ -144,9 +143,9 @@ export function buildContainer(overrides: CompositionOverrides = {}): Container 
           testClock,
           engine,
           connectionCounter: countEstablishedConnections,
-          acmeManagers: overrides.acmeManagers ?? ((settings, hooks) => new AcmeClientManager(settings, { clock, logger, random, observer: (metrics as PrometheusMetrics).acme }, hooks)),
+          acmeManagers: overrides.acmeManagers ?? ((settings, hooks) => new (acmeClientManagerClass())(settings, { clock, logger, random, observer: (metrics as PrometheusMetrics).acme }, hooks)),
           sharedRateLimitStores: (spec, local) =>
-            new RedisRateLimitStore(
+            new (redisRateLimitStoreClass())(
               // A Kubernetes Secret (or any secret store) can hold the URL with its password instead of the config file.
               { ...spec, url: (overrides.env ?? process.env).PROX_RATE_LIMIT_STORE_URL || spec.url },
               { clock, logger, observer: metrics as PrometheusMetrics, local },

@@ -16,7 +16,7 @@ import { ProxMetrics } from '../ports/metrics';
 import { buildContainer, createProxServer, ProxServerToken } from './container';
 import { WorkerCertificates } from '../app/workers/worker-certificates';
 import { processChannel } from '../app/workers/worker';
-import { AcmeClientManager } from '../adapters/acme/acme-client-manager';
+import { acmeClientManagerClass } from './on-demand-adapters';
 import { SystemClock } from '../adapters/system/system-clock';
 import { OffsetClock } from '../adapters/system/offset-clock';
 import { MathRandomSource } from '../adapters/system/math-random-source';
@@ -53,7 +53,7 @@ export function createProxParts(options: {
             adminServer: new NodeAdminServer(),
             metrics,
             // The supervisor is the one process talking to the CA; workers serve what it hands them.
-            acmeManagers: (acme, hooks) => new AcmeClientManager(acme, { clock, logger, random: new MathRandomSource(), observer: metrics.acme }, hooks),
+            acmeManagers: (acme, hooks) => new (acmeClientManagerClass())(acme, { clock, logger, random: new MathRandomSource(), observer: metrics.acme }, hooks),
             assertPortFree,
             workerScript,
             openSharedTlsListener: supportsReusePort() ? null : (host, port, pickWorker) => SharedTlsListener.open(host, port, pickWorker),
