@@ -18,6 +18,7 @@ describe('access log', () => {
 
   it('writes JSON lines with the request id, and nothing for a route that turned it off', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'prox-access-')), 'access.log');
+    const startedAt = Date.now();
     const prox = await startProx(`listen_addr: "127.0.0.1:0"
 access_log: { path: "${file}" }
 routes:
@@ -41,6 +42,11 @@ routes:
     ]);
     expect(lines[0]).toMatchObject({ type: 'access', method: 'GET', client_ip: '127.0.0.1', backend: backend.url, retries: 0, error: null });
     expect(lines[2]).toMatchObject({ backend: null, error: 'no_route' });
+    for (const line of lines) {
+      expect(line.time).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+      expect(Date.parse(String(line.time))).toBeGreaterThanOrEqual(startedAt);
+      expect(Date.parse(String(line.time))).toBeLessThanOrEqual(Date.now());
+    }
   });
 
   it('writes the combined format when asked', async () => {

@@ -68,16 +68,22 @@ export class AccessLog implements AccessLogSink {
   }
 }
 
-/** The ISO time of the current millisecond, formatted once per millisecond, not per line. */
-let isoMillisecond = -1;
-let isoText = '';
+/**
+ * The ISO time of now. Under load every request lands in a new millisecond, so the date part is
+ * formatted once per second and the milliseconds come from a table, not a Date per line.
+ */
+let isoSecond = -1;
+let isoSecondPrefix = '';
+const MILLISECOND_SUFFIXES = Array.from({ length: 1000 }, (_, ms) => `.${String(ms).padStart(3, '0')}Z`);
 function isoNow(): string {
   const now = Date.now();
-  if (now !== isoMillisecond) {
-    isoMillisecond = now;
-    isoText = new Date(now).toISOString();
+  const second = Math.floor(now / 1000);
+  if (second !== isoSecond) {
+    isoSecond = second;
+    // "2026-12-03T16:40:00.000Z" without ".000Z".
+    isoSecondPrefix = new Date(second * 1000).toISOString().slice(0, 19);
   }
-  return isoText;
+  return isoSecondPrefix + MILLISECOND_SUFFIXES[now - second * 1000];
 }
 
 /** `JSON.stringify` only for the rare string that needs escaping: most need just quotes. */
