@@ -1,6 +1,9 @@
+import { createHash } from 'node:crypto';
+import { existsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
+import standaloneCode from 'ajv/dist/standalone';
 import type { ConfigPath } from './config-path';
 import { CONFIG_SCHEMA } from './schema-source';
 
@@ -71,16 +74,54 @@ function compactJson(value: unknown): string {
   return entries.length === 0 ? '{}' : `{ ${entries.join(', ')} }`;
 }
 
-/** Compiled on first use and kept: compiling costs far more than validating. */
+/**
+ * The schema validator, made once per process. `npm run build` writes it as plain JavaScript next
+ * to this module (ajv's standalone code), which loads in a few milliseconds where compiling the
+ * schema costs about half a second of CPU at every `prox validate` and start. Without that file
+ * (ts-jest runs the sources), or when it was generated from another schema, it is compiled here.
+ */
 export function configValidator(): ValidateFunction {
-  if (!validator) {
-    // verbose: error objects then carry the failing schema and data, which the error mapper
-    // needs for "did you mean" candidates and for quoting the offending value.
-    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictRequired: false });
-    addFormats(ajv, ['email', 'uri']);
-    validator = ajv.compile(configSchema());
-  }
+  validator ??= precompiledValidator() ?? newAjv().compile(configSchema());
   return validator;
+}
+
+const PRECOMPILED_VALIDATOR_PATH = path.join(__dirname, 'config-validator.generated.js');
+
+interface PrecompiledModule {
+  readonly validate: ValidateFunction;
+  readonly schemaHash: string;
+}
+
+function precompiledValidator(): ValidateFunction | null {
+  if (!existsSync(PRECOMPILED_VALIDATOR_PATH)) return null;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a build output, present only in dist
+  const compiled = require(PRECOMPILED_VALIDATOR_PATH) as PrecompiledModule;
+  return compiled.schemaHash === schemaHash() ? compiled.validate : null;
+}
+
+function schemaHash(): string {
+  return createHash('sha256').update(JSON.stringify(CONFIG_SCHEMA)).digest('hex');
+}
+
+function newAjv(options: { source?: boolean } = {}): Ajv {
+  // verbose: error objects then carry the failing schema and data, which the error mapper
+  // needs for "did you mean" candidates and for quoting the offending value.
+  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictRequired: false, code: { source: options.source === true } });
+  addFormats(ajv, ['email', 'uri']);
+  return ajv;
+}
+
+/** The JavaScript module `npm run build` writes: the validator as ajv standalone code, and the hash of its schema. */
+export function precompiledValidatorSource(): string {
+  const ajv = newAjv({ source: true });
+  const standalone = standaloneCode(ajv, ajv.compile(configSchema()));
+  // ajv's module exports the function itself; the hash rides along as a property of the exports.
+  return `${standalone}\nmodule.exports.validate = module.exports;\nmodule.exports.schemaHash = ${JSON.stringify(schemaHash())};\n`;
+}
+
+/** Called by `npm run build` on the compiled module. */
+export function writePrecompiledValidator(): void {
+  writeFileSync(PRECOMPILED_VALIDATOR_PATH, precompiledValidatorSource());
 }
 
 export function resolveRef(node: SchemaNode | boolean | undefined): SchemaNode | undefined {

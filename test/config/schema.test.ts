@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULTS } from '../../src/config/defaults';
-import { CONFIG_SCHEMA_PATH, configValidator, routeTypesAccepting, schemaAt, type SchemaNode } from '../../src/config/schema';
+import { createRequire } from 'node:module';
+import type { ValidateFunction } from 'ajv';
+import { CONFIG_SCHEMA_PATH, configValidator, precompiledValidatorSource, routeTypesAccepting, schemaAt, type SchemaNode } from '../../src/config/schema';
 
 const schema = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'config.schema.json'), 'utf8')) as SchemaNode;
 
@@ -107,6 +109,28 @@ describe('config.schema.json', () => {
 
   it('compiles the validator once and reuses it', () => {
     expect(configValidator()).toBe(configValidator());
+  });
+
+  it('precompiles to a module that finds the same errors as the validator compiled at run time', () => {
+    // What `npm run build` writes next to dist/config/schema.js, loaded as CommonJS.
+    const loaded = { exports: {} as unknown };
+    new Function('module', 'exports', 'require', precompiledValidatorSource())(loaded, loaded.exports, createRequire(__filename));
+    const precompiled = (loaded.exports as { validate: ValidateFunction }).validate;
+    const runtime = configValidator();
+    const samples: unknown[] = [
+      { listen_addr: '127.0.0.1:1', routes: { '/': { type: 'proxy', target: 'http://a' } } },
+      { listen_addr: 1, routes: { '/': { type: 'proxxy', target: 'http://a', timeout_secs: 'x' } }, unknown_key: true },
+      { routes: { '/': { type: 'load_balance', targets: [{ url: 'http://a', weight: -1 }], strategy: 'nope' } }, limits: { max_headers: 0 } },
+      { tls: { cert_path: 'c' }, admin: { token: 'short' }, workers: 'many' },
+      'not an object',
+    ];
+    const errorsOf = (validate: ValidateFunction, data: unknown) => {
+      const valid = validate(data);
+      return { valid, errors: (validate.errors ?? []).map(({ instancePath, schemaPath, keyword, params, message }) => ({ instancePath, schemaPath, keyword, params, message })) };
+    };
+    for (const sample of samples) expect(errorsOf(precompiled, sample)).toEqual(errorsOf(runtime, sample));
+    expect(errorsOf(precompiled, samples[0]).valid).toBe(true);
+    expect(errorsOf(precompiled, samples[1]).errors.length).toBeGreaterThan(2);
   });
 
   it('knows which route types accept a field', () => {
