@@ -1,7 +1,8 @@
 // The origin servers behind every proxy: two ports (the load-balanced pair), answering
 //   /        12 bytes ("hello world\n"), /health 2 bytes, /1m one MiB, POST /upload any body.
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { freePort, has, start, stop, waitForPort, versionOf } from './system.mjs';
 import { nginxMainContext } from './nginx.mjs';
 
@@ -13,7 +14,7 @@ export async function startBackend(kind, dir, cpu) {
   const chosen = kind ?? (has('nginx') ? 'nginx' : 'builtin');
   const child = chosen === 'nginx' ? startNginxBackend(dir, ports, cpu) : startBuiltinBackend(ports, cpu);
   for (const port of ports) await waitForPort(port, `${chosen} backend`);
-  const version = chosen === 'nginx' ? versionOf('nginx', ['-v']) : 'µWebSockets.js (built-in)';
+  const version = chosen === 'nginx' ? versionOf('nginx', ['-v']) : `${nativeUwsBinaryExists() ? 'µWebSockets.js' : 'node:http'} (built-in)`;
   return { kind: chosen, version, ports, pid: child.pid, stop: () => stop(child) };
 }
 
@@ -55,6 +56,12 @@ http {
 `,
   );
   return start(cpu, 'nginx', ['-p', root, '-c', join(root, 'nginx.conf'), '-e', join(root, 'logs', 'error.log')]);
+}
+
+/** Whether uws-backend.cjs runs µWebSockets here: its native binary exists for this Node (20 only). */
+function nativeUwsBinaryExists() {
+  const packageDir = dirname(createRequire(import.meta.url).resolve('uWebSockets.js/package.json'));
+  return existsSync(join(packageDir, 'binaries', `uws_${process.platform}_${process.arch}_${process.versions.modules}.node`));
 }
 
 function startBuiltinBackend(ports, cpu) {

@@ -4,6 +4,7 @@ import { formatListenAddress } from '../config/listen-address';
 import { loadConfigFile } from '../config/loader';
 import type { DetectedFormat, Diagnostic, LoadResult, ProxConfig, RouteConfig } from '../config/model';
 import type { EngineSetting } from '../core/model';
+import { resolveWorkerCount } from './workers/worker-count';
 
 /** Exit codes of `prox validate`, part of the CLI contract (CI pipelines branch on them). */
 export const VALIDATE_EXIT = { valid: 0, invalid: 1, unreadable: 2 } as const;
@@ -35,8 +36,11 @@ export interface EngineSummary {
   readonly problem: string | null;
 }
 
-/** What `engine:` means on this machine (environment and Node version included); from src/composition. */
-export type EngineDescriber = (configured: EngineSetting) => EngineSummary;
+/**
+ * What `engine:` means on this machine (environment and Node version included) for a config that
+ * runs `workers` processes (`auto` can depend on it: sharing the public port); from src/composition.
+ */
+export type EngineDescriber = (configured: EngineSetting, workers: number) => EngineSummary;
 
 export interface ValidateReport {
   readonly valid: boolean;
@@ -79,7 +83,7 @@ export function buildReport(file: string, result: LoadResult, describeEngine: En
       listenAddr: result.ok && result.config.httpListener !== false ? formatListenAddress(result.config.listenAddr) : null,
       routes: result.ok ? countRoutes(result.config) : null,
       certificates: result.ok ? certificateSummary(result.config) : null,
-      ...(describeEngine === null || !result.ok ? {} : { engine: describeEngine(result.config.engine) }),
+      ...(describeEngine === null || !result.ok ? {} : { engine: describeEngine(result.config.engine, resolveWorkerCount(result.config.workers)) }),
       ...(result.ok && (result.config.tcp ?? []).length > 0 ? { tcpListeners: tcpSummary(result.config) } : {}),
       ...(result.ok && result.format !== undefined ? { format: result.format } : {}),
     },

@@ -75,12 +75,15 @@ export function httpServerChoiceProblem(env: NodeJS.ProcessEnv): string | null {
   return `PROX_HTTP_SERVER must be "node" or "uws", got "${forced}"`;
 }
 
-/** `prox validate`: the engine `prox serve` would run with this environment on this Node. */
+/**
+ * `prox validate`: the engine `prox serve` would run with this environment on this Node. With
+ * `workers: N > 1` the workers share the public port, which is what `auto` decides on.
+ */
 export function engineDescriber(env: NodeJS.ProcessEnv): EngineDescriber {
-  return (configured) => {
+  return (configured, workers) => {
     const problem = httpServerChoiceProblem(env);
     if (problem !== null) return { inUse: 'node', configured, reason: 'PROX_HTTP_SERVER is invalid', problem };
-    const engine = resolveEngine(configured, env);
+    const engine = resolveEngine(configured, env, workers > 1);
     return { inUse: engine.name, configured, reason: engine.reason, problem: engineProblem(engine) };
   };
 }

@@ -31,6 +31,8 @@ export interface WebSocketEvents {
   handshakeFailed(failure: UpstreamFailure): void;
   /** The upstream answered another status: the engine relayed it (status, headers, body) and the exchange is over. */
   refused(status: number): void;
+  /** The client went away before the upstream answered: the engine aborted the upstream call, nothing else comes. */
+  clientLeft(): void;
   /** The 101 went to the client: the session runs. */
   opened(): void;
   /** One whole message relayed (`bytes`: its payload). */

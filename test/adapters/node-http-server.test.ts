@@ -5,7 +5,7 @@ import { HyperExpressHttpServer } from '../../src/adapters/hyper-express/hyper-e
 import { safeHeaderList } from '../../src/adapters/node-http/header-list';
 import { NodeHttpServer } from '../../src/adapters/node-http/node-http-server';
 import { supportsReusePort } from '../../src/adapters/node-http/reuse-port';
-import { createInboundServer, engineProblem, httpServerChoiceProblem, resolveEngine } from '../../src/composition/http-server-choice';
+import { createInboundServer, engineDescriber, engineProblem, httpServerChoiceProblem, resolveEngine } from '../../src/composition/http-server-choice';
 import { nativeUwsBinaryLoads } from '../support/engines';
 import type { BoundListener, HttpExchange, ListenSpec } from '../../src/ports/http-server';
 import { RecordingLogger } from '../core/support/fakes';
@@ -51,6 +51,23 @@ describe('choosing the inbound engine', () => {
     expect(supportsReusePort('23.0.0')).toBe(false);
     expect(supportsReusePort('23.1.0')).toBe(true);
     expect(supportsReusePort('24.0.0')).toBe(true);
+  });
+
+  it('describes for prox validate the engine the workers would run, not the single-process one', () => {
+    const describe = engineDescriber({});
+    expect(describe('auto', 1)).toMatchObject({ inUse: 'node', configured: 'auto', problem: null });
+    const workers = describe('auto', 4);
+    // The same decision the worker processes make (they share the public port), on this Node.
+    const decided = resolveEngine('auto', {}, true);
+    expect(workers).toEqual({ inUse: decided.name, configured: 'auto', reason: decided.reason, problem: null });
+    if (!supportsReusePort() && nativeUwsBinaryLoads()) {
+      expect(workers).toMatchObject({ inUse: 'uws', reason: expect.stringContaining('workers: N on Node < 22.12 uses µWebSockets') });
+    } else {
+      expect(workers).toMatchObject({ inUse: 'node', reason: expect.stringContaining('engine: auto uses node:http') });
+    }
+    expect(describe('node', 4)).toMatchObject({ inUse: 'node', reason: 'engine: node' });
+    expect(describe('auto', 4)).toEqual(engineDescriber({ PROX_HTTP_SERVER: '' })('auto', 4));
+    expect(engineDescriber({ PROX_HTTP_SERVER: 'node' })('auto', 4)).toMatchObject({ inUse: 'node', reason: 'PROX_HTTP_SERVER=node overrides engine: auto' });
   });
 });
 

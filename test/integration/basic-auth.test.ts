@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { startBackend, type TestBackend } from '../support/backends';
 import { startProx, type ProxProcess } from '../support/prox-process';
 import { curl } from '../support/tls-clients';
+import { describeEachEngine } from '../support/engines';
 
 /** auth.basic with a real htpasswd file written by bcryptjs, real curl clients, both inbound engines. */
 
@@ -18,7 +19,7 @@ async function get(url: string, ...args: string[]): Promise<{ status: number; he
   return { status: Number(result.stdout.slice(cut + 1)), head: text.slice(0, split).toLowerCase(), body: text.slice(split + 4) };
 }
 
-describe.each(ENGINES)('auth.basic on %s', (engine) => {
+describeEachEngine(ENGINES, 'auth.basic on %s', (engine) => {
   let backend: TestBackend;
   let prox: ProxProcess;
   let users: string;

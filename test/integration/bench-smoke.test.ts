@@ -9,7 +9,7 @@ describe('npm run bench (smoke)', () => {
   it('runs prox against the built-in backend and writes a JSON and Markdown report', async () => {
     const out = mkdtempSync(join(tmpdir(), 'prox-bench-smoke-'));
     const child = spawn(process.execPath, [join(__dirname, '..', '..', 'bench', 'run.mjs')], {
-      env: { ...process.env, BENCH_SECONDS: '1', BENCH_SCENARIOS: 'small', BENCH_PEERS: 'prox', BENCH_BACKEND: 'builtin', BENCH_OUT: out },
+      env: { ...process.env, BENCH_SECONDS: '2', BENCH_SCENARIOS: 'small', BENCH_PEERS: 'prox', BENCH_BACKEND: 'builtin', BENCH_OUT: out },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -26,5 +26,5 @@ describe('npm run bench (smoke)', () => {
     expect(row.requests).toBeGreaterThan(0);
     expect(row.errors).toBe(0);
     expect(readFileSync(join(out, 'latest.md'), 'utf8')).toContain('| prox |');
-  }, 30_000);
+  }, 120_000);
 });

@@ -9,6 +9,7 @@ import { startBackend, type TestBackend } from '../support/backends';
 import { makeTestCa } from '../support/certificates';
 import { peakRssBytes, startProx, type ProxProcess } from '../support/prox-process';
 import { curl, h2Session } from '../support/tls-clients';
+import { describeEachEngine } from '../support/engines';
 
 /**
  * Response compression against a real prox on both inbound engines, decoded by real clients
@@ -117,7 +118,7 @@ function backendHandler(req: IncomingMessage, res: import('node:http').ServerRes
   res.end();
 }
 
-describe.each(ENGINES)('compression on %s', (engine) => {
+describeEachEngine(ENGINES, 'compression on %s', (engine) => {
   let backend: TestBackend;
   let prox: ProxProcess;
   let root: string;

@@ -1,6 +1,7 @@
 import { deadAddress, startBackend, type TestBackend } from '../support/backends';
 import { headerValues, send, type ClientResponse } from '../support/http-client';
 import { startProx, type ProxProcess } from '../support/prox-process';
+import { describeEachEngine } from '../support/engines';
 
 /** CORS answered at the edge, on both inbound engines, with a real backend that sets its own CORS headers. */
 
@@ -13,7 +14,7 @@ function one(response: ClientResponse, name: string): string | undefined {
   return values[0];
 }
 
-describe.each(ENGINES)('cors on %s', (engine) => {
+describeEachEngine(ENGINES, 'cors on %s', (engine) => {
   let backend: TestBackend;
   let prox: ProxProcess;
 

@@ -3,6 +3,7 @@ import { startBackend, type TestBackend } from '../support/backends';
 import { makeTestCa } from '../support/certificates';
 import { startProx, type ProxProcess } from '../support/prox-process';
 import { openRawConnection, requestHead, type RawConnection, type RawConnectOptions } from '../support/raw-connection';
+import { describeEachEngine } from '../support/engines';
 
 /**
  * limits.header_timeout_secs, body_timeout_secs, keepalive_timeout_secs, max_connections and
@@ -49,7 +50,7 @@ function firstStatus(text: string): number | null {
   return match === null ? null : Number(match[1]);
 }
 
-describe.each([['node'], ['uws']] as const)('timeouts on the %s engine', (engine) => {
+describeEachEngine(['node', 'uws'], 'timeouts on the %s engine', (engine) => {
   let prox: ProxProcess;
 
   beforeAll(async () => {

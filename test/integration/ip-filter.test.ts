@@ -6,6 +6,7 @@ import { startBackend, type TestBackend } from '../support/backends';
 import { makeTestCa, type TestCertificate } from '../support/certificates';
 import { startProx, type ProxProcess } from '../support/prox-process';
 import { curl, h2Request, h2Session } from '../support/tls-clients';
+import { describeEachEngine } from '../support/engines';
 
 /**
  * ip_filter against a real prox on both inbound engines: clients are real curl processes bound
@@ -28,7 +29,7 @@ async function metricValue(prox: ProxProcess, route: string, decision: string): 
   return line === undefined ? 0 : Number(line.split(' ').pop());
 }
 
-describe.each(ENGINES)('ip_filter on %s', (engine) => {
+describeEachEngine(ENGINES, 'ip_filter on %s', (engine) => {
   let backend: TestBackend;
   let prox: ProxProcess;
   let root: string;

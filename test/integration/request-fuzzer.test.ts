@@ -1,17 +1,22 @@
-import { connect } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import { startBackend, type TestBackend } from '../support/backends';
+import { makeTestCa } from '../support/certificates';
+import { describeOnEngine } from '../support/engines';
 import { startProx, type ProxProcess } from '../support/prox-process';
-import { rawRequest } from '../support/raw-client';
+import { openRawConnection, type RawConnectOptions } from '../support/raw-connection';
 
 /**
  * A request fuzzer: request heads from the hygiene corpus, mutated at random (seeded), sent to a
- * running prox on each engine. Invariants:
+ * running prox on each engine and on the TLS listener (HTTP/1.1 over TLS). Invariants:
  *   - the prox process never dies;
  *   - every connection is answered or closed by the server (none hangs past the timeouts);
  *   - a request refused by the hygiene checks never reaches the backend;
  *   - one client request never becomes two backend requests.
  *
- * Bounded and reproducible: PROX_FUZZ_SEED (printed at the start), PROX_FUZZ_CASES per engine.
+ * Bounded and reproducible: PROX_FUZZ_SEED (printed at the start), PROX_FUZZ_CASES per engine (a
+ * quarter of that on the TLS listener).
  * PROX_FUZZ_SEED=random draws a new seed.
  */
 const SEED = process.env.PROX_FUZZ_SEED === 'random' ? (Math.random() * 2 ** 32) >>> 0 : Number(process.env.PROX_FUZZ_SEED ?? 1203);
@@ -106,9 +111,10 @@ interface Outcome {
 }
 
 /** Sends one case; the client half-closes after sending (most cases) or waits (the timeouts' turn). */
-function runCase(port: number, payload: string, halfClose: boolean, marker: string, hangLimitMs: number): Promise<Outcome> {
+function runCase(port: number, tls: RawConnectOptions['tls'], payload: string, halfClose: boolean, marker: string, hangLimitMs: number): Promise<Outcome> {
   return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
+    const socket: Socket =
+      tls === undefined ? connect(port, '127.0.0.1') : connectTls({ host: '127.0.0.1', port, ca: tls.ca, servername: tls.servername, ALPNProtocols: ['http/1.1'] });
     let text = '';
     let settled = false;
     const finish = (closedByServer: boolean): void => {
@@ -123,7 +129,7 @@ function runCase(port: number, payload: string, halfClose: boolean, marker: stri
     socket.on('data', (chunk: string) => (text += chunk));
     socket.on('close', () => finish(true));
     socket.on('error', () => finish(true));
-    socket.on('connect', () => {
+    socket.on(tls === undefined ? 'connect' : 'secureConnect', () => {
       socket.write(Buffer.from(payload, 'latin1'));
       if (halfClose) socket.end();
     });
@@ -147,33 +153,30 @@ afterAll(async () => {
   await backend?.close();
 });
 
-describe.each([['node'], ['uws']] as const)('request fuzzer on the %s engine', (engine) => {
-  let prox: ProxProcess;
+/** Where the cases go: the plaintext listener on each engine, and the TLS listener (node's on every engine). */
+interface Target {
+  /** In each case's path, so the backend's log tells targets apart. */
+  readonly key: 'node' | 'uws' | 'tls';
+  /** Mixed into the seed: each target gets its own cases (node's and uws's are the ones they always had). */
+  readonly salt: number;
+  /** A connection must be answered or closed within the timeouts (µWS: its fixed 10 s idle timeout), with room for a loaded machine. */
+  readonly hangLimitMs: number;
+  /** Cases sent to this target (default PROX_FUZZ_CASES). */
+  readonly cases?: number;
+}
 
-  beforeAll(async () => {
-    prox = await startProx(
-      [
-        'listen_addr: "127.0.0.1:0"',
-        'limits: { header_timeout_secs: 1, body_timeout_secs: 1, keepalive_timeout_secs: 1, max_connections_per_ip: null, max_connections: null }',
-        'routes:',
-        '  "/api": { type: proxy, target: "' + backend.url + '", retries: { attempts: 0 } }',
-      ].join('\n'),
-      { PROX_HTTP_SERVER: engine },
-    );
-  });
+const LIMITS = 'limits: { header_timeout_secs: 1, body_timeout_secs: 1, keepalive_timeout_secs: 1, max_connections_per_ip: null, max_connections: null }';
+const ROUTES = (): string[] => ['routes:', '  "/api": { type: proxy, target: "' + backend.url + '", retries: { attempts: 0 } }'];
 
-  afterAll(async () => {
-    await prox?.stop();
-  });
-
-  it(`keeps every invariant over ${CASES} mutated requests (seed ${SEED})`, async () => {
-    const random = prng(SEED ^ (engine === 'node' ? 0 : 0x9e3779b9));
-    // A connection must be answered or closed within the timeouts (µWS: its fixed 10 s idle timeout), with room for a loaded machine.
-    const hangLimitMs = engine === 'node' ? 15_000 : 25_000;
-    const cases = Array.from({ length: CASES }, (_, n) => {
+function fuzz(target: Target, started: () => { readonly prox: ProxProcess; readonly tls: RawConnectOptions['tls'] }): void {
+  const count = target.cases ?? CASES;
+  it(`keeps every invariant over ${count} mutated requests (seed ${SEED})`, async () => {
+    const { prox, tls } = started();
+    const random = prng(SEED ^ target.salt);
+    const cases = Array.from({ length: count }, (_, n) => {
       // A random token per case: a mutation of one case's path cannot become another case's.
       const token = Array.from({ length: 8 }, () => String.fromCharCode(97 + Math.floor(random() * 26))).join('');
-      const marker = `/api/fz-${engine}-${n}-${token}`;
+      const marker = `/api/fz-${target.key}-${n}-${token}`;
       const base = CORPUS[Math.floor(random() * CORPUS.length)](marker);
       return { marker, payload: random() < 0.8 ? mutated(base, random) : base, halfClose: random() < 0.85 };
     });
@@ -182,16 +185,31 @@ describe.each([['node'], ['uws']] as const)('request fuzzer on the %s engine', (
     const worker = async (): Promise<void> => {
       while (next < cases.length) {
         const item = cases[next++];
-        outcomes.push(await runCase(prox.port, item.payload, item.halfClose, item.marker, hangLimitMs));
+        outcomes.push(await runCase(prox.port, tls, item.payload, item.halfClose, item.marker, target.hangLimitMs));
         expect(prox.child.exitCode).toBeNull();
       }
     };
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
 
     // Barrier: a request served after every case, so anything forwarded earlier has arrived.
-    const barrier = await rawRequest(prox.port, `GET /api/fz-${engine}-barrier HTTP/1.1\r\n${H}Connection: close\r\n\r\n`);
-    expect(firstStatus(barrier.text)).toBe(200);
+    const barrier = await openRawConnection(prox.port, tls === undefined ? {} : { tls });
+    barrier.socket.write(`GET /api/fz-${target.key}-barrier HTTP/1.1\r\n${H}Connection: close\r\n\r\n`);
+    await barrier.closed;
+    expect(firstStatus(barrier.received())).toBe(200);
     expect(prox.child.exitCode).toBeNull();
+
+    // Every case's connection is gone: no request may stay in flight (one that does also keeps
+    // SIGTERM from ever finishing). The gauge settles as prox notices the closes.
+    const inFlight = async (): Promise<number> => {
+      const exposition = await (await fetch(`${prox.adminUrl}/metrics`)).text();
+      return exposition.split('\n').filter((line) => line.startsWith('prox_in_flight_requests')).reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+    };
+    let left = await inFlight();
+    for (let attempt = 0; attempt < 100 && left > 0; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      left = await inFlight();
+    }
+    expect({ seed: SEED, inFlight: left }).toEqual({ seed: SEED, inFlight: 0 });
 
     const hung = outcomes.filter((outcome) => !outcome.closedByServer);
     const forwarded = new Map<string, number>();
@@ -202,7 +220,7 @@ describe.each([['node'], ['uws']] as const)('request fuzzer on the %s engine', (
     const timesSent = (url: string): number =>
       outcomes.reduce((sum, outcome) => sum + (outcome.payload.match(new RegExp(`${escaped(url)}(?=[\\s?#]|$)`, 'g'))?.length ?? 0), 0);
     const twice = [...forwarded]
-      .filter(([url, count]) => url.includes(`/fz-${engine}-`) && !url.endsWith('-barrier') && count > timesSent(url))
+      .filter(([url, count]) => url.includes(`/fz-${target.key}-`) && !url.endsWith('-barrier') && count > timesSent(url))
       .map(([url, count]) => `${url} forwarded ${count} times, sent ${timesSent(url)}`);
     const leaked = outcomes.filter((outcome) => {
       const status = firstStatus(outcome.text);
@@ -215,4 +233,49 @@ describe.each([['node'], ['uws']] as const)('request fuzzer on the %s engine', (
     expect({ seed: SEED, twice }).toEqual({ seed: SEED, twice: [] });
     expect({ seed: SEED, leaked: report(leaked) }).toEqual({ seed: SEED, leaked: [] });
   }, 600_000);
+}
+
+const ENGINE_TARGETS: readonly Target[] = [
+  { key: 'node', salt: 0, hangLimitMs: 15_000 },
+  { key: 'uws', salt: 0x9e3779b9, hangLimitMs: 25_000 },
+];
+
+for (const target of ENGINE_TARGETS) {
+  const engine = target.key as 'node' | 'uws';
+  describeOnEngine(engine, `request fuzzer on the ${engine} engine`, () => {
+    let prox: ProxProcess;
+
+    beforeAll(async () => {
+      prox = await startProx(['listen_addr: "127.0.0.1:0"', LIMITS, ...ROUTES()].join('\n'), { PROX_HTTP_SERVER: engine });
+    });
+
+    afterAll(async () => {
+      await prox?.stop();
+    });
+
+    fuzz(target, () => ({ prox, tls: undefined }));
+  });
+}
+
+describe('request fuzzer on the TLS listener (HTTP/1.1 over TLS)', () => {
+  let prox: ProxProcess;
+  let tls: RawConnectOptions['tls'];
+
+  beforeAll(async () => {
+    const authority = makeTestCa();
+    const certificate = authority.issue('fuzz', ['fuzz.test']);
+    tls = { ca: readFileSync(authority.certPath), servername: 'fuzz.test' };
+    // Only the TLS listener (no http_listen_addr): PROX_HTTP_SERVER of an outer run has nothing to choose.
+    prox = await startProx(['listen_addr: "127.0.0.1:0"', 'tls:', `  cert_path: "${certificate.certPath}"`, `  key_path: "${certificate.keyPath}"`, LIMITS, ...ROUTES()].join('\n'), {
+      PROX_HTTP_SERVER: '',
+    });
+  });
+
+  afterAll(async () => {
+    await prox?.stop();
+  });
+
+  // A quarter of the cases (each one a TLS handshake, the costly part on a loaded 2-core machine),
+  // and the safety net of the µWS target for the same reason.
+  fuzz({ key: 'tls', salt: 0x85ebca6b, hangLimitMs: 25_000, cases: Math.ceil(CASES / 4) }, () => ({ prox, tls }));
 });

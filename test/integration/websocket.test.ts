@@ -280,8 +280,9 @@ describe.each(cases)('WebSocket proxying: $name', ({ engine, tls }) => {
     await all;
     expect(wrong).toBe(0);
     // Not the flood's size: prox paused the upstream instead of buffering for the client. (The
-    // bound is loose because V8 collects dead buffers only every few tens of MiB allocated.)
-    expect(peakRssBytes(prox.child.pid!) - rssBefore).toBeLessThan((count * size) / 4);
+    // bound is loose because V8 collects dead buffers only every few tens of MiB allocated; Node
+    // 24's V8 lets about 70 MiB of them pile up here, over a quarter of the flood.)
+    expect(peakRssBytes(prox.child.pid!) - rssBefore).toBeLessThan((count * size) / 3);
     const clientClosed = closed(ws);
     ws.close(1000);
     expect((await clientClosed).code).toBe(1000);

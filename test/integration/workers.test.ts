@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { startBackend, TestBackend } from '../support/backends';
 import { send } from '../support/http-client';
-import { ProxProcess, startProx } from '../support/prox-process';
+import { ProxProcess, runProxCli, startProx } from '../support/prox-process';
 
 /** Resolves with the first log line (already printed or still to come) that matches. */
 async function logLine(prox: ProxProcess, msg: string, matches: (line: Record<string, unknown>) => boolean = () => true): Promise<Record<string, unknown>> {
@@ -135,6 +135,20 @@ describe('workers: 2', () => {
     const metrics = await send(`${prox.adminUrl}/metrics`);
     expect(counterValue(metrics.body, 'prox_worker_restarts_total')).toBe(1);
     expect((await workersView(prox)).restarts).toBe(1);
+  });
+
+  it('prox validate names the engine the workers run, as their startup log and /config do', async () => {
+    // Which engine `auto` picks with workers depends on the Node (port sharing); the three must agree.
+    const validated = await runProxCli(['validate', '--config', prox.configFile, '--format', 'json']);
+    expect(validated.code).toBe(0);
+    const summary = (JSON.parse(validated.stdout) as { summary: { engine: { inUse: string; configured: string; reason: string; problem: null } } }).summary.engine;
+    const started = await logLine(prox, 'inbound engine', (line) => line.worker === 1);
+    expect(started).toMatchObject({ engine: summary.inUse === 'uws' ? 'µWebSockets' : 'node:http', configured: summary.configured, reason: summary.reason });
+    const config = JSON.parse((await send(`${prox.adminUrl}/config`)).body) as { engine: unknown };
+    expect(config.engine).toEqual({ in_use: summary.inUse, configured: 'auto', reason: summary.reason });
+    expect(summary.problem).toBeNull();
+    const text = await runProxCli(['validate', '--config', prox.configFile]);
+    expect(text.stdout).toContain(`engine: ${summary.inUse === 'uws' ? 'µWebSockets' : 'node:http'} (${summary.reason})`);
   });
 
   it('drains both workers on SIGTERM and exits 0', async () => {

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { PROX_NODE } from './prox-process';
+import { PROX_NODE, runProxCli, withTestAdmin, writeTempConfig } from './prox-process';
 
 /**
  * Whether the µWebSockets native binary exists for the Node the prox processes of this run use
@@ -24,4 +24,33 @@ export function engineOf(prox: { readonly logs: readonly Record<string, unknown>
   const line = prox.logs.find((entry) => entry.msg === 'inbound engine');
   if (line === undefined) throw new Error('prox logged no inbound engine');
   return line.engine === 'µWebSockets' ? 'uws' : 'node';
+}
+
+/**
+ * A describe block about one engine. Where µWebSockets cannot load (its native binary exists for
+ * Node 20 only), a `uws` block holds one test instead of its own: prox asked for µWebSockets
+ * refuses to start and says why, so the run checks what this Node does rather than skipping.
+ */
+export function describeOnEngine(engine: 'node' | 'uws', title: string, body: () => void): void {
+  if (engine === 'uws' && !nativeUwsBinaryLoads()) {
+    describe(title, () => {
+      it('is refused at startup on this Node, with the reason (µWebSockets has no binary for it)', expectUwsRefused);
+    });
+  } else {
+    describe(title, body);
+  }
+}
+
+/** describe.each over engines (`%s` in the title is the engine), each through describeOnEngine. */
+export function describeEachEngine(engines: readonly ('node' | 'uws')[], title: string, body: (engine: 'node' | 'uws') => void): void {
+  for (const engine of engines) describeOnEngine(engine, title.replace('%s', engine), () => body(engine));
+}
+
+/** prox asked for µWebSockets where it has no binary: exit 1 before listening, naming why and what to run instead. */
+async function expectUwsRefused(): Promise<void> {
+  const file = writeTempConfig(withTestAdmin('listen_addr: "127.0.0.1:0"\nroutes:\n  "/": { type: proxy, target: "http://127.0.0.1:9" }\n'));
+  const result = await runProxCli(['serve', '--config', file], { PROX_HTTP_SERVER: 'uws' });
+  expect(result.code).toBe(1);
+  expect(result.stderr).toContain('PROX_HTTP_SERVER=uws overrides engine: auto asks for µWebSockets, which cannot run here');
+  expect(result.stderr).toMatch(/native binary has no build for Node v\d+/);
 }

@@ -27,13 +27,15 @@ export class TunnelUpgrade implements WebSocketUpgrade {
 
   proxy(plan: WebSocketPlan, upstreams: UpstreamClient, events: WebSocketEvents): WebSocketSession {
     const handshake = new TunnelHandshake(this.exchange, this.client, this.clientHead, this.takeOver, plan, events);
-    handshake.call = upstreams.upgrade(plan.upstream, handshake);
+    handshake.started(upstreams.upgrade(plan.upstream, handshake));
     return handshake;
   }
 }
 
 class TunnelHandshake implements UpstreamUpgradeHandler, WebSocketSession {
-  call: UpstreamCall | null = null;
+  private call: UpstreamCall | null = null;
+  /** The client left before the upstream call existed (a TLS client that sent its upgrade and closed at once). */
+  private abortOnStart = false;
   private tunnel: Tunnel | null = null;
   private refusing = false;
   private closeRequested: { code: number; reason: string } | null = null;
@@ -47,8 +49,27 @@ class TunnelHandshake implements UpstreamUpgradeHandler, WebSocketSession {
     private readonly events: WebSocketEvents,
   ) {
     exchange.onClientGone(() => {
-      if (this.tunnel === null) this.call?.abort();
+      if (this.tunnel !== null) return;
+      if (this.call === null) this.abortOnStart = true;
+      else this.leave(this.call);
     });
+  }
+
+  /**
+   * The upstream call, once made. A client already gone by then (a TLS client that sent its
+   * upgrade and closed at once: onClientGone ran before) gets it aborted here.
+   */
+  started(call: UpstreamCall): void {
+    this.call = call;
+    if (this.abortOnStart) this.leave(call);
+  }
+
+  /** An aborted call reports nothing more: the core is told here, or the request stays in flight for good (and shutdown waits on it). */
+  private leave(call: UpstreamCall): void {
+    call.abort();
+    // Relaying a refusal: the answer was the upstream's (its status is the record's); else nothing came yet.
+    if (this.refusing) this.events.refused(this.refusedStatus);
+    else this.events.clientLeft();
   }
 
   close(code: number, reason: string): void {
@@ -86,7 +107,11 @@ class TunnelHandshake implements UpstreamUpgradeHandler, WebSocketSession {
   private refusedStatus = 0;
 
   onUpstreamData(chunk: Uint8Array): boolean {
-    if (this.exchange.finished) return false;
+    if (this.exchange.finished) {
+      // Nobody will read the rest: stop the upstream instead of pausing it forever.
+      if (this.call !== null) this.leave(this.call);
+      return false;
+    }
     if (this.exchange.write(chunk)) return true;
     this.exchange.onWritable(() => this.flowHandle?.resume());
     return false;

@@ -141,6 +141,13 @@ export class WebSocketProxy implements WebSocketEvents {
     this.settle(null);
   }
 
+  clientLeft(): void {
+    if (this.phase !== Phase.Handshake) return;
+    // Not the backend's fault: the attempt ends neutral, and the request is over (not left in flight).
+    this.finishAttempt(AttemptOutcome.Neutral, 'cancelled');
+    this.settle('client_gone');
+  }
+
   opened(): void {
     if (this.phase !== Phase.Handshake) return;
     this.sessionLoad = this.route.pool.members[this.member].load;
@@ -199,7 +206,7 @@ export class WebSocketProxy implements WebSocketEvents {
     this.context.completion.webSocketFinished(this, this.record);
   }
 
-  private finishAttempt(outcome: AttemptOutcome, observed: 'success' | 'http_5xx' | 'connect_error' | 'reset'): void {
+  private finishAttempt(outcome: AttemptOutcome, observed: 'success' | 'http_5xx' | 'connect_error' | 'reset' | 'cancelled'): void {
     if (this.member < 0) return;
     const now = this.context.clock.monotonicMs();
     this.route.pool.finish(this.member, this.trial, outcome, now);
