@@ -30,6 +30,7 @@ import type { CompiledTcpListener } from '../core/tcp/tcp-listener';
 import { TcpListeners } from './tcp-listeners';
 import type { ResponseCompressor } from '../ports/compression';
 import type { PasswordVerifier } from '../ports/password-verifier';
+import type { AuthService } from '../ports/auth-service';
 
 export type TrustPredicateFactory = (trustedProxies: readonly string[]) => (address: string) => boolean;
 
@@ -39,6 +40,7 @@ export interface ProxServerParts {
   readonly files: StaticFileSystem;
   readonly compressor: ResponseCompressor;
   readonly passwords: PasswordVerifier;
+  readonly authService: AuthService;
   readonly healthProbe: HealthProbe & { close?(): Promise<void> };
   readonly logger: Logger;
   readonly clock: Clock;
@@ -438,6 +440,7 @@ export class ProxServer {
       rateLimits: this.rateLimitStore,
       addressSet: this.parts.trustPredicate,
       passwords: this.parts.passwords,
+      authService: this.parts.authService,
     });
     const tcp = compileTcpListeners(config.tcp ?? [], { backends: generation, events: this.backendEvents, clock: this.parts.clock, isTrustedPeer });
     await generation.startNewMonitors();

@@ -29,6 +29,7 @@ import { createInboundServer, resolveEngine } from './http-server-choice';
 import type { EngineSetting } from '../core/model';
 import { ZlibResponseCompressor } from '../adapters/compression/zlib-compressor';
 import { BcryptPasswordVerifier } from '../adapters/auth/bcrypt-password-verifier';
+import { UndiciAuthService } from '../adapters/undici/undici-auth-service';
 import { TlsHttpServer } from '../adapters/tls/tls-http-server';
 import { createHttpsConnectionServer } from '../adapters/node-http/node-http-server';
 import { TlsObserver } from '../ports/tls-observer';
@@ -154,6 +155,7 @@ export function buildContainer(overrides: CompositionOverrides = {}): Container 
           tcpProxy,
           compressor: new ZlibResponseCompressor(),
           passwords: new BcryptPasswordVerifier(),
+          authService: new UndiciAuthService(),
         }),
       [HttpServer, UpstreamClient, StaticFileSystem, HealthProbe, Logger, Clock, RandomSource, AdminServer, ProxMetrics, AccessLogSink, RateLimitStore, TcpProxyServer],
     );

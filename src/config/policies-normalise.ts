@@ -38,6 +38,17 @@ function compression(block: NonNullable<RawRoute['compression']>): CompressionSp
 }
 
 function auth(block: NonNullable<RawRoute['auth']>, users: readonly HtpasswdEntry[]): AuthSpec {
+  const forward = block.forward;
+  if (forward !== undefined) {
+    return {
+      scheme: 'forward',
+      url: forward.url,
+      copyRequestHeaders: (forward.copy_request_headers ?? ['cookie', 'authorization']).map((name) => name.toLowerCase()),
+      copyResponseHeaders: (forward.copy_response_headers ?? []).map((name) => name.toLowerCase()),
+      timeoutMs: (forward.timeout_secs ?? 2) * 1000,
+      forwardCredentials: forward.forward_credentials ?? false,
+    };
+  }
   const basic = block.basic;
   if (basic === undefined) throw new Error('unvalidated auth block reached normalise without a scheme');
   return { scheme: 'basic', realm: basic.realm ?? 'prox', users: [...users], forwardCredentials: basic.forward_credentials ?? false };

@@ -1500,6 +1500,43 @@ export const CONFIG_SCHEMA = {
             },
           },
         },
+        forward: {
+          description: 'Forward auth: ask an auth service about each request (GET to url with the copied headers and X-Forwarded-Method/-Proto/-Host/-Uri/-For). A 2xx lets the request through with copy_response_headers taken from the answer; any other answer goes back to the client as is; no answer within timeout_secs (down, refused) is 503, never a pass.',
+          type: 'object',
+          additionalProperties: false,
+          required: ['url'],
+          properties: {
+            url: {
+              description: 'The check endpoint, http:// or https://.',
+              type: 'string',
+              pattern: '^https?://',
+            },
+            copy_request_headers: {
+              description: "Client request headers sent to the auth service.",
+              type: 'array',
+              items: { description: 'A header name.', type: 'string', pattern: HEADER_NAME_PATTERN },
+              default: ['Cookie', 'Authorization'],
+            },
+            copy_response_headers: {
+              description: "Headers of the auth service's 2xx answer put on the request sent upstream (copies the client sent are removed first, so they cannot be forged).",
+              type: 'array',
+              items: { description: 'A header name.', type: 'string', pattern: HEADER_NAME_PATTERN },
+              default: [],
+            },
+            timeout_secs: {
+              description: 'Longest wait for the whole answer of the auth service; past it the request gets 503.',
+              type: 'number',
+              exclusiveMinimum: 0,
+              maximum: 60,
+              default: 2,
+            },
+            forward_credentials: {
+              description: 'Keep the Authorization header on requests sent upstream. Off: prox removes it once the check passed.',
+              type: 'boolean',
+              default: false,
+            },
+          },
+        },
       },
     },
     address_range: {

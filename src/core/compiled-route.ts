@@ -5,7 +5,10 @@ import type { BackendGeneration } from './backends/backend-registry';
 import type { BackendEvents } from './backends/backend-events';
 import { ErrorPages } from './error-responses';
 import type { PasswordVerifier } from '../ports/password-verifier';
+import type { AuthService } from '../ports/auth-service';
 import { BasicAuth } from './policies/basic-auth';
+import { ForwardAuth } from './policies/forward-auth';
+import type { RouteAuth } from './policies/route-auth';
 import { CompressionPolicy } from './policies/compression';
 import { CorsPolicy } from './policies/cors';
 import { type AddressSetFactory, IpFilter } from './policies/ip-filter';
@@ -41,7 +44,7 @@ interface CompiledRouteBase {
   /** Streamed responses compressed when they qualify; null without `compression`. */
   readonly compression: CompressionPolicy | null;
   /** Checked after CORS preflights, before the route's work; null without `auth`. */
-  readonly auth: BasicAuth | null;
+  readonly auth: RouteAuth | null;
 }
 
 export interface ForwardRoute extends CompiledRouteBase {
@@ -98,6 +101,8 @@ export interface CompileDependencies {
   readonly addressSet: AddressSetFactory;
   /** Checks passwords of `auth.basic` users. */
   readonly passwords: PasswordVerifier;
+  /** Where `auth.forward` checks go. */
+  readonly authService: AuthService;
 }
 
 export function compileConfig(config: ProxConfig, deps: CompileDependencies): CompiledConfig {
@@ -123,7 +128,7 @@ function compileRoute(route: RouteConfig, deps: CompileDependencies): CompiledRo
     ipFilter: route.ipFilter === null ? null : new IpFilter(route.ipFilter, deps.addressSet, deps.isTrustedPeer),
     cors: route.cors === null ? null : new CorsPolicy(route.cors),
     compression: route.compression === null ? null : new CompressionPolicy(route.compression),
-    auth: route.auth === null ? null : new BasicAuth(route.auth, deps.passwords),
+    auth: route.auth === null ? null : route.auth.scheme === 'basic' ? new BasicAuth(route.auth, deps.passwords) : new ForwardAuth(route.auth, deps.authService, deps.isTrustedPeer),
   };
   switch (route.type) {
     case 'proxy':

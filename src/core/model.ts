@@ -522,7 +522,7 @@ export interface CompressionSpec {
 }
 
 /** A route's `auth`: one scheme. */
-export type AuthSpec = BasicAuthSpec;
+export type AuthSpec = BasicAuthSpec | ForwardAuthSpec;
 
 /** `auth.basic`, with the users file read (at every config load). */
 export interface BasicAuthSpec {
@@ -530,6 +530,20 @@ export interface BasicAuthSpec {
   readonly realm: string;
   /** From the htpasswd file: bcrypt hashes only, never passwords. */
   readonly users: readonly { readonly name: string; readonly hash: string }[];
+  /** Keep Authorization on the upstream request. */
+  readonly forwardCredentials: boolean;
+}
+
+/** `auth.forward`. */
+export interface ForwardAuthSpec {
+  readonly scheme: 'forward';
+  /** The check endpoint (http:// or https://). */
+  readonly url: string;
+  /** Lower-case names of client headers sent to the check. */
+  readonly copyRequestHeaders: readonly string[];
+  /** Lower-case names of check-answer headers put on the upstream request (client copies removed). */
+  readonly copyResponseHeaders: readonly string[];
+  readonly timeoutMs: number;
   /** Keep Authorization on the upstream request. */
   readonly forwardCredentials: boolean;
 }

@@ -168,7 +168,7 @@ export function compileHarness(random: RandomSource = new SeededRandom(42)): Com
     rateLimits,
     compile(config, trusted = () => false) {
       const generation = registry.beginGeneration();
-      const compiled = compileConfig(config, { isTrustedPeer: trusted, backends: generation, events, rateLimits, addressSet: trustPredicateFor, passwords: new BcryptPasswordVerifier() });
+      const compiled = compileConfig(config, { isTrustedPeer: trusted, backends: generation, events, rateLimits, addressSet: trustPredicateFor, passwords: new BcryptPasswordVerifier(), authService: { check: () => Promise.resolve({ kind: 'failed', detail: 'none in unit tests' }) } });
       for (const monitor of generation.createdMonitors) monitor.start();
       registry.commit(generation);
       rateLimits.retainOnly(compiled.rateLimitIds);
