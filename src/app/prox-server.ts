@@ -31,6 +31,7 @@ import { TcpListeners } from './tcp-listeners';
 import type { ResponseCompressor } from '../ports/compression';
 import type { PasswordVerifier } from '../ports/password-verifier';
 import type { AuthService } from '../ports/auth-service';
+import type { KeySetFetcher, TokenVerifier } from '../ports/json-web-tokens';
 
 export type TrustPredicateFactory = (trustedProxies: readonly string[]) => (address: string) => boolean;
 
@@ -41,6 +42,9 @@ export interface ProxServerParts {
   readonly compressor: ResponseCompressor;
   readonly passwords: PasswordVerifier;
   readonly authService: AuthService;
+  /** JWKS fetches and token checks of `auth.jwt`. */
+  readonly keySets: KeySetFetcher;
+  readonly tokens: TokenVerifier;
   readonly healthProbe: HealthProbe & { close?(): Promise<void> };
   readonly logger: Logger;
   readonly clock: Clock;
@@ -441,6 +445,7 @@ export class ProxServer {
       addressSet: this.parts.trustPredicate,
       passwords: this.parts.passwords,
       authService: this.parts.authService,
+      jwt: { keySets: this.parts.keySets, tokens: this.parts.tokens, clock: this.parts.clock },
     });
     const tcp = compileTcpListeners(config.tcp ?? [], { backends: generation, events: this.backendEvents, clock: this.parts.clock, isTrustedPeer });
     await generation.startNewMonitors();

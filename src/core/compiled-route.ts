@@ -1,4 +1,4 @@
-import type { BalanceStrategy, HashKeySpec, ProxConfig, RetrySpec, RouteConfig, WebSocketSpec } from './model';
+import type { AuthSpec, BalanceStrategy, HashKeySpec, ProxConfig, RetrySpec, RouteConfig, WebSocketSpec } from './model';
 import { hstsHeaderValue } from './tls/hsts';
 import type { RateLimitStore } from '../ports/rate-limit-store';
 import type { BackendGeneration } from './backends/backend-registry';
@@ -9,6 +9,7 @@ import type { AuthService } from '../ports/auth-service';
 import { BasicAuth } from './policies/basic-auth';
 import { ForwardAuth } from './policies/forward-auth';
 import type { RouteAuth } from './policies/route-auth';
+import { JwtAuth, type JwtDependencies } from './policies/jwt-auth';
 import { CompressionPolicy } from './policies/compression';
 import { CorsPolicy } from './policies/cors';
 import { type AddressSetFactory, IpFilter } from './policies/ip-filter';
@@ -103,6 +104,8 @@ export interface CompileDependencies {
   readonly passwords: PasswordVerifier;
   /** Where `auth.forward` checks go. */
   readonly authService: AuthService;
+  /** Key sets, token checks and time of `auth.jwt`. */
+  readonly jwt: JwtDependencies;
 }
 
 export function compileConfig(config: ProxConfig, deps: CompileDependencies): CompiledConfig {
@@ -128,7 +131,7 @@ function compileRoute(route: RouteConfig, deps: CompileDependencies): CompiledRo
     ipFilter: route.ipFilter === null ? null : new IpFilter(route.ipFilter, deps.addressSet, deps.isTrustedPeer),
     cors: route.cors === null ? null : new CorsPolicy(route.cors),
     compression: route.compression === null ? null : new CompressionPolicy(route.compression),
-    auth: route.auth === null ? null : route.auth.scheme === 'basic' ? new BasicAuth(route.auth, deps.passwords) : new ForwardAuth(route.auth, deps.authService, deps.isTrustedPeer),
+    auth: route.auth === null ? null : compileAuth(route.auth, deps),
   };
   switch (route.type) {
     case 'proxy':
@@ -177,5 +180,16 @@ function compileRoute(route: RouteConfig, deps: CompileDependencies): CompiledRo
       };
     case 'static':
       return { ...base, kind: 'static', files: compileStaticSettings(route) };
+  }
+}
+
+function compileAuth(spec: AuthSpec, deps: CompileDependencies): RouteAuth {
+  switch (spec.scheme) {
+    case 'basic':
+      return new BasicAuth(spec, deps.passwords);
+    case 'forward':
+      return new ForwardAuth(spec, deps.authService, deps.isTrustedPeer);
+    case 'jwt':
+      return new JwtAuth(spec, deps.jwt);
   }
 }

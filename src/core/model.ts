@@ -522,7 +522,7 @@ export interface CompressionSpec {
 }
 
 /** A route's `auth`: one scheme. */
-export type AuthSpec = BasicAuthSpec | ForwardAuthSpec;
+export type AuthSpec = BasicAuthSpec | ForwardAuthSpec | JwtAuthSpec;
 
 /** `auth.basic`, with the users file read (at every config load). */
 export interface BasicAuthSpec {
@@ -544,6 +544,27 @@ export interface ForwardAuthSpec {
   /** Lower-case names of check-answer headers put on the upstream request (client copies removed). */
   readonly copyResponseHeaders: readonly string[];
   readonly timeoutMs: number;
+  /** Keep Authorization on the upstream request. */
+  readonly forwardCredentials: boolean;
+}
+
+/** `auth.jwt`. */
+export interface JwtAuthSpec {
+  readonly scheme: 'jwt';
+  /** Absolute http(s) URL of the identity provider's JSON Web Key Set. */
+  readonly jwksUrl: string;
+  readonly issuer: string;
+  readonly audience: string;
+  /** Accepted `alg` values: asymmetric ones only. */
+  readonly algorithms: readonly string[];
+  readonly leewaySecs: number;
+  /** Keys older than this are refetched in the background. */
+  readonly jwksCacheMs: number;
+  /** Claim → lower-case header name, in config order. */
+  readonly claimsToHeaders: readonly { readonly claim: string; readonly header: string }[];
+  /** Cookie read for the token when there is no Authorization header; null: Authorization only. */
+  readonly tokenCookie: string | null;
+  readonly realm: string;
   /** Keep Authorization on the upstream request. */
   readonly forwardCredentials: boolean;
 }

@@ -181,7 +181,7 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion, WebSo
       (verdict) => {
         record.auth = verdict.pass ? 'allow' : 'deny';
         if (verdict.pass) return this.serve(verdict.request === exchange.request ? exchange : withRequest(exchange, verdict.request), route, path, record, answerHeaders);
-        if (verdict.detail !== null) this.deps.logger.warn('auth service gave no answer; request refused', { route: route.key, detail: verdict.detail });
+        if (verdict.detail !== null) this.deps.logger.warn('auth could not be checked; request refused', { route: route.key, detail: verdict.detail });
         if (verdict.body === null) return this.answerLocally(exchange, record, verdict.status, verdict.code, [...verdict.headers, ...answerHeaders], route.errorPages);
         // The auth service's own answer (a login redirect, its 401 or 403), passed on as is.
         record.status = verdict.status;

@@ -3,7 +3,7 @@ import type { ErrorCode } from '../error-responses';
 
 /** A route's authentication, whatever the scheme. */
 export interface RouteAuth {
-  readonly scheme: 'basic' | 'forward';
+  readonly scheme: 'basic' | 'forward' | 'jwt';
   /** Never rejects for a bad request; a rejection is a bug and answers 500. */
   check(request: InboundRequest): Promise<AuthVerdict>;
 }
