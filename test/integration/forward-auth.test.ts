@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { deadAddress, startBackend, type TestBackend } from '../support/backends';
+import { makeTestCa } from '../support/certificates';
+import { startHttpsBackend, type HttpsBackend } from '../support/https-backend';
 import { send } from '../support/http-client';
 import { startProx, type ProxProcess } from '../support/prox-process';
 
@@ -79,6 +81,49 @@ describe.each(ENGINES)('auth.forward on %s', (engine) => {
       expect(answer.status).toBe(503);
       expect(JSON.parse(answer.body)).toEqual({ error: 'auth_unavailable', status: 503 });
     }
+    expect(backend.received.length).toBe(before);
+  });
+});
+
+describe('auth.forward over TLS', () => {
+  let backend: TestBackend;
+  let trusted: HttpsBackend;
+  let untrusted: HttpsBackend;
+  let prox: ProxProcess;
+
+  beforeAll(async () => {
+    const ca = makeTestCa();
+    backend = await startBackend();
+    // Both answer 200 to every check; only the first one's certificate chains to a CA prox trusts.
+    trusted = await startHttpsBackend(ca.issue('auth', ['127.0.0.1']));
+    untrusted = await startHttpsBackend(makeTestCa().issue('impostor', ['127.0.0.1']));
+    prox = await startProx(
+      [
+        'listen_addr: "127.0.0.1:0"',
+        'routes:',
+        `  /trusted: { type: proxy, target: "${backend.url}", auth: { forward: { url: "${trusted.url}/check" } } }`,
+        `  /untrusted: { type: proxy, target: "${backend.url}", auth: { forward: { url: "${untrusted.url}/check" } } }`,
+      ].join('\n'),
+      { NODE_EXTRA_CA_CERTS: ca.certPath },
+    );
+  });
+
+  afterAll(async () => {
+    await prox?.stop();
+    await backend?.close();
+    await trusted?.close();
+    await untrusted?.close();
+  });
+
+  it('asks an https auth service whose certificate verifies', async () => {
+    expect((await send(`${prox.baseUrl}/trusted/x`)).status).toBe(200);
+    expect(trusted.serverNames.length).toBeGreaterThan(0);
+  });
+
+  it('answers 503 when the certificate of the auth service does not verify, never passing the request', async () => {
+    const before = backend.received.length;
+    const answer = await send(`${prox.baseUrl}/untrusted/x`);
+    expect(answer.status).toBe(503);
     expect(backend.received.length).toBe(before);
   });
 });
