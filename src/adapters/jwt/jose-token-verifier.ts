@@ -1,5 +1,13 @@
-import { createLocalJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import type * as Jose from 'jose';
+import type { JSONWebKeySet, JWTVerifyGetKey } from 'jose';
 import type { JsonWebKeySet, TokenRules, TokenVerdict, TokenVerifier } from '../../ports/json-web-tokens';
+
+let joseModule: Promise<typeof Jose> | null = null;
+/** jose is loaded on the first token, not at startup: most configs (and prox validate) never need it. */
+function loadJose(): Promise<typeof Jose> {
+  joseModule ??= import('jose');
+  return joseModule;
+}
 
 /**
  * JWT checks on `jose` (RFC 7515/7519: signature, `exp`/`nbf` with leeway, `iss`, `aud`, the
@@ -10,8 +18,9 @@ export class JoseTokenVerifier implements TokenVerifier {
   private readonly localSets = new WeakMap<JsonWebKeySet, JWTVerifyGetKey>();
 
   async verify(token: string, keySet: JsonWebKeySet, rules: TokenRules): Promise<TokenVerdict> {
+    const jose = await loadJose();
     try {
-      const { payload } = await jwtVerify(token, this.localSetOf(keySet), {
+      const { payload } = await jose.jwtVerify(token, this.localSetOf(jose, keySet), {
         issuer: rules.issuer,
         audience: rules.audience,
         algorithms: [...rules.algorithms],
@@ -22,14 +31,14 @@ export class JoseTokenVerifier implements TokenVerifier {
       });
       return { kind: 'valid', claims: payload };
     } catch (error) {
-      return verdictOf(error);
+      return verdictOf(jose.errors, error);
     }
   }
 
-  private localSetOf(keySet: JsonWebKeySet): JWTVerifyGetKey {
+  private localSetOf(jose: typeof Jose, keySet: JsonWebKeySet): JWTVerifyGetKey {
     let local = this.localSets.get(keySet);
     if (local === undefined) {
-      local = createLocalJWKSet(keySet as unknown as JSONWebKeySet);
+      local = jose.createLocalJWKSet(keySet as unknown as JSONWebKeySet);
       this.localSets.set(keySet, local);
     }
     return local;
@@ -37,7 +46,7 @@ export class JoseTokenVerifier implements TokenVerifier {
 }
 
 /** jose's error as a verdict; the reason names the failed check, never the token's content. */
-function verdictOf(error: unknown): TokenVerdict {
+function verdictOf(errors: typeof Jose.errors, error: unknown): TokenVerdict {
   if (error instanceof errors.JWKSNoMatchingKey) return { kind: 'unknown_key' };
   if (error instanceof errors.JWTExpired) return { kind: 'invalid', reason: 'the token expired' };
   if (error instanceof errors.JWTClaimValidationFailed) return { kind: 'invalid', reason: `the ${error.claim} claim check failed` };
