@@ -11,6 +11,7 @@
 // i.e. well under a microsecond per request, against tens of microseconds for proxying one.
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { medianRate } from './lib/median-rate.mjs';
 
 const require = createRequire(import.meta.url);
 const DIST = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..', 'dist');
@@ -21,23 +22,6 @@ const { decideRateLimit } = require(join(DIST, 'core', 'rate-limit', 'rate-limit
 const SECONDS = Number(process.env.BENCH_SECONDS ?? '2');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? '5');
 const ALGORITHMS = ['token_bucket', 'fixed_window', 'sliding_window'];
-
-function measure(step) {
-  const rates = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    let n = 0;
-    const start = performance.now();
-    const end = start + SECONDS * 1000;
-    let now = start;
-    while (now < end) {
-      for (let i = 0; i < 1000; i++) step(n++);
-      now = performance.now();
-    }
-    rates.push(n / ((now - start) / 1000));
-  }
-  rates.sort((a, b) => a - b);
-  return rates[Math.floor(rates.length / 2)];
-}
 
 function spec(algorithm) {
   // A high limit so most decisions are "allowed" and state is written (the common case).
@@ -53,7 +37,7 @@ for (const algorithm of ALGORITHMS) {
     const counter = store.counter(algorithm + keys, { algorithm, requests: 1_000_000, periodMs: 60_000, burst: 1_000_000, maxKeys: 100_000 });
     const names = Array.from({ length: keys }, (_, i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
     const t0 = Date.now();
-    const rate = measure((n) => counter.take(names[n % keys], t0 + (n >> 10)));
+    const rate = medianRate((n) => counter.take(names[n % keys], t0 + (n >> 10)));
     console.log(`store.take  ${algorithm.padEnd(14)} ${String(keys).padStart(6)} key(s): ${format(rate)}; keys held ${counter.size}`);
   }
 }
@@ -63,6 +47,6 @@ for (const algorithm of ALGORITHMS) {
   const limit = new RouteRateLimit('/bench', spec(algorithm), new MemoryRateLimitStore(), () => false);
   const requests = Array.from({ length: 100_000 }, (_, i) => ({ remoteAddress: `10.0.${(i >> 8) & 255}.${i & 255}`, headers: ['host', 'example.com'] }));
   const t0 = Date.now();
-  const rate = measure((n) => decideRateLimit(limit, requests[n % requests.length], t0 + (n >> 10)));
+  const rate = medianRate((n) => decideRateLimit(limit, requests[n % requests.length], t0 + (n >> 10)));
   console.log(`pipeline decision ${algorithm.padEnd(14)} 100000 keys: ${format(rate)}`);
 }

@@ -30,6 +30,8 @@ import type { CompiledTcpListener } from '../core/tcp/tcp-listener';
 import { TcpListeners } from './tcp-listeners';
 import type { ResponseCompressor } from '../ports/compression';
 import type { PasswordVerifier } from '../ports/password-verifier';
+import type { AuthService } from '../ports/auth-service';
+import type { KeySetFetcher, TokenVerifier } from '../ports/json-web-tokens';
 
 export type TrustPredicateFactory = (trustedProxies: readonly string[]) => (address: string) => boolean;
 
@@ -39,6 +41,10 @@ export interface ProxServerParts {
   readonly files: StaticFileSystem;
   readonly compressor: ResponseCompressor;
   readonly passwords: PasswordVerifier;
+  readonly authService: AuthService;
+  /** JWKS fetches and token checks of `auth.jwt`. */
+  readonly keySets: KeySetFetcher;
+  readonly tokens: TokenVerifier;
   readonly healthProbe: HealthProbe & { close?(): Promise<void> };
   readonly logger: Logger;
   readonly clock: Clock;
@@ -438,6 +444,8 @@ export class ProxServer {
       rateLimits: this.rateLimitStore,
       addressSet: this.parts.trustPredicate,
       passwords: this.parts.passwords,
+      authService: this.parts.authService,
+      jwt: { keySets: this.parts.keySets, tokens: this.parts.tokens, clock: this.parts.clock },
     });
     const tcp = compileTcpListeners(config.tcp ?? [], { backends: generation, events: this.backendEvents, clock: this.parts.clock, isTrustedPeer });
     await generation.startNewMonitors();

@@ -29,6 +29,9 @@ import { createInboundServer, resolveEngine } from './http-server-choice';
 import type { EngineSetting } from '../core/model';
 import { ZlibResponseCompressor } from '../adapters/compression/zlib-compressor';
 import { BcryptPasswordVerifier } from '../adapters/auth/bcrypt-password-verifier';
+import { UndiciAuthService } from '../adapters/undici/undici-auth-service';
+import { UndiciKeySetFetcher } from '../adapters/undici/undici-key-set-fetcher';
+import { JoseTokenVerifier } from '../adapters/jwt/jose-token-verifier';
 import { TlsHttpServer } from '../adapters/tls/tls-http-server';
 import { createHttpsConnectionServer } from '../adapters/node-http/node-http-server';
 import { TlsObserver } from '../ports/tls-observer';
@@ -153,6 +156,9 @@ export function buildContainer(overrides: CompositionOverrides = {}): Container 
           tcpProxy,
           compressor: new ZlibResponseCompressor(),
           passwords: new BcryptPasswordVerifier(),
+          authService: new UndiciAuthService(),
+          keySets: new UndiciKeySetFetcher(),
+          tokens: new JoseTokenVerifier(),
         }),
       [HttpServer, UpstreamClient, StaticFileSystem, HealthProbe, Logger, Clock, RandomSource, AdminServer, ProxMetrics, AccessLogSink, RateLimitStore, TcpProxyServer],
     );

@@ -38,6 +38,33 @@ function compression(block: NonNullable<RawRoute['compression']>): CompressionSp
 }
 
 function auth(block: NonNullable<RawRoute['auth']>, users: readonly HtpasswdEntry[]): AuthSpec {
+  const forward = block.forward;
+  if (forward !== undefined) {
+    return {
+      scheme: 'forward',
+      url: forward.url,
+      copyRequestHeaders: (forward.copy_request_headers ?? ['cookie', 'authorization']).map((name) => name.toLowerCase()),
+      copyResponseHeaders: (forward.copy_response_headers ?? []).map((name) => name.toLowerCase()),
+      timeoutMs: (forward.timeout_secs ?? 2) * 1000,
+      forwardCredentials: forward.forward_credentials ?? false,
+    };
+  }
+  const jwt = block.jwt;
+  if (jwt !== undefined) {
+    return {
+      scheme: 'jwt',
+      jwksUrl: jwt.jwks_url,
+      issuer: jwt.issuer,
+      audience: jwt.audience,
+      algorithms: [...(jwt.algorithms ?? ['RS256', 'ES256'])],
+      leewaySecs: jwt.leeway_secs ?? 30,
+      jwksCacheMs: (jwt.jwks_cache_secs ?? 600) * 1000,
+      claimsToHeaders: Object.entries(jwt.claims_to_headers ?? {}).map(([claim, header]) => ({ claim, header: header.toLowerCase() })),
+      tokenCookie: jwt.token_cookie ?? null,
+      realm: jwt.realm ?? 'prox',
+      forwardCredentials: jwt.forward_credentials ?? false,
+    };
+  }
   const basic = block.basic;
   if (basic === undefined) throw new Error('unvalidated auth block reached normalise without a scheme');
   return { scheme: 'basic', realm: basic.realm ?? 'prox', users: [...users], forwardCredentials: basic.forward_credentials ?? false };

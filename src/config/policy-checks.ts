@@ -8,6 +8,21 @@ export function checkRoutePolicies(at: readonly string[], route: Readonly<Record
   checkIpFilter([...at, 'ip_filter'], route['ip_filter'], out);
   checkCors([...at, 'cors'], route['cors'], out);
   checkCompression([...at, 'compression'], route['compression'], out);
+  checkJwt([...at, 'auth', 'jwt'], asRecord(route['auth'])?.['jwt'], out);
+}
+
+function checkJwt(at: readonly string[], value: unknown, out: DiagnosticList): void {
+  const url = asRecord(value)?.['jwks_url'];
+  if (typeof url !== 'string' || !/^https?:\/\//.test(url)) return;
+  let parsed: URL | null = null;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // reported below
+  }
+  if (parsed === null || parsed.hostname === '' || parsed.username !== '' || parsed.hash !== '') {
+    out.error([...at, 'jwks_url'], `"${url}" is not an absolute http(s) URL of a key set`, { hint: 'write the identity provider\'s JWKS address, e.g. https://idp.example.com/.well-known/jwks.json' });
+  }
 }
 
 /** Node 22.15+ / 23.8+ compress zstd; Node 20 does not. */

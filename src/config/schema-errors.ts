@@ -178,10 +178,23 @@ function describeJsonType(value: unknown): string {
 function reportNotInEnum(error: ErrorObject, at: ConfigPath, out: DiagnosticList): void {
   // Values accepted in two spellings (502 and "502") are listed once.
   const allowed = [...new Set((error.params['allowedValues'] as unknown[]).map(String))];
+  const refusal = refusedOnPurpose(at, error.data);
+  if (refusal !== null) return out.error(at, `${quote(error.data)} is refused: ${refusal.why}`, { hint: refusal.hint });
   const suggestion = typeof error.data === 'string' ? closestMatch(error.data, allowed) : null;
   out.error(at, `${quote(error.data)} is not one of ${allowed.join(', ')}`, {
     hint: suggestion ? `did you mean "${suggestion}"?` : describeField(at),
   });
+}
+
+/** Values left out of an enum for safety, where "did you mean" would point at the wrong fix. */
+function refusedOnPurpose(at: ConfigPath, value: unknown): { why: string; hint: string } | null {
+  const isJwtAlgorithm = at.length >= 3 && at[at.length - 2] === 'algorithms' && at[at.length - 3] === 'jwt';
+  if (!isJwtAlgorithm || typeof value !== 'string') return null;
+  if (value.toLowerCase() === 'none') return { why: 'unsigned tokens prove nothing', hint: 'list the asymmetric algorithms your identity provider signs with, e.g. [RS256, ES256]' };
+  if (/^hs(256|384|512)$/i.test(value)) {
+    return { why: 'HMAC algorithms need a shared secret, and a public key set must never serve as one', hint: 'have the identity provider sign with RS256, PS256, ES256 or EdDSA and list that algorithm' };
+  }
+  return null;
 }
 
 function reportOtherValueError(error: ErrorObject, at: ConfigPath, out: DiagnosticList): void {
@@ -226,6 +239,9 @@ function reportOtherValueError(error: ErrorObject, at: ConfigPath, out: Diagnost
         hint: description,
       });
       return;
+    case 'maxProperties':
+      reportTooManyFields(error, at, out);
+      return;
     case 'minProperties':
       out.error(at, at.length === 1 && at[0] === 'routes' ? 'at least one route is required' : 'must not be empty', {
         anchor: 'key',
@@ -235,4 +251,15 @@ function reportOtherValueError(error: ErrorObject, at: ConfigPath, out: Diagnost
     default:
       out.error(at, error.message ?? `failed schema rule "${error.keyword}"`, { hint: description });
   }
+}
+
+/** An object holding more fields than it may (`auth` takes one scheme): names what was found. */
+function reportTooManyFields(error: ErrorObject, at: ConfigPath, out: DiagnosticList): void {
+  const found = Object.keys(asRecord(error.data) ?? {});
+  const limit = Number(error.params['limit']);
+  const what = fieldName(at) === 'auth' ? `one scheme per route` : `at most ${limit} field${limit === 1 ? '' : 's'}`;
+  out.error(at, `${fieldName(at)} takes ${what}; found ${found.join(', ')}`, {
+    anchor: 'key',
+    hint: fieldName(at) === 'auth' ? 'keep one of basic, jwt and forward; put routes with other schemes under their own path' : describeField(at),
+  });
 }

@@ -1,11 +1,15 @@
-import type { BalanceStrategy, HashKeySpec, ProxConfig, RetrySpec, RouteConfig, WebSocketSpec } from './model';
+import type { AuthSpec, BalanceStrategy, HashKeySpec, ProxConfig, RetrySpec, RouteConfig, WebSocketSpec } from './model';
 import { hstsHeaderValue } from './tls/hsts';
 import type { RateLimitStore } from '../ports/rate-limit-store';
 import type { BackendGeneration } from './backends/backend-registry';
 import type { BackendEvents } from './backends/backend-events';
 import { ErrorPages } from './error-responses';
 import type { PasswordVerifier } from '../ports/password-verifier';
+import type { AuthService } from '../ports/auth-service';
 import { BasicAuth } from './policies/basic-auth';
+import { ForwardAuth } from './policies/forward-auth';
+import type { RouteAuth } from './policies/route-auth';
+import { JwtAuth, type JwtDependencies } from './policies/jwt-auth';
 import { CompressionPolicy } from './policies/compression';
 import { CorsPolicy } from './policies/cors';
 import { type AddressSetFactory, IpFilter } from './policies/ip-filter';
@@ -41,7 +45,7 @@ interface CompiledRouteBase {
   /** Streamed responses compressed when they qualify; null without `compression`. */
   readonly compression: CompressionPolicy | null;
   /** Checked after CORS preflights, before the route's work; null without `auth`. */
-  readonly auth: BasicAuth | null;
+  readonly auth: RouteAuth | null;
 }
 
 export interface ForwardRoute extends CompiledRouteBase {
@@ -98,6 +102,10 @@ export interface CompileDependencies {
   readonly addressSet: AddressSetFactory;
   /** Checks passwords of `auth.basic` users. */
   readonly passwords: PasswordVerifier;
+  /** Where `auth.forward` checks go. */
+  readonly authService: AuthService;
+  /** Key sets, token checks and time of `auth.jwt`. */
+  readonly jwt: JwtDependencies;
 }
 
 export function compileConfig(config: ProxConfig, deps: CompileDependencies): CompiledConfig {
@@ -123,7 +131,7 @@ function compileRoute(route: RouteConfig, deps: CompileDependencies): CompiledRo
     ipFilter: route.ipFilter === null ? null : new IpFilter(route.ipFilter, deps.addressSet, deps.isTrustedPeer),
     cors: route.cors === null ? null : new CorsPolicy(route.cors),
     compression: route.compression === null ? null : new CompressionPolicy(route.compression),
-    auth: route.auth === null ? null : new BasicAuth(route.auth, deps.passwords),
+    auth: route.auth === null ? null : compileAuth(route.auth, deps),
   };
   switch (route.type) {
     case 'proxy':
@@ -172,5 +180,16 @@ function compileRoute(route: RouteConfig, deps: CompileDependencies): CompiledRo
       };
     case 'static':
       return { ...base, kind: 'static', files: compileStaticSettings(route) };
+  }
+}
+
+function compileAuth(spec: AuthSpec, deps: CompileDependencies): RouteAuth {
+  switch (spec.scheme) {
+    case 'basic':
+      return new BasicAuth(spec, deps.passwords);
+    case 'forward':
+      return new ForwardAuth(spec, deps.authService, deps.isTrustedPeer);
+    case 'jwt':
+      return new JwtAuth(spec, deps.jwt);
   }
 }

@@ -23,6 +23,8 @@ export type ErrorCode =
   | 'forbidden_address'
   /** 401: the route's auth refused the request's credentials (or it had none). */
   | 'unauthorized'
+  /** 503: the forward-auth service did not answer (down, timeout); never a pass. */
+  | 'auth_unavailable'
   | 'upgrade_not_allowed';
 
 const JSON_TYPE = 'application/json';

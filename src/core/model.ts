@@ -522,7 +522,7 @@ export interface CompressionSpec {
 }
 
 /** A route's `auth`: one scheme. */
-export type AuthSpec = BasicAuthSpec;
+export type AuthSpec = BasicAuthSpec | ForwardAuthSpec | JwtAuthSpec;
 
 /** `auth.basic`, with the users file read (at every config load). */
 export interface BasicAuthSpec {
@@ -530,6 +530,41 @@ export interface BasicAuthSpec {
   readonly realm: string;
   /** From the htpasswd file: bcrypt hashes only, never passwords. */
   readonly users: readonly { readonly name: string; readonly hash: string }[];
+  /** Keep Authorization on the upstream request. */
+  readonly forwardCredentials: boolean;
+}
+
+/** `auth.forward`. */
+export interface ForwardAuthSpec {
+  readonly scheme: 'forward';
+  /** The check endpoint (http:// or https://). */
+  readonly url: string;
+  /** Lower-case names of client headers sent to the check. */
+  readonly copyRequestHeaders: readonly string[];
+  /** Lower-case names of check-answer headers put on the upstream request (client copies removed). */
+  readonly copyResponseHeaders: readonly string[];
+  readonly timeoutMs: number;
+  /** Keep Authorization on the upstream request. */
+  readonly forwardCredentials: boolean;
+}
+
+/** `auth.jwt`. */
+export interface JwtAuthSpec {
+  readonly scheme: 'jwt';
+  /** Absolute http(s) URL of the identity provider's JSON Web Key Set. */
+  readonly jwksUrl: string;
+  readonly issuer: string;
+  readonly audience: string;
+  /** Accepted `alg` values: asymmetric ones only. */
+  readonly algorithms: readonly string[];
+  readonly leewaySecs: number;
+  /** Keys older than this are refetched in the background. */
+  readonly jwksCacheMs: number;
+  /** Claim → lower-case header name, in config order. */
+  readonly claimsToHeaders: readonly { readonly claim: string; readonly header: string }[];
+  /** Cookie read for the token when there is no Authorization header; null: Authorization only. */
+  readonly tokenCookie: string | null;
+  readonly realm: string;
   /** Keep Authorization on the upstream request. */
   readonly forwardCredentials: boolean;
 }

@@ -8,22 +8,19 @@ import type { UpstreamClient, UpstreamFailure, UpstreamRequest } from '../ports/
 import { hashKeyOf } from './balancing/hash-key';
 import type { CompiledConfig, CompiledRoute, ForwardRoute, RedirectRoute, StaticFilesRoute } from './compiled-route';
 import { DrainTracker } from './drain-tracker';
-import { ErrorPages, respondWithError } from './error-responses';
+import { ErrorCode, ErrorPages, respondWithError } from './error-responses';
 import { ExchangeCompletion, ForwardingContext, ProxiedRequest } from './forwarding/proxied-request';
 import { decideRateLimit, RateLimitAction, RateLimitDecision } from './rate-limit/rate-limit-decision';
 import { refuseForRateLimit, reportShadowHit } from './rate-limit/rate-limit-answers';
 import { CompressingExchange } from './policies/compressing-exchange';
-import type { BasicAuth } from './policies/basic-auth';
-import { withoutHeaders, withRequest } from './policies/exchange-with-request';
+import { withRequest } from './policies/exchange-with-request';
+import type { RouteAuth } from './policies/route-auth';
 import { RequestIdGenerator } from './request-id';
 import { headerValue } from './static/request-headers';
 import { ExchangeRules } from './rules/exchange-rules';
 import { removeDotSegments, replacePrefix } from './routing/path';
 import { StaticContext, StaticFileRequest } from './static/static-file-request';
 import { routedBackends, WebSocketCompletion, WebSocketContext, WebSocketProxy } from './websocket/websocket-proxy';
-
-/** Removed from requests before they go upstream, once auth has checked them. */
-const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(['authorization']);
 
 /** `route` label of requests that matched no route. */
 export const NO_ROUTE = '__none__';
@@ -179,13 +176,17 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion, WebSo
     this.serve(exchange, route, path, record, answerHeaders);
   }
 
-  private authenticateThenServe(exchange: HttpExchange, route: CompiledRoute, auth: BasicAuth, path: string, record: RequestRecord, answerHeaders: readonly string[]): void {
-    auth.admits(exchange.request).then(
-      (admitted) => {
-        record.auth = admitted ? 'allow' : 'deny';
-        if (!admitted) return this.answerLocally(exchange, record, 401, 'unauthorized', [...auth.challenge, ...answerHeaders], route.errorPages);
-        const served = auth.forwardCredentials ? exchange : withRequest(exchange, withoutHeaders(exchange.request, CREDENTIAL_HEADERS));
-        this.serve(served, route, path, record, answerHeaders);
+  private authenticateThenServe(exchange: HttpExchange, route: CompiledRoute, auth: RouteAuth, path: string, record: RequestRecord, answerHeaders: readonly string[]): void {
+    auth.check(exchange.request).then(
+      (verdict) => {
+        record.auth = verdict.pass ? 'allow' : 'deny';
+        if (verdict.pass) return this.serve(verdict.request === exchange.request ? exchange : withRequest(exchange, verdict.request), route, path, record, answerHeaders);
+        if (verdict.detail !== null) this.deps.logger.warn('auth could not be checked; request refused', { route: route.key, detail: verdict.detail });
+        if (verdict.body === null) return this.answerLocally(exchange, record, verdict.status, verdict.code, [...verdict.headers, ...answerHeaders], route.errorPages);
+        // The auth service's own answer (a login redirect, its 401 or 403), passed on as is.
+        record.status = verdict.status;
+        exchange.respond(verdict.status, [...verdict.headers, ...answerHeaders], verdict.body);
+        this.observe(exchange, record);
       },
       (error: unknown) => {
         // Never a pass: an auth check that cannot finish is an error answer.
@@ -276,7 +277,7 @@ export class ProxyPipeline implements ExchangeHandler, ExchangeCompletion, WebSo
     exchange: HttpExchange,
     record: RequestRecord,
     status: number,
-    code: 'no_route' | 'upgrade_not_allowed' | 'service_unavailable' | 'forbidden_address' | 'unauthorized' | 'internal_error',
+    code: ErrorCode,
     answerHeaders: readonly string[],
     pages: ErrorPages,
   ): void {

@@ -106,3 +106,53 @@ describe('auth.basic in the config', () => {
     expect(errors[0]!.hint).toMatch(/never plain text, MD5/);
   });
 });
+
+describe('auth.jwt and auth.forward in the config', () => {
+  it('normalises auth.jwt with its defaults', () => {
+    const config = loadValid(yaml(...HEADER, ...ROUTE, '    auth: {jwt: {jwks_url: "https://idp.example.com/jwks.json", issuer: "https://idp.example.com", audience: orders, claims_to_headers: {sub: X-User}}}'));
+    expect(config.routes[0]!.auth).toEqual({
+      scheme: 'jwt',
+      jwksUrl: 'https://idp.example.com/jwks.json',
+      issuer: 'https://idp.example.com',
+      audience: 'orders',
+      algorithms: ['RS256', 'ES256'],
+      leewaySecs: 30,
+      jwksCacheMs: 600_000,
+      claimsToHeaders: [{ claim: 'sub', header: 'x-user' }],
+      tokenCookie: null,
+      realm: 'prox',
+      forwardCredentials: false,
+    });
+  });
+
+  it('normalises auth.forward with its defaults', () => {
+    const config = loadValid(yaml(...HEADER, ...ROUTE, '    auth: {forward: {url: "http://127.0.0.1:9000/check", copy_response_headers: [X-User]}}'));
+    expect(config.routes[0]!.auth).toEqual({ scheme: 'forward', url: 'http://127.0.0.1:9000/check', copyRequestHeaders: ['cookie', 'authorization'], copyResponseHeaders: ['x-user'], timeoutMs: 2000, forwardCredentials: false });
+  });
+
+  it('refuses none and HMAC algorithms with the reason, not a look-alike suggestion', () => {
+    const errors = errorsOf(yaml(...HEADER, ...ROUTE, '    auth: {jwt: {jwks_url: "https://idp/jwks", issuer: a, audience: b, algorithms: [RS256, HS256, none]}}'));
+    expect(errors.map((e) => [e.line, e.path])).toEqual([
+      [6, '/routes/~1api/auth/jwt/algorithms/1'],
+      [6, '/routes/~1api/auth/jwt/algorithms/2'],
+    ]);
+    expect(errors[0]!.message).toMatch(/"HS256" is refused: HMAC algorithms need a shared secret/);
+    expect(errors[0]!.hint).not.toMatch(/did you mean/);
+    expect(errors[1]!.message).toMatch(/"none" is refused: unsigned tokens prove nothing/);
+  });
+
+  it('refuses a jwks_url that is not an absolute http(s) URL, and incomplete settings', () => {
+    const relative = errorsOf(yaml(...HEADER, ...ROUTE, '    auth:', '      jwt: {jwks_url: "/jwks", issuer: a, audience: b}'));
+    expect(relative.map((e) => [e.line, e.path])).toEqual([[7, '/routes/~1api/auth/jwt/jwks_url']]);
+    const hostless = errorsOf(yaml(...HEADER, ...ROUTE, '    auth:', '      jwt: {jwks_url: "https://", issuer: a, audience: b}'));
+    expect(hostless.map((e) => [e.line, e.message])).toEqual([[7, '"https://" is not an absolute http(s) URL of a key set']]);
+    const incomplete = errorsOf(yaml(...HEADER, ...ROUTE, '    auth: {jwt: {jwks_url: "https://idp/jwks", issuer: a}}'));
+    expect(incomplete.map((e) => e.message)).toEqual(['missing required field "audience" in jwt']);
+  });
+
+  it('refuses two schemes on one route, naming both, at the auth line', () => {
+    const errors = errorsOf(yaml(...HEADER, ...ROUTE, '    auth:', '      jwt: {jwks_url: "https://idp/jwks", issuer: a, audience: b}', '      forward: {url: "http://auth/check"}'));
+    expect(errors.map((e) => [e.line, e.path, e.message])).toEqual([[6, '/routes/~1api/auth', 'auth takes one scheme per route; found jwt, forward']]);
+    expect(errors[0]!.hint).toMatch(/keep one of basic, jwt and forward/);
+  });
+});

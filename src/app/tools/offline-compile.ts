@@ -42,5 +42,11 @@ export function compileOffline(config: ProxConfig, trustPredicate: TrustPredicat
     addressSet: trustPredicate,
     // explain never has a password to check: basic auth is described, not evaluated.
     passwords: { verify: () => Promise.resolve(false) },
+    authService: { check: () => Promise.resolve({ kind: 'failed', detail: 'offline: no auth service is asked' }) },
+    jwt: {
+      keySets: { fetch: () => Promise.resolve({ kind: 'failed', detail: 'offline: no key set is fetched' }) },
+      tokens: { verify: () => Promise.resolve({ kind: 'invalid', reason: 'offline: no token is checked' }) },
+      clock,
+    },
   });
 }

@@ -38,7 +38,7 @@ function isSpace(code: number): boolean {
 }
 
 /** The value of cookie `name` across all Cookie headers (`a=1; b=2`), first occurrence wins. */
-function cookieValue(headers: readonly string[], name: string): string | null {
+export function cookieValue(headers: readonly string[], name: string): string | null {
   for (let i = 0; i + 1 < headers.length; i += 2) {
     if (headers[i] !== 'cookie') continue;
     const found = findCookie(headers[i + 1], name);

@@ -2,12 +2,16 @@ import type { InboundRequest } from '../../ports/http-server';
 import type { PasswordVerifier } from '../../ports/password-verifier';
 import type { BasicAuthSpec } from '../model';
 import { headerValue } from '../static/request-headers';
+import { withHeaders } from './exchange-with-request';
+import type { AuthVerdict, RouteAuth } from './route-auth';
+
+const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(['authorization']);
 
 /** A valid bcrypt hash of a random password: unknown users are checked against it, so they take as long as known ones. */
 const DECOY_HASH = '$2b$10$AkJX.wKJAz75SPBXvzCJfOb30AvoFiisXjyr2U5szGyIDCIEN9H7a';
 
 /** A route's `auth.basic`, compiled: users by name, the challenge header prepared. */
-export class BasicAuth {
+export class BasicAuth implements RouteAuth {
   readonly scheme = 'basic';
   readonly challenge: readonly string[];
   readonly forwardCredentials: boolean;
@@ -20,6 +24,11 @@ export class BasicAuth {
     this.users = new Map(spec.users.map((user) => [user.name, user.hash]));
     this.challenge = ['www-authenticate', `Basic realm="${spec.realm}", charset="UTF-8"`];
     this.forwardCredentials = spec.forwardCredentials;
+  }
+
+  async check(request: InboundRequest): Promise<AuthVerdict> {
+    if (!(await this.admits(request))) return { pass: false, status: 401, code: 'unauthorized', headers: this.challenge, body: null, detail: null };
+    return { pass: true, request: this.forwardCredentials ? request : withHeaders(request, CREDENTIAL_HEADERS) };
   }
 
   /** Whether the request carries the credentials of a listed user. */

@@ -14,10 +14,11 @@ export function withRequest(exchange: HttpExchange, request: InboundRequest): Ht
   });
 }
 
-/** The request without the named (lower-case) headers. */
-export function withoutHeaders(request: InboundRequest, names: ReadonlySet<string>): InboundRequest {
+/** The request without the named (lower-case) headers, and with `added` (flat) at the end. */
+export function withHeaders(request: InboundRequest, removed: ReadonlySet<string>, added: readonly string[] = []): InboundRequest {
   const headers: string[] = [];
-  for (let i = 0; i < request.headers.length; i += 2) if (!names.has(request.headers[i])) headers.push(request.headers[i], request.headers[i + 1]);
+  for (let i = 0; i < request.headers.length; i += 2) if (!removed.has(request.headers[i])) headers.push(request.headers[i], request.headers[i + 1]);
+  for (const part of added) headers.push(part);
   // Field by field: an adapter's request may be its exchange object, whose state must not be copied.
   return {
     method: request.method,

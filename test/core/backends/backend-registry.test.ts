@@ -176,7 +176,7 @@ describe('BackendRegistry: monitor lifecycle', () => {
     const registry = new BackendRegistry({ probe, clock, random: new SeededRandom(1), events });
     const build = (targets: string[]) => {
       const generation = registry.beginGeneration();
-      const compiled = compileConfig(config([api(targets)]), { isTrustedPeer: () => false, backends: generation, events, rateLimits: new MemoryRateLimitStore(), addressSet: () => () => false, passwords: { verify: () => Promise.resolve(false) } });
+      const compiled = compileConfig(config([api(targets)]), { isTrustedPeer: () => false, backends: generation, events, rateLimits: new MemoryRateLimitStore(), addressSet: () => () => false, passwords: { verify: () => Promise.resolve(false) }, authService: { check: () => Promise.resolve({ kind: 'failed', detail: 'none' }) }, jwt: { keySets: { fetch: () => Promise.resolve({ kind: 'failed', detail: 'none' }) }, tokens: { verify: () => Promise.resolve({ kind: 'invalid', reason: 'none' }) }, clock } });
       return { generation, compiled };
     };
     const probedOrigins = (): string[] => probe.calls.map((c) => c.request.origin).sort();

@@ -12,6 +12,7 @@ import type {
 import type { BackendEvents } from '../../../src/core/backends/backend-events';
 import { BackendRegistry } from '../../../src/core/backends/backend-registry';
 import { MemoryRateLimitStore } from '../../../src/adapters/memory/memory-rate-limit-store';
+import { JoseTokenVerifier } from '../../../src/adapters/jwt/jose-token-verifier';
 import { BcryptPasswordVerifier } from '../../../src/adapters/auth/bcrypt-password-verifier';
 import { trustPredicateFor } from '../../../src/adapters/system/proxy-addr-trust';
 import { CompiledConfig, compileConfig } from '../../../src/core/compiled-route';
@@ -168,7 +169,7 @@ export function compileHarness(random: RandomSource = new SeededRandom(42)): Com
     rateLimits,
     compile(config, trusted = () => false) {
       const generation = registry.beginGeneration();
-      const compiled = compileConfig(config, { isTrustedPeer: trusted, backends: generation, events, rateLimits, addressSet: trustPredicateFor, passwords: new BcryptPasswordVerifier() });
+      const compiled = compileConfig(config, { isTrustedPeer: trusted, backends: generation, events, rateLimits, addressSet: trustPredicateFor, passwords: new BcryptPasswordVerifier(), authService: { check: () => Promise.resolve({ kind: 'failed', detail: 'none in unit tests' }) }, jwt: { keySets: { fetch: () => Promise.resolve({ kind: 'failed', detail: 'none in unit tests' }) }, tokens: new JoseTokenVerifier(), clock } });
       for (const monitor of generation.createdMonitors) monitor.start();
       registry.commit(generation);
       rateLimits.retainOnly(compiled.rateLimitIds);
