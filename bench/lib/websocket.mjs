@@ -12,7 +12,7 @@ const PROX = join(HERE, '..', '..', 'dist', 'cli', 'main.js');
 export const WS_PEERS = {
   direct: { label: 'direct (no proxy)', available: () => true },
   prox: { label: 'prox, node:http tunnel', available: () => true, env: { PROX_HTTP_SERVER: 'node' } },
-  'prox-uws': { label: 'prox, µWS relay (opt-in)', available: () => true, env: { PROX_HTTP_SERVER: 'uws', PROX_UWS_WEBSOCKET: '1' } },
+  'prox-uws': { label: 'prox, µWS relay', available: () => true, env: { PROX_HTTP_SERVER: 'uws' } },
   nginx: { label: 'nginx', available: () => has('nginx') },
 };
 

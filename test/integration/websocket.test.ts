@@ -7,14 +7,15 @@ import { get as httpsGet } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { makeTestCa } from '../support/certificates';
+import { availableEngines } from '../support/engines';
 import { peakRssBytes, resetPeakRss, startProx, type ProxProcess } from '../support/prox-process';
 
 /**
  * WebSocket proxying with a real `ws` server behind prox and a real `ws` client in front, on
  * both inbound engines (node:http tunnels, µWebSockets relays) and over TLS (HTTPS/1.1).
  */
-// The µWS relay is opt-in (PROX_UWS_WEBSOCKET=1) until its upstream-side 1009 is reliable: PROX_WS_ENGINES=node,uws to run it.
-const ENGINES = (process.env.PROX_WS_ENGINES ?? 'node').split(',') as ('node' | 'uws')[];
+// Both engines where µWebSockets loads (Node 20); PROX_WS_ENGINES=node (or uws) runs one engine's cases only.
+const ENGINES = (process.env.PROX_WS_ENGINES?.split(',') ?? availableEngines()) as ('node' | 'uws')[];
 
 interface Upstream {
   readonly url: string;
@@ -177,7 +178,7 @@ describe.each(cases)('WebSocket proxying: $name', ({ engine, tls }) => {
       certificate = testCa.issue('localhost', ['localhost']);
       ca = readFileSync(testCa.certPath);
     }
-    prox = await startProx(configFor(upstream.url, certificate), { PROX_HTTP_SERVER: engine, PROX_UWS_WEBSOCKET: '1' });
+    prox = await startProx(configFor(upstream.url, certificate), { PROX_HTTP_SERVER: engine });
     base = tls ? `wss://localhost:${prox.port}` : `ws://127.0.0.1:${prox.port}`;
   });
 
@@ -394,8 +395,24 @@ async function unansweringClient(port: number): Promise<{ firstFrame: Promise<{ 
   return { firstFrame, cut };
 }
 
+/** Resolves with the status line and headers of the first response read from `socket`. */
+function readHead(socket: Socket): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let received = '';
+    const onData = (chunk: Buffer): void => {
+      received += chunk.toString('latin1');
+      const end = received.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      socket.off('data', onData);
+      resolve(received.slice(0, end));
+    };
+    socket.on('data', onData);
+    socket.once('close', () => reject(new Error(`connection closed after ${JSON.stringify(received)}`)));
+  });
+}
+
 describe.each(ENGINES)('WebSocket sessions at shutdown: %s engine', (engine) => {
-  const env = { PROX_HTTP_SERVER: engine, PROX_UWS_WEBSOCKET: '1' };
+  const env = { PROX_HTTP_SERVER: engine };
 
   it('lets HTTP drain while sessions run on, then waits for sessions to end on their own', async () => {
     const upstream = await startUpstream();
@@ -420,6 +437,36 @@ describe.each(ENGINES)('WebSocket sessions at shutdown: %s engine', (engine) => 
       expect(await exit).toBe(0);
       // Ended by the client, not by prox at the timeout.
       expect(prox.logs.some((line) => line.msg === 'closing websocket sessions')).toBe(false);
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  it('answers 503 to an upgrade that arrives during the drain, refuses new connections, and HTTP still drains', async () => {
+    const upstream = await startUpstream();
+    const prox = await startProx(shutdownConfig(upstream.url, 60), env);
+    try {
+      // An upgrade request whose head is not complete yet: the connection is busy, so the
+      // shutdown neither refuses nor closes it, and the request is decided during the drain.
+      const late = connect(prox.port, '127.0.0.1');
+      await once(late, 'connect');
+      late.write('GET /ws/echo HTTP/1.1\r\nhost: 127.0.0.1\r\nupgrade: websocket\r\nconnection: upgrade\r\n');
+      // prox reads the partial head before it forwards this request: those bytes were waiting
+      // before this connection was even opened.
+      const slowArrived = once(upstream.server, 'slow-arrived');
+      const slow = fetch(`${prox.baseUrl}/ws/slow`);
+      await slowArrived;
+      const draining = prox.nextLog('draining');
+      const exit = prox.stop();
+      await draining;
+      await expect(open(`ws://127.0.0.1:${prox.port}/ws/echo`)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+      const answer = readHead(late);
+      late.write('sec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+      expect(await answer).toMatch(/^HTTP\/1\.1 503 /);
+      expect(upstream.requests.length).toBe(0);
+      upstream.releaseSlow();
+      expect(await (await slow).text()).toBe('slow done');
+      expect(await exit).toBe(0);
     } finally {
       await upstream.close();
     }
@@ -458,7 +505,7 @@ describe.each(ENGINES)('WebSocket sessions across a reload: %s engine', (engine)
   it('keeps sessions whose route and backend remain, closes the others with 1001 after the grace', async () => {
     const first = await startUpstream();
     const second = await startUpstream();
-    const prox = await startProx(reloadConfig(first.url, first.url, first.url), { PROX_HTTP_SERVER: engine, PROX_UWS_WEBSOCKET: '1' });
+    const prox = await startProx(reloadConfig(first.url, first.url, first.url), { PROX_HTTP_SERVER: engine });
     try {
       const kept = await open(`ws://127.0.0.1:${prox.port}/keep/echo`);
       const gone = await open(`ws://127.0.0.1:${prox.port}/gone/echo`);
@@ -490,3 +537,20 @@ describe.each(ENGINES)('WebSocket sessions across a reload: %s engine', (engine)
     }
   });
 });
+
+if (ENGINES.includes('uws')) {
+  describe('WebSocket relay turned off on µWebSockets (PROX_UWS_WEBSOCKET=0)', () => {
+    it('forwards an upgrade request upstream as a plain request', async () => {
+      const upstream = await startUpstream();
+      const prox = await startProx(shutdownConfig(upstream.url, 5), { PROX_HTTP_SERVER: 'uws', PROX_UWS_WEBSOCKET: '0' });
+      try {
+        const answer = await refusal(`ws://127.0.0.1:${prox.port}/ws/echo`);
+        expect(answer).toMatchObject({ status: 200, body: 'plain' });
+        expect(upstream.requests.length).toBe(0);
+      } finally {
+        await prox.stop();
+        await upstream.close();
+      }
+    });
+  });
+}

@@ -54,8 +54,8 @@ export class HyperExpressHttpServer implements HttpServer {
     (server.handlers as { on_not_found: unknown }).on_not_found = null;
     // WebSocket upgrades are terminated here and relayed (docs/websocket.md); uWS yields any
     // other request, and an upgrade that is not a WebSocket one, to the `any` handler.
-    // Opt-in until the relay passes every case reliably (docs/websocket.md): PROX_UWS_WEBSOCKET=1.
-    if (process.env.PROX_UWS_WEBSOCKET === '1') server.uws_instance.ws('/*', relayBehaviour(upgradeCallback(handler, spec, 'http', this.logger)));
+    // PROX_UWS_WEBSOCKET=0 turns the relay off: upgrades then go upstream as plain requests.
+    if (process.env.PROX_UWS_WEBSOCKET !== '0') server.uws_instance.ws('/*', relayBehaviour(upgradeCallback(handler, spec, 'http', this.logger)));
     server.uws_instance.any('/*', requestCallback(handler, spec, 'http', this.logger));
     try {
       await server.listen(spec.port, spec.host);

@@ -63,6 +63,8 @@ export class UwsRelay implements WebSocketSession {
   private firstCloser: WebSocketCloser | null = null;
   private code: number | null = null;
   private clientOpen = false;
+  /** The 101 is out and the core was told (`opened`); until then the session cannot finish. */
+  private started = false;
   private upstreamOpen = false;
   private proxyClosed = false;
   private ended = false;
@@ -201,18 +203,37 @@ export class UwsRelay implements WebSocketSession {
       this.handshakeOver = false;
       this.handshakeFailed('other', 'client gone before the upgrade');
       upstream.terminate();
+      return;
     }
+    this.sessionStarted();
+  }
+
+  /**
+   * The session's own start, once uWS's cork (and upgrade) has returned. Nothing of it runs in
+   * uWS's `open` callback: µWS 20.30's `HttpResponse::cork`, after an upgrade made inside it, reads
+   * the freed end of the socket's old HTTP state (the poll was shrunk in place for the WebSocket)
+   * and closes the new WebSocket when those bytes look like "connection: close, response done";
+   * memory allocated meanwhile can land there (docs/websocket.md, µWebSockets specifics). The less
+   * runs before the cork returns, the less can be allocated in that window.
+   */
+  private sessionStarted(): void {
+    this.started = true;
+    this.events.opened();
+    if (!this.clientOpen) {
+      // uWS cut the client inside the upgrade (see above): the session ends as the close left it.
+      this.firstCloser = 'proxy';
+      return this.maybeFinish();
+    }
+    this.idle = setTimeout(() => this.closeBoth(1001, 'idle timeout'), this.plan.limits.idleTimeoutMs);
+    if (this.closeRequested !== null) this.closeBoth(this.closeRequested.code, this.closeRequested.reason);
   }
 
   // ---- the session (uWS callbacks land here through RelayUserData) ---------------------------
 
-  /** uWS `open`: called from inside `res.upgrade`. */
+  /** uWS `open`: called from inside `res.upgrade`, itself inside the cork; the rest waits for `sessionStarted`. */
   clientOpened(ws: UwsWebSocket<RelayUserData>): void {
     this.client = ws;
     this.clientOpen = true;
-    this.events.opened();
-    this.idle = setTimeout(() => this.closeBoth(1001, 'idle timeout'), this.plan.limits.idleTimeoutMs);
-    if (this.closeRequested !== null) this.closeBoth(this.closeRequested.code, this.closeRequested.reason);
   }
 
   /** uWS `message`: `message` is neutered when this returns. */
@@ -311,6 +332,8 @@ export class UwsRelay implements WebSocketSession {
   }
 
   private startGrace(): void {
+    // uWS runs the close handler inside end(): the session may be over already.
+    if (this.ended) return;
     this.grace ??= setTimeout(() => {
       const client = this.client;
       if (this.clientOpen && client !== null) client.cork(() => client.close());
@@ -319,7 +342,7 @@ export class UwsRelay implements WebSocketSession {
   }
 
   private maybeFinish(): void {
-    if (this.ended || this.clientOpen || this.upstreamOpen) return;
+    if (this.ended || !this.started || this.clientOpen || this.upstreamOpen) return;
     this.ended = true;
     if (this.idle !== null) clearTimeout(this.idle);
     if (this.grace !== null) clearTimeout(this.grace);
