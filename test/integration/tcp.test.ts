@@ -86,6 +86,49 @@ describe('tcp listeners', () => {
     expect(state).toContain(`prox_backend_health_status{route="tcp 127.0.0.1:0#0",backend="tcp://127.0.0.1:${dead}"} 0`);
   });
 
+  it('shows each listener in /backends: address, open connections, backends with health and active connections', async () => {
+    const live = await backend(echo);
+    const dead = await deadPort();
+    const sniBackend = await backend(echo);
+    const target = await prox(
+      `tcp:\n  - listen_addr: "127.0.0.1:0"\n    backend_addrs: ["${live.address}", "127.0.0.1:${dead}"]\n    strategy: least_connections\n` +
+        `    health_check: { interval_secs: 60, unhealthy_threshold: 1 }\n    sni_routes: { "db.example.com": ["${sniBackend.address}"] }\n${ADMIN}\n`,
+    );
+    // One connection held open on the live backend (its echo proves the relay is up).
+    const held = connect({ host: '127.0.0.1', port: target.ports[0]!, allowHalfOpen: true });
+    held.write('not TLS: the default backends');
+    await once(held, 'data');
+    const view = (await (await fetch(`${target.adminUrl}/backends`)).json()) as { routes: unknown[]; tcp: Record<string, unknown>[] };
+    held.destroy();
+    expect(view.routes).toEqual([]);
+    expect(view.tcp).toEqual([
+      {
+        listener: '127.0.0.1:0#0',
+        address: `127.0.0.1:${target.ports[0]}`,
+        strategy: 'least_connections',
+        open_connections: 1,
+        max_connections: 10000,
+        pools: [
+          {
+            sni: null,
+            route: 'tcp 127.0.0.1:0#0',
+            backends: [
+              expect.objectContaining({ address: live.address, url: `tcp://${live.address}`, available: true, healthy: true, active_connections: 1 }),
+              expect.objectContaining({ address: `127.0.0.1:${dead}`, available: false, healthy: false, active_connections: 0, last_transition: expect.objectContaining({ to: 'unhealthy' }) }),
+            ],
+          },
+          {
+            sni: 'db.example.com',
+            route: 'tcp 127.0.0.1:0#0 sni db.example.com',
+            backends: [expect.objectContaining({ address: sniBackend.address, healthy: true, active_connections: 0 })],
+          },
+        ],
+      },
+    ]);
+    const probes = (view.tcp[0]!['pools'] as { backends: { recent_probes: { passed: boolean; detail: string }[] }[] }[])[0]!.backends[1]!.recent_probes;
+    expect(probes[0]).toMatchObject({ passed: false, detail: expect.stringContaining('connect failed') });
+  });
+
   it('keeps memory bounded for a flood to a slow reader (pipe backpressure)', async () => {
     const floodBytes = 128 * 1024 * 1024;
     const chunk = Buffer.alloc(64 * 1024, 0x61);
