@@ -44,7 +44,7 @@ describe('tcp listeners in the config', () => {
       ['4:/tcp/1/listen_addr 127.0.0.1:7000 is already used by tcp[0]'],
     ],
     ['a bad SNI name', 'tcp:\n  - listen_addr: "127.0.0.1:1"\n    sni_routes: { "bad name": ["127.0.0.1:2"] }\n', ['3:/tcp/0/sni_routes/bad name "bad name" is not a host name or *.wildcard']],
-    ['workers', 'workers: 2\ntcp:\n  - listen_addr: "127.0.0.1:1"\n    backend_addrs: ["127.0.0.1:2"]\n', ['1:/workers tcp listeners run in one process: workers must be 1 with tcp:']],
+    ['workers', 'workers: 2\ntcp:\n  - listen_addr: "127.0.0.1:1"\n    backend_addrs: ["127.0.0.1:2"]\n', ['1:/workers tcp listeners run in one process: workers must be 1 with tcp: (each worker would bind the same tcp ports)']],
   ])('refuses %s with its line', (_name, text, expected) => {
     expect(messages(text)).toEqual(expected);
   });

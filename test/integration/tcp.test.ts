@@ -317,6 +317,20 @@ describe('tcp listeners', () => {
   });
 });
 
+describe('workers with tcp listeners', () => {
+  it('are refused by validate (line and hint) and by serve, which does not start', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'prox-tcp-workers-')), 'config.yaml');
+    writeFileSync(file, 'workers: 2\ntcp:\n  - listen_addr: "127.0.0.1:0"\n    backend_addrs: ["127.0.0.1:9"]\n');
+    const validated = await runProxCli(['validate', '--config', file]);
+    expect(validated.code).toBe(1);
+    expect(validated.stdout + validated.stderr).toContain(`${file}:1:10  error  workers  tcp listeners run in one process: workers must be 1 with tcp:`);
+    expect(validated.stdout + validated.stderr).toContain('hint: remove workers (or set workers: 1)');
+    const served = await runProxCli(['serve', '--config', file]);
+    expect(served.code).toBe(1);
+    expect(served.stdout + served.stderr).not.toContain('listening');
+  });
+});
+
 describe('the Apex TCP proxy config.toml', () => {
   it('validates unchanged: a listener on 127.0.0.1:8081', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'prox-apex-')), 'config.toml');
