@@ -341,6 +341,14 @@ describe('the Apex TCP proxy config.toml', () => {
     expect(result.stdout).toContain('127.0.0.1:8081');
   });
 
+  it('points validate errors at the TOML line and column', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'prox-apex-')), 'config.toml');
+    writeFileSync(file, '# Apex backends\nbackend_addrs = [\n  "127.0.0.1:9000",\n  "127.0.0.1:none",\n]\n');
+    const result = await runProxCli(['validate', '--config', file]);
+    expect(result.code).toBe(1);
+    expect(result.stdout + result.stderr).toContain(`${file}:4:3  error  tcp[0].backend_addrs[1]  port "none" of backend "127.0.0.1:none" is not a number from 1 to 65535`);
+  });
+
   it('serves round robin over backend_addrs and reloads when the file changes', async () => {
     const a = await backend(answering('a'));
     const b = await backend(answering('b'));
