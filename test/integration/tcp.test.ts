@@ -317,6 +317,81 @@ describe('tcp listeners', () => {
   });
 });
 
+/** A client connection whose relay to an echo backend is up (its first bytes came back). */
+async function relayed(port: number): Promise<Socket> {
+  // Not half-open: a FIN from prox closes it, so 'close' tells that prox ended the connection.
+  const socket = connect({ host: '127.0.0.1', port });
+  socket.on('error', () => undefined);
+  socket.write('hello');
+  await once(socket, 'data');
+  return socket;
+}
+
+describe('tcp connection limits and shutdown', () => {
+  it('closes a connection idle for idle_timeout_secs', async () => {
+    const echoBackend = await backend(echo);
+    const target = await prox(`tcp:\n  - listen_addr: "127.0.0.1:0"\n    backend_addrs: ["${echoBackend.address}"]\n    idle_timeout_secs: 0.2\n${ADMIN}\naccess_log: { enabled: true }\n`);
+    const logged = target.nextLog('tcp connection');
+    const idle = await relayed(target.ports[0]!);
+    await once(idle, 'close');
+    expect(await logged).toMatchObject({ outcome: 'forwarded', close_reason: 'idle_timeout', bytes_in: 5, bytes_out: 5 });
+  });
+
+  it('closes connections beyond max_connections at once and counts them as rejected', async () => {
+    const echoBackend = await backend(echo);
+    const target = await prox(`tcp:\n  - listen_addr: "127.0.0.1:0"\n    backend_addrs: ["${echoBackend.address}"]\n    max_connections: 1\n${ADMIN}\naccess_log: { enabled: true }\n`);
+    const held = await relayed(target.ports[0]!);
+    const logged = target.nextLog('tcp connection');
+    expect((await exchange(target.ports[0]!, 'one too many')).received.length).toBe(0);
+    expect(await logged).toMatchObject({ backend: null, outcome: 'rejected', close_reason: 'max_connections' });
+    expect(await metric(target, 'prox_tcp_connections_total')).toEqual(['prox_tcp_connections_total{listener="127.0.0.1:0#0",backend="",outcome="rejected"} 1']);
+    // The held connection was not disturbed.
+    held.write('still here');
+    const [echoed] = (await once(held, 'data')) as [Buffer];
+    expect(echoed.toString()).toBe('still here');
+    held.destroy();
+  });
+
+  it('drains on SIGTERM: open connections finish, new ones are refused, prox exits 0', async () => {
+    const echoBackend = await backend(echo);
+    const target = await prox(`tcp:\n  - listen_addr: "127.0.0.1:0"\n    backend_addrs: ["${echoBackend.address}"]\n${ADMIN}\nshutdown_timeout_secs: 30\n`);
+    const port = target.ports[0]!;
+    const open = await relayed(port);
+    const exited = once(target.child, 'exit');
+    const shuttingDown = target.nextLog('shutting down');
+    target.child.kill('SIGTERM');
+    await shuttingDown;
+    // Bounded: the listener stops accepting right after the log line.
+    let refused = false;
+    for (let attempt = 0; attempt < 50 && !refused; attempt++) refused = !(await exchange(port, 'late')).clean;
+    expect(refused).toBe(true);
+    open.write(' and goodbye');
+    const [echoed] = (await once(open, 'data')) as [Buffer];
+    expect(echoed.toString()).toBe(' and goodbye');
+    const ended = once(open, 'end');
+    open.end();
+    await ended;
+    const [code] = await exited;
+    expect(code).toBe(0);
+    expect(target.logs.find((line) => line['msg'] === 'stopped')?.['drained']).toBe(true);
+  });
+
+  it('closes connections still open at shutdown_timeout_secs (close_reason shutdown), and exits 0', async () => {
+    const echoBackend = await backend(echo);
+    const target = await prox(`tcp:\n  - listen_addr: "127.0.0.1:0"\n    backend_addrs: ["${echoBackend.address}"]\n${ADMIN}\nshutdown_timeout_secs: 0.3\naccess_log: { enabled: true }\n`);
+    const open = await relayed(target.ports[0]!);
+    const closed = once(open, 'close');
+    const logged = target.nextLog('tcp connection');
+    const exited = once(target.child, 'exit');
+    target.child.kill('SIGTERM');
+    await closed;
+    expect(await logged).toMatchObject({ outcome: 'forwarded', close_reason: 'shutdown' });
+    const [code] = await exited;
+    expect(code).toBe(0);
+    expect(target.logs.find((line) => line['msg'] === 'stopped')?.['drained']).toBe(false);
+  });
+});
+
 describe('workers with tcp listeners', () => {
   it('are refused by validate (line and hint) and by serve, which does not start', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'prox-tcp-workers-')), 'config.yaml');
