@@ -2,7 +2,7 @@
 // npm run bench: prox side by side with nginx, HAProxy and the Node proxies, same backend, same
 // load, same pinned CPU. See docs/performance.md. Settings (environment):
 //   BENCH_SECONDS (5)  BENCH_CONNECTIONS (50)  BENCH_IDLE_CONNECTIONS (10000)
-//   BENCH_SCENARIOS (comma list of: small,small-log,large,upload,idle,close,https,h2,ws-echo)
+//   BENCH_SCENARIOS (comma list of: small,small-log,large,upload,idle,close,https,h2,ws-echo,tcp)
 //   BENCH_PEERS (comma list of: prox,prox-uws,prox-no-metrics,prox-edge,prox-2w,nginx,haproxy,node-http-proxy,fastify-http-proxy)
 //   BENCH_BACKEND (nginx|builtin)  BENCH_LOAD (wrk|autocannon)  BENCH_OUT (bench/results)
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { PEERS } from './lib/peers.mjs';
 import { writeReport } from './lib/report.mjs';
 import { makeCertificate } from './lib/tls.mjs';
 import { measureWebSocketEcho } from './lib/websocket.mjs';
+import { measureTcp } from './lib/tcp.mjs';
 import { hardFdLimit, machine, pinning, sampleRss, sleep, versionOf } from './lib/system.mjs';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -36,6 +37,7 @@ const SCENARIOS = {
   https: { title: '7. small GET over HTTPS/1.1 (TLS terminated, keep-alive, ECDSA P-256)', path: '/', kind: 'get', tls: true, peers: ['prox', 'nginx', 'haproxy'] },
   h2: { title: `8. small GET over HTTP/2 (h2load, ${H2_STREAMS} streams per connection)`, path: '/', kind: 'h2', tls: true, peers: ['prox', 'nginx', 'haproxy'] },
   'ws-echo': { title: '9. WebSocket echo, 32-byte messages, one in flight per connection (ratio: to the backend direct)', webSocket: true, peers: ['prox', 'nginx'] },
+  tcp: { title: '10. L4 TCP proxying: 1 GiB streamed through, and short connections (connect, small request, reply, close)', tcp: true, peers: ['prox', 'nginx', 'haproxy'] },
 };
 
 const wantedScenarios = list(process.env.BENCH_SCENARIOS, Object.keys(SCENARIOS));
@@ -75,6 +77,12 @@ try {
       const echoRows = await measureWebSocketEcho({ dir, proxyCpu: PROXY_CPU, loadCpu: LOAD_CPU, seconds: SECONDS, warmupSeconds: WARMUP, connections: CONNECTIONS, wantedPeers });
       for (const row of echoRows) console.log(`  ${row.label.padEnd(28)} ${row.failed ? `failed: ${row.failed}` : `${row.messagesPerSec.toFixed(0)} msg/s, ${row.ratio?.toFixed(2) ?? '?'}× direct, errors ${row.errors}`}`);
       results.scenarios[scenarioName] = { title: scenario.title, webSocket: true, rows: echoRows };
+      continue;
+    }
+    if (scenario.tcp) {
+      const tcpRows = await measureTcp({ dir, backend, proxyCpu: PROXY_CPU, loadCpu: LOAD_CPU, seconds: SECONDS, warmupSeconds: WARMUP, connections: CONNECTIONS, wantedPeers });
+      for (const row of tcpRows) console.log(`  ${row.label.padEnd(28)} ${row.failed ? `failed: ${row.failed}` : describeTcp(row)}`);
+      results.scenarios[scenarioName] = { title: scenario.title, tcp: true, rows: tcpRows };
       continue;
     }
     for (const peerName of scenario.peers) {
@@ -119,6 +127,11 @@ async function measure(scenario, peerName) {
   } finally {
     await peer.stop();
   }
+}
+
+function describeTcp(row) {
+  const times = (value) => (value === null ? '–' : `${value.toFixed(2)}×`);
+  return `1 GiB at ${row.bulkMBps.toFixed(0)} MB/s (${times(row.bulkVsDirect)} direct, ${times(row.bulkVsNginx)} nginx), ${row.connectionsPerSec.toFixed(0)} short connections/s (${times(row.shortVsDirect)} direct, ${times(row.shortVsNginx)} nginx), errors ${row.errors}`;
 }
 
 function describe(row) {

@@ -1,6 +1,7 @@
 // The origin servers behind every proxy: two ports (the load-balanced pair), answering
-//   /        12 bytes ("hello world\n"), /health 2 bytes, /1m one MiB, POST /upload any body.
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+//   /        12 bytes ("hello world\n"), /health 2 bytes, /1m one MiB, /1g one GiB (the tcp
+//   scenario's bulk transfer), POST /upload any body.
+import { chmodSync, existsSync, mkdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { freePort, has, start, stop, waitForPort, versionOf } from './system.mjs';
@@ -8,6 +9,7 @@ import { nginxMainContext } from './nginx.mjs';
 
 export const SMALL_BODY = 'hello world\n';
 export const MIB = 1024 * 1024;
+export const GIB = 1024 * MIB;
 
 export async function startBackend(kind, dir, cpu) {
   const ports = [await freePort(), await freePort()];
@@ -22,9 +24,13 @@ function startNginxBackend(dir, ports, cpu) {
   const root = join(dir, 'backend');
   mkdirSync(join(root, 'logs'), { recursive: true });
   writeFileSync(join(root, '1m'), Buffer.alloc(MIB, 'x'));
+  // Sparse: 1 GiB of zeros that takes no disk and comes from the page cache.
+  writeFileSync(join(root, '1g'), '');
+  truncateSync(join(root, '1g'), GIB);
   // Run as root, nginx's workers drop to an unprivileged user: they must be able to read the file.
   for (const path of [dir, root]) chmodSync(path, 0o755);
   chmodSync(join(root, '1m'), 0o644);
+  chmodSync(join(root, '1g'), 0o644);
   const servers = ports
     .map(
       (port) => `
@@ -33,6 +39,7 @@ function startNginxBackend(dir, ports, cpu) {
       keepalive_requests 1000000;
       client_max_body_size 0;
       location = /1m { alias ${join(root, '1m')}; default_type application/octet-stream; }
+      location = /1g { alias ${join(root, '1g')}; default_type application/octet-stream; }
       location = /health { return 200 "ok"; }
       location = /upload { return 200 "ok"; }
       location / { default_type text/plain; return 200 "${SMALL_BODY.trimEnd()}\\n"; }

@@ -21,6 +21,18 @@ function scenarioTable(name, scenario, peers) {
     for (const r of rows) lines.push(r.failed ? `| ${r.label} | failed: ${r.failed} |||` : `| ${r.label} | ${r.messagesPerSec.toFixed(0)} | ${ratio(r.messagesPerSec, rows.find((d) => d.peer === 'direct')?.messagesPerSec)} | ${r.errors} |`);
     return lines;
   }
+  if (scenario.tcp) {
+    const times = (value) => (value === null || value === undefined ? '–' : `${value.toFixed(2)}×`);
+    const lines = ['| path | 1 GiB MB/s | ÷ direct | ÷ nginx | short conn/s | ÷ direct | ÷ nginx | p99 ms | errors | peak RSS |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|'];
+    for (const r of rows) {
+      lines.push(
+        r.failed
+          ? `| ${r.label} | failed: ${r.failed} |||||||||`
+          : `| ${r.label} | ${r.bulkMBps.toFixed(0)} | ${times(r.bulkVsDirect)} | ${times(r.bulkVsNginx)} | ${r.connectionsPerSec.toFixed(0)} | ${times(r.shortVsDirect)} | ${times(r.shortVsNginx)} | ${r.p99Ms.toFixed(2)} | ${r.errors} | ${r.peakRss === null ? '–' : `${mb(r.peakRss)} MB`} |`,
+      );
+    }
+    return lines;
+  }
   if (name === 'idle') {
     const lines = ['| proxy | connections held | RSS with them | RSS before | errors | RSS ÷ nginx |', '|---|---:|---:|---:|---:|---:|'];
     for (const r of rows) lines.push(r.failed ? `| ${label(r)} | failed: ${r.failed} |||||` : `| ${label(r)} | ${r.connections} | ${mb(r.rss)} MB | ${mb(r.rssBefore)} MB | ${r.errors} | ${ratio(r.rss, nginx?.rss)} |`);
@@ -74,6 +86,9 @@ export function targets(results) {
     const tn = row(scenario, 'nginx');
     check(name, tp && tn ? tp.rps / tn.rps : undefined, '≥ 0.35', (v) => v >= 0.35);
   }
+  const tcp = row('tcp', 'prox');
+  check('10: tcp 1 GiB MB/s ÷ nginx stream', tcp?.bulkVsNginx ?? undefined, '≥ 0.7', (v) => v >= 0.7);
+  check('10: tcp short connections/s ÷ nginx stream (info)', tcp?.shortVsNginx ?? undefined, '–', () => true);
   const two = row('small', 'prox-2w');
   check('workers: 2 ÷ workers: 1 req/s (info)', p && two ? two.rps / p.rps : undefined, '–', () => true);
   return out;

@@ -7,6 +7,7 @@ const { dirname, join } = require('node:path');
 
 const SMALL = 'hello world\n';
 const ONE_MIB = Buffer.alloc(1024 * 1024, 'x');
+const ONE_GIB = 1024 * ONE_MIB.length;
 
 /** Same check as prox's src/adapters/hyper-express/native-uws.ts: a binary for this Node's ABI. */
 function nativeUwsBinaryExists() {
@@ -46,6 +47,7 @@ function listenUws(port) {
     .App()
     .get('/health', (res) => res.end('ok'))
     .get('/1m', (res) => streamMib(res))
+    .get('/1g', (res) => streamGib(res))
     .post('/upload', (res) => {
       res.onAborted(() => (res.aborted = true));
       res.onData((_chunk, last) => {
@@ -73,4 +75,24 @@ function streamMib(res) {
     const [ok2] = res.tryEnd(ONE_MIB.subarray(offset - offset0), ONE_MIB.length);
     return ok2;
   });
+}
+
+/** Sends 1 GiB as 1024 copies of the MiB, each chunk sent once the previous one is out (onWritable). */
+function streamGib(res) {
+  let aborted = false;
+  res.onAborted(() => (aborted = true));
+  let sent = 0;
+  const pump = () => {
+    while (!aborted && sent < ONE_GIB) {
+      const start = sent % ONE_MIB.length;
+      const before = res.getWriteOffset();
+      const [ok, done] = res.tryEnd(ONE_MIB.subarray(start), ONE_GIB);
+      sent += res.getWriteOffset() - before;
+      if (done) return true;
+      if (!ok) return false;
+    }
+    return true;
+  };
+  res.onWritable(() => pump());
+  pump();
 }

@@ -7,6 +7,8 @@ import type { AcmeStatus } from '../ports/managed-certificates';
 import { timingSafeEqual } from 'node:crypto';
 import type { AdminConfig } from '../core/model';
 import { isLoopbackHost } from '../config/listen-address';
+import type { TcpPool } from '../core/tcp/tcp-listener';
+import type { RunningTcpListener } from './tcp-listeners';
 
 export interface AdminState {
   readonly ready: boolean;
@@ -23,6 +25,8 @@ export interface AdminState {
   readonly certificates: readonly ServedCertificate[];
   /** `tls.acme`: where its certificate stands; null without it. */
   readonly acme: AcmeStatus | null;
+  /** The `tcp:` listeners running; empty without them. */
+  readonly tcpListeners: Iterable<RunningTcpListener>;
 }
 
 export interface AdminDependencies {
@@ -108,7 +112,8 @@ function routesView(state: AdminState): unknown {
 
 function backendsView(state: AdminState): unknown {
   const compiled = state.compiled;
-  if (compiled === null) return { routes: [] };
+  const tcp = tcpBackendsView(state);
+  if (compiled === null) return { routes: [], tcp };
   const now = state.nowMonotonicMs;
   const routes = [];
   for (const route of compiled.routes.all()) {
@@ -137,7 +142,48 @@ function backendsView(state: AdminState): unknown {
       }),
     });
   }
-  return { routes };
+  return { routes, tcp };
+}
+
+/**
+ * Per `tcp:` listener: its address, open connections, and each backend pool (the default one,
+ * then one per SNI name) with health and the connections each backend holds.
+ */
+function tcpBackendsView(state: AdminState): unknown[] {
+  const now = state.nowMonotonicMs;
+  const poolView = (sni: string | null, pool: TcpPool): unknown => ({
+    sni,
+    route: pool.pool.routeKey,
+    backends: pool.pool.members.map((member, index) => {
+      const monitor = member.monitor;
+      return {
+        address: pool.backends[index]!.label,
+        url: member.target.url,
+        weight: member.weight,
+        available: member.isHealthy(now),
+        healthy: monitor === null ? null : monitor.healthy,
+        active_connections: member.load.inFlight,
+        last_transition: lastTransition(state, pool.pool.routeKey, member.target.url, monitor?.lastTransition ?? null),
+        recent_probes: (monitor?.recentResults ?? []).map((probe) => ({ at: new Date(probe.at).toISOString(), passed: probe.passed, detail: probe.detail })),
+      };
+    }),
+  });
+  const out = [];
+  for (const listener of state.tcpListeners) {
+    const { compiled } = listener;
+    const pools = [];
+    if (compiled.defaultPool !== null) pools.push(poolView(null, compiled.defaultPool));
+    compiled.config.sniRoutes.forEach((route, i) => pools.push(poolView(route.name, compiled.sniPools[i]!)));
+    out.push({
+      listener: compiled.key,
+      address: listener.address,
+      strategy: compiled.config.strategy,
+      open_connections: listener.openConnections,
+      max_connections: compiled.config.maxConnections,
+      pools,
+    });
+  }
+  return out;
 }
 
 function lastTransition(

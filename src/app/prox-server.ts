@@ -496,6 +496,7 @@ export class ProxServer {
       lastBackendEvent: (route, backend) => this.lastBackendEvents.get(route + '\n' + backend) ?? null,
       certificates: this.listener?.servedCertificates?.() ?? [],
       acme: this.acme?.manager.status() ?? null,
+      tcpListeners: this.tcp.running(),
     };
   }
 

@@ -3,6 +3,14 @@ import type { BoundListener } from '../ports/http-server';
 import type { Logger } from '../ports/logger';
 import type { TcpBoundListener, TcpProxyServer } from '../ports/tcp-proxy';
 
+/** A `tcp:` listener as it runs now. */
+export interface RunningTcpListener {
+  readonly compiled: CompiledTcpListener;
+  /** `host:port` it is bound to (the OS's port for port 0); null while not bound. */
+  readonly address: string | null;
+  readonly openConnections: number;
+}
+
 /**
  * The running `tcp:` listeners and their reloads: a listener whose address stays gets the new
  * backends for new connections (open ones stay on their backend); a new address is bound
@@ -39,6 +47,14 @@ export class TcpListeners {
     for (const listener of this.compiled) {
       if (listener.defaultPool !== null) yield listener.defaultPool;
       for (const pool of listener.sniPools) yield pool;
+    }
+  }
+
+  /** Each running listener with its bound address and open connections (the admin `/backends` view). */
+  *running(): Iterable<RunningTcpListener> {
+    for (const listener of this.compiled) {
+      const bound = this.bound.get(listener.key);
+      yield { compiled: listener, address: bound === undefined ? null : formatBound(bound), openConnections: bound?.openConnections ?? 0 };
     }
   }
 

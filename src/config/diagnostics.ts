@@ -1,6 +1,6 @@
 import type { Diagnostic, Severity } from './model';
 import { toPointer, type ConfigPath } from './config-path';
-import type { Anchor, SourcePosition, YamlPositions } from './yaml-positions';
+import type { Anchor, SourcePosition, SourcePositions } from './yaml-positions';
 
 export interface FindingOptions {
   readonly hint?: string | null;
@@ -18,7 +18,7 @@ export class DiagnosticList {
 
   constructor(
     readonly file: string,
-    private readonly positions: YamlPositions | null,
+    private readonly positions: SourcePositions | null,
   ) {}
 
   error(path: ConfigPath, message: string, options: FindingOptions = {}): void {

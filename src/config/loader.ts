@@ -12,6 +12,7 @@ import { reportSchemaErrors } from './schema-errors';
 import { lintConfig } from './route-lint';
 import { conversionToYaml } from './formats/convert';
 import { detectFormat } from './formats/detect';
+import { foreignFilePositions } from './formats/foreign-positions';
 import { runSemanticChecks } from './semantic-checks';
 import { checkStaticRoutes } from './static-checks';
 import { checkTlsSettings } from './tls-checks';
@@ -65,7 +66,9 @@ export function loadConfigText(text: string, file: string, options: LoadOptions 
   // Another proxy's file is validated as the prox YAML it converts to (what `prox convert` prints).
   const format = detected.kind === 'foreign' ? { title: detected.format.title, notes: detected.conversion.notes.map((n) => n.message) } : undefined;
   const source = parseYamlSource(detected.kind === 'foreign' ? conversionToYaml(detected.conversion, `converted from ${detected.format.title}`) : text);
-  const diagnostics = new DiagnosticList(file, source.positions);
+  // Findings point at the file the user edits, not at the converted YAML.
+  const positions = detected.kind === 'foreign' ? foreignFilePositions(text, detected.format, detected.conversion) : source.positions;
+  const diagnostics = new DiagnosticList(file, positions);
   for (const problem of source.problems) {
     diagnostics.atPosition(problem.severity, problem.position, problem.message, problem.hint);
   }

@@ -53,7 +53,9 @@ export function checkTcpListeners(config: Readonly<Record<string, unknown>>, out
   const workers = config['workers'];
   if (listeners.length > 0 && workers !== undefined && workers !== 1) {
     // Each worker would bind the same tcp port (node:net on Node 20 has no SO_REUSEPORT).
-    out.error(['workers'], 'tcp listeners run in one process: workers must be 1 with tcp:', { hint: 'remove workers (or set workers: 1), or move the tcp listeners to a prox of their own' });
+    out.error(['workers'], 'tcp listeners run in one process: workers must be 1 with tcp: (each worker would bind the same tcp ports)', {
+      hint: 'remove workers (or set workers: 1); to run HTTP on several workers, put the tcp listeners in a prox of their own (a second config file)',
+    });
   }
   const taken: { address: ListenAddress; at: string }[] = [];
   for (const httpField of ['listen_addr'] as const) {

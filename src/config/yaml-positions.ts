@@ -15,13 +15,18 @@ export type Anchor = 'key' | 'value';
 
 const DOCUMENT_START: SourcePosition = { line: 1, col: 1 };
 
+/** Where a config path was written in the file the user edits (YAML, or the TOML of another format). */
+export interface SourcePositions {
+  locate(path: ConfigPath, anchor?: Anchor): SourcePosition;
+}
+
 /**
  * Maps config paths back to where they were written, so every diagnostic can say `file:line:col`.
  *
  * A path that does not exist in the source (e.g. a missing required field) resolves to the
  * deepest part of it that does, which is where the user has to add the missing piece.
  */
-export class YamlPositions {
+export class YamlPositions implements SourcePositions {
   constructor(
     private readonly doc: Document,
     private readonly lineCounter: LineCounter,

@@ -86,6 +86,49 @@ describe('tcp listeners', () => {
     expect(state).toContain(`prox_backend_health_status{route="tcp 127.0.0.1:0#0",backend="tcp://127.0.0.1:${dead}"} 0`);
   });
 
+  it('shows each listener in /backends: address, open connections, backends with health and active connections', async () => {
+    const live = await backend(echo);
+    const dead = await deadPort();
+    const sniBackend = await backend(echo);
+    const target = await prox(
+      `tcp:\n  - listen_addr: "127.0.0.1:0"\n    backend_addrs: ["${live.address}", "127.0.0.1:${dead}"]\n    strategy: least_connections\n` +
+        `    health_check: { interval_secs: 60, unhealthy_threshold: 1 }\n    sni_routes: { "db.example.com": ["${sniBackend.address}"] }\n${ADMIN}\n`,
+    );
+    // One connection held open on the live backend (its echo proves the relay is up).
+    const held = connect({ host: '127.0.0.1', port: target.ports[0]!, allowHalfOpen: true });
+    held.write('not TLS: the default backends');
+    await once(held, 'data');
+    const view = (await (await fetch(`${target.adminUrl}/backends`)).json()) as { routes: unknown[]; tcp: Record<string, unknown>[] };
+    held.destroy();
+    expect(view.routes).toEqual([]);
+    expect(view.tcp).toEqual([
+      {
+        listener: '127.0.0.1:0#0',
+        address: `127.0.0.1:${target.ports[0]}`,
+        strategy: 'least_connections',
+        open_connections: 1,
+        max_connections: 10000,
+        pools: [
+          {
+            sni: null,
+            route: 'tcp 127.0.0.1:0#0',
+            backends: [
+              expect.objectContaining({ address: live.address, url: `tcp://${live.address}`, available: true, healthy: true, active_connections: 1 }),
+              expect.objectContaining({ address: `127.0.0.1:${dead}`, available: false, healthy: false, active_connections: 0, last_transition: expect.objectContaining({ to: 'unhealthy' }) }),
+            ],
+          },
+          {
+            sni: 'db.example.com',
+            route: 'tcp 127.0.0.1:0#0 sni db.example.com',
+            backends: [expect.objectContaining({ address: sniBackend.address, healthy: true, active_connections: 0 })],
+          },
+        ],
+      },
+    ]);
+    const probes = (view.tcp[0]!['pools'] as { backends: { recent_probes: { passed: boolean; detail: string }[] }[] }[])[0]!.backends[1]!.recent_probes;
+    expect(probes[0]).toMatchObject({ passed: false, detail: expect.stringContaining('connect failed') });
+  });
+
   it('keeps memory bounded for a flood to a slow reader (pipe backpressure)', async () => {
     const floodBytes = 128 * 1024 * 1024;
     const chunk = Buffer.alloc(64 * 1024, 0x61);
@@ -274,6 +317,95 @@ describe('tcp listeners', () => {
   });
 });
 
+/** A client connection whose relay to an echo backend is up (its first bytes came back). */
+async function relayed(port: number): Promise<Socket> {
+  // Not half-open: a FIN from prox closes it, so 'close' tells that prox ended the connection.
+  const socket = connect({ host: '127.0.0.1', port });
+  socket.on('error', () => undefined);
+  socket.write('hello');
+  await once(socket, 'data');
+  return socket;
+}
+
+describe('tcp connection limits and shutdown', () => {
+  it('closes a connection idle for idle_timeout_secs', async () => {
+    const echoBackend = await backend(echo);
+    const target = await prox(`tcp:\n  - listen_addr: "127.0.0.1:0"\n    backend_addrs: ["${echoBackend.address}"]\n    idle_timeout_secs: 0.2\n${ADMIN}\naccess_log: { enabled: true }\n`);
+    const logged = target.nextLog('tcp connection');
+    const idle = await relayed(target.ports[0]!);
+    await once(idle, 'close');
+    expect(await logged).toMatchObject({ outcome: 'forwarded', close_reason: 'idle_timeout', bytes_in: 5, bytes_out: 5 });
+  });
+
+  it('closes connections beyond max_connections at once and counts them as rejected', async () => {
+    const echoBackend = await backend(echo);
+    const target = await prox(`tcp:\n  - listen_addr: "127.0.0.1:0"\n    backend_addrs: ["${echoBackend.address}"]\n    max_connections: 1\n${ADMIN}\naccess_log: { enabled: true }\n`);
+    const held = await relayed(target.ports[0]!);
+    const logged = target.nextLog('tcp connection');
+    expect((await exchange(target.ports[0]!, 'one too many')).received.length).toBe(0);
+    expect(await logged).toMatchObject({ backend: null, outcome: 'rejected', close_reason: 'max_connections' });
+    expect(await metric(target, 'prox_tcp_connections_total')).toEqual(['prox_tcp_connections_total{listener="127.0.0.1:0#0",backend="",outcome="rejected"} 1']);
+    // The held connection was not disturbed.
+    held.write('still here');
+    const [echoed] = (await once(held, 'data')) as [Buffer];
+    expect(echoed.toString()).toBe('still here');
+    held.destroy();
+  });
+
+  it('drains on SIGTERM: open connections finish, new ones are refused, prox exits 0', async () => {
+    const echoBackend = await backend(echo);
+    const target = await prox(`tcp:\n  - listen_addr: "127.0.0.1:0"\n    backend_addrs: ["${echoBackend.address}"]\n${ADMIN}\nshutdown_timeout_secs: 30\n`);
+    const port = target.ports[0]!;
+    const open = await relayed(port);
+    const exited = once(target.child, 'exit');
+    const shuttingDown = target.nextLog('shutting down');
+    target.child.kill('SIGTERM');
+    await shuttingDown;
+    // Bounded: the listener stops accepting right after the log line.
+    let refused = false;
+    for (let attempt = 0; attempt < 50 && !refused; attempt++) refused = !(await exchange(port, 'late')).clean;
+    expect(refused).toBe(true);
+    open.write(' and goodbye');
+    const [echoed] = (await once(open, 'data')) as [Buffer];
+    expect(echoed.toString()).toBe(' and goodbye');
+    const ended = once(open, 'end');
+    open.end();
+    await ended;
+    const [code] = await exited;
+    expect(code).toBe(0);
+    expect(target.logs.find((line) => line['msg'] === 'stopped')?.['drained']).toBe(true);
+  });
+
+  it('closes connections still open at shutdown_timeout_secs (close_reason shutdown), and exits 0', async () => {
+    const echoBackend = await backend(echo);
+    const target = await prox(`tcp:\n  - listen_addr: "127.0.0.1:0"\n    backend_addrs: ["${echoBackend.address}"]\n${ADMIN}\nshutdown_timeout_secs: 0.3\naccess_log: { enabled: true }\n`);
+    const open = await relayed(target.ports[0]!);
+    const closed = once(open, 'close');
+    const logged = target.nextLog('tcp connection');
+    const exited = once(target.child, 'exit');
+    target.child.kill('SIGTERM');
+    await closed;
+    expect(await logged).toMatchObject({ outcome: 'forwarded', close_reason: 'shutdown' });
+    const [code] = await exited;
+    expect(code).toBe(0);
+    expect(target.logs.find((line) => line['msg'] === 'stopped')?.['drained']).toBe(false);
+  });
+});
+
+describe('workers with tcp listeners', () => {
+  it('are refused by validate (line and hint) and by serve, which does not start', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'prox-tcp-workers-')), 'config.yaml');
+    writeFileSync(file, 'workers: 2\ntcp:\n  - listen_addr: "127.0.0.1:0"\n    backend_addrs: ["127.0.0.1:9"]\n');
+    const validated = await runProxCli(['validate', '--config', file]);
+    expect(validated.code).toBe(1);
+    expect(validated.stdout + validated.stderr).toContain(`${file}:1:10  error  workers  tcp listeners run in one process: workers must be 1 with tcp:`);
+    expect(validated.stdout + validated.stderr).toContain('hint: remove workers (or set workers: 1)');
+    const served = await runProxCli(['serve', '--config', file]);
+    expect(served.code).toBe(1);
+    expect(served.stdout + served.stderr).not.toContain('listening');
+  });
+});
+
 describe('the Apex TCP proxy config.toml', () => {
   it('validates unchanged: a listener on 127.0.0.1:8081', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'prox-apex-')), 'config.toml');
@@ -282,6 +414,14 @@ describe('the Apex TCP proxy config.toml', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('valid');
     expect(result.stdout).toContain('127.0.0.1:8081');
+  });
+
+  it('points validate errors at the TOML line and column', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'prox-apex-')), 'config.toml');
+    writeFileSync(file, '# Apex backends\nbackend_addrs = [\n  "127.0.0.1:9000",\n  "127.0.0.1:none",\n]\n');
+    const result = await runProxCli(['validate', '--config', file]);
+    expect(result.code).toBe(1);
+    expect(result.stdout + result.stderr).toContain(`${file}:4:3  error  tcp[0].backend_addrs[1]  port "none" of backend "127.0.0.1:none" is not a number from 1 to 65535`);
   });
 
   it('serves round robin over backend_addrs and reloads when the file changes', async () => {

@@ -71,7 +71,12 @@ class NodeTcpListener implements TcpBoundListener {
     });
     const drained = await Promise.race([idle.then(() => true), timedOut]);
     clearTimeout(timer);
-    if (!drained) for (const relay of [...this.relays]) relay.close('shutdown');
+    if (!drained) {
+      for (const relay of [...this.relays]) relay.close('shutdown');
+      // Destroyed sockets close within a tick or two: wait, so their access-log lines and
+      // metrics are written before the caller closes the access log.
+      await idle;
+    }
     return drained;
   }
 

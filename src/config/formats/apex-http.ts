@@ -24,6 +24,7 @@ export const apexHttp: ForeignFormat = {
       notes.push({ at: [], message: `Apex workers = ${String(server['workers'])} are threads of one process; prox runs one process (set workers: N for N processes)` });
     }
     const routes: Record<string, unknown> = {};
+    const routeIndexes = new Map<string, number>();
     for (const [index, entry] of (doc['routes'] as unknown[]).entries()) {
       if (!isRecord(entry)) continue;
       const host = typeof entry['host'] === 'string' && entry['host'] !== '*' ? entry['host'] : '';
@@ -40,11 +41,37 @@ export const apexHttp: ForeignFormat = {
       route['timeout_secs'] = timeout;
       if (typeof entry['name'] === 'string') notes.push({ at: ['routes', key], message: `Apex route "${entry['name']}": prox names routes by host and prefix` });
       routes[key] = route;
+      routeIndexes.set(key, index);
     }
     config['routes'] = routes;
-    return { config, notes };
+    return { config, notes, sourcePath: (path) => apexHttpSourcePath(path, routeIndexes) };
   },
 };
+
+/** Where a path of the converted config was written in the apex.toml (see Conversion.sourcePath). */
+function apexHttpSourcePath(path: readonly string[], routeIndexes: ReadonlyMap<string, number>): readonly string[] {
+  const [top, key, field, index] = path;
+  if (top === 'listen_addr') return ['server', 'listen'];
+  if (top === 'access_log') return ['server', 'access_log'];
+  if (top !== 'routes' || key === undefined) return top === undefined ? [] : [top];
+  const route = routeIndexes.get(key);
+  if (route === undefined) return ['routes'];
+  const at = ['routes', String(route)];
+  switch (field) {
+    case 'target':
+      return [...at, 'backends', '0', 'url'];
+    case 'targets':
+      return index === undefined ? [...at, 'backends'] : [...at, 'backends', index, 'url'];
+    case 'strategy':
+      return [...at, 'load_balancing'];
+    case 'strip_prefix':
+      return [...at, 'strip_prefix'];
+    case 'timeout_secs':
+      return ['server', 'timeout_secs'];
+    default:
+      return at;
+  }
+}
 
 function strategyOf(value: unknown, key: string, notes: MappingNote[]): string {
   if (value === undefined) return 'round_robin';

@@ -36,6 +36,17 @@ export function apexTcpToRaw(parsed: Readonly<Record<string, unknown>>): Record<
   };
 }
 
+/**
+ * Where a path of the converted config was written in the Apex file: the listener's
+ * `backend_addrs` and `listen_addr` are its top-level keys; the rest are prox's defaults for
+ * Apex (the whole file).
+ */
+export function apexTcpSourcePath(path: readonly string[]): readonly string[] {
+  if (path[0] !== 'tcp') return path;
+  const field = path[2];
+  return field === 'backend_addrs' || field === 'listen_addr' ? path.slice(2) : [];
+}
+
 /** The Apex TCP proxy's `config.toml` in the foreign-format registry (detect.ts). */
 export const apexTcp: ForeignFormat = {
   id: 'apex-tcp',
@@ -45,5 +56,6 @@ export const apexTcp: ForeignFormat = {
   toProx: (document) => ({
     config: apexTcpToRaw(document),
     notes: unknownApexFields(document).map((key) => ({ at: [], message: `"${key}" is not an Apex TCP field prox reads; it is ignored` })),
+    sourcePath: apexTcpSourcePath,
   }),
 };

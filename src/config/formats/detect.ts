@@ -51,7 +51,13 @@ function convertWith(document: unknown, syntax: ForeignFormat['syntax']): Detect
  */
 function withProxOverlay(conversion: Conversion, overlay: unknown): Conversion {
   if (!isRecord(overlay)) return conversion;
-  return { config: { ...conversion.config, ...overlay }, notes: conversion.notes };
+  const overlaid = new Set(Object.keys(overlay));
+  const converted = conversion.sourcePath ?? ((path: readonly string[]) => path);
+  return {
+    config: { ...conversion.config, ...overlay },
+    notes: conversion.notes,
+    sourcePath: (path) => (path.length > 0 && overlaid.has(path[0]!) ? ['prox', ...path] : converted(path)),
+  };
 }
 
 function titles(syntax: ForeignFormat['syntax']): string {

@@ -9,6 +9,13 @@ export interface Conversion {
   /** The prox config (raw, as its YAML would parse), checked by the usual validation. */
   readonly config: Record<string, unknown>;
   readonly notes: readonly MappingNote[];
+  /**
+   * Where in the foreign document a path of `config` was written (e.g. the Apex TCP file's
+   * `backend_addrs/1` for `tcp/0/backend_addrs/1`), so diagnostics point at the user's file; a
+   * path with no source maps to the nearest one that has (or []: the whole file). Absent: the
+   * same path.
+   */
+  readonly sourcePath?: (path: readonly string[]) => readonly string[];
 }
 
 /**
