@@ -130,11 +130,14 @@ listen_addr = "127.0.0.1:0"
   });
 
   it.each([
-    ['the admin listener', () => `${prox.adminUrl}/config/diff`],
-    ['admin.public_path', () => `${prox.baseUrl}/_prox/config/diff`],
-  ])('refuses a candidate over 1 MiB on %s with 413', async (_name, url) => {
+    ['the admin listener', 'Content-Length', () => `${prox.adminUrl}/config/diff`],
+    ['the admin listener', 'chunked', () => `${prox.adminUrl}/config/diff`],
+    ['admin.public_path', 'Content-Length', () => `${prox.baseUrl}/_prox/config/diff`],
+    ['admin.public_path', 'chunked', () => `${prox.baseUrl}/_prox/config/diff`],
+  ])('refuses a candidate over 1 MiB on %s (%s) with 413', async (_name, framing, url) => {
     const big = writeTempConfig(`# ${'x'.repeat(1024 * 1024)}\n${runningText}`);
-    const answer = await curl(['-o', '-', '-w', '\n%{http_code}', '-H', 'content-type: application/yaml', '-H', `authorization: Bearer ${TOKEN}`, '--data-binary', `@${big}`, url()]);
+    const chunked = framing === 'chunked' ? ['-H', 'transfer-encoding: chunked'] : [];
+    const answer = await curl(['-o', '-', '-w', '\n%{http_code}', ...chunked, '-H', 'content-type: application/yaml', '-H', `authorization: Bearer ${TOKEN}`, '--data-binary', `@${big}`, url()]);
     const [body, status] = [answer.stdout.slice(0, answer.stdout.lastIndexOf('\n')), answer.stdout.slice(answer.stdout.lastIndexOf('\n') + 1)];
     expect(status).toBe('413');
     expect(JSON.parse(body)).toMatchObject({ error: 'payload_too_large', limit_bytes: 1024 * 1024 });
@@ -181,5 +184,29 @@ describe('POST /reload?dry_run=1', () => {
     const answer = await fetch(`${prox.adminUrl}/reload`, { method: 'POST' });
     expect(answer.status).toBe(400);
     expect(await answer.json()).toMatchObject({ error: 'bad_request' });
+  });
+});
+
+describe('with workers: 2 (the supervisor answers)', () => {
+  let workers: ProxProcess;
+
+  beforeAll(async () => {
+    workers = await startProx(`listen_addr: "127.0.0.1:0"\nworkers: 2\nroutes:\n  "/api": { type: proxy, target: "${backend.url}" }\n`, {}, 'config.yaml', ['--no-watch']);
+  });
+
+  afterAll(async () => {
+    await workers?.stop();
+  });
+
+  it('answers POST /config/diff and POST /reload?dry_run=1 against the running config', async () => {
+    const running = readFileSync(workers.configFile, 'utf8');
+    const candidate = running.replace(`target: "${backend.url}"`, `target: "${backend.url}", path_rewrite: "/v9"`);
+    const answer = await postDiff(`${workers.adminUrl}/config/diff`, candidate);
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toEqual(await offlineDiff(writeTempConfig(candidate), writeTempConfig(running)));
+
+    const unchanged = await fetch(`${workers.adminUrl}/reload?dry_run=1`, { method: 'POST' });
+    expect(unchanged.status).toBe(200);
+    expect(await unchanged.json()).toMatchObject({ dry_run: true, valid: true, diff: { changed: false } });
   });
 });

@@ -14,13 +14,7 @@ export class NodeAdminServer implements AdminServer {
       const path = queryAt === -1 ? url : url.slice(0, queryAt);
       handler(req.method ?? 'GET', path, queryAt === -1 ? '' : url.slice(queryAt + 1), req.headers.authorization ?? null, requestBody(req)).then(
         (answer) => {
-          res.writeHead(answer.status, {
-            'content-type': answer.contentType,
-            'cache-control': 'no-store',
-            ...(answer.status === 401 ? { 'www-authenticate': 'Bearer' } : {}),
-            // A body refused as too large is left unread on the wire: this connection is spent.
-            ...(answer.status === 413 ? { connection: 'close' } : {}),
-          });
+          res.writeHead(answer.status, { 'content-type': answer.contentType, 'cache-control': 'no-store', ...(answer.status === 401 ? { 'www-authenticate': 'Bearer' } : {}) });
           res.end(req.method === 'HEAD' ? undefined : answer.body);
         },
         (error: unknown) => {
@@ -58,7 +52,12 @@ function requestBody(req: IncomingMessage): AdminRequestBody {
   return { contentType: req.headers['content-type'] ?? null, read: (maxBytes) => readAtMost(req, maxBytes) };
 }
 
-/** The body as text, or null past `maxBytes`: a declared Content-Length over it is refused unread. */
+/**
+ * The body as text, or null past `maxBytes`: a declared Content-Length over it is refused unread.
+ * What is left of a refused body is read and dropped (node:http drains an unread request after
+ * the answer; a flowing one without listeners drops its data) rather than cut off by closing: a
+ * close with bytes unread would reset the connection, and the client could lose the 413.
+ */
 function readAtMost(req: IncomingMessage, maxBytes: number): Promise<string | null> {
   if (Number(req.headers['content-length'] ?? 0) > maxBytes) return Promise.resolve(null);
   return new Promise((resolve, reject) => {
