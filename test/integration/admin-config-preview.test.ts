@@ -91,6 +91,16 @@ describe('POST /config/diff', () => {
     expect(await answer.json()).toMatchObject({ changed: false, routesAdded: [], routesRemoved: [], routesChanged: [], settings: [] });
   });
 
+  it('never prints a file the candidate names: an error page shows by size and hash', async () => {
+    const secretFile = writeTempConfig('private key material\n', 'key.pem');
+    const candidate = runningText.replace('routes:', `errors: { 502: { file: "${secretFile}", type: text } }\nroutes:`);
+    const answer = await postDiff(`${prox.adminUrl}/config/diff`, candidate);
+    expect(answer.status).toBe(200);
+    const text = await answer.text();
+    expect(text).not.toContain('private key material');
+    expect(JSON.parse(text).settings).toEqual([expect.objectContaining({ setting: 'errors', after: [expect.objectContaining({ status: 502, body_bytes: 21 })] })]);
+  });
+
   it('reads another proxy format the loader detects: Apex TOML by its content type', async () => {
     const apex = `[server]
 listen = "127.0.0.1:0"
