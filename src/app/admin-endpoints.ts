@@ -223,8 +223,8 @@ export interface AdvanceableClock {
  * mounted otherwise, and never on the public listener.
  */
 export function withDebugClock(handler: AdminHandler, clock: AdvanceableClock): AdminHandler {
-  return async (method, path, query = '') => {
-    if (path !== '/debug/clock') return handler(method, path, query);
+  return async (method, path, query = '', authorization, body) => {
+    if (path !== '/debug/clock') return handler(method, path, query, authorization, body);
     if (method !== 'POST') return json(405, { error: 'method_not_allowed', allowed: ['POST'] });
     const advance = new URLSearchParams(query).get('advance_ms');
     const ms = advance === null ? NaN : Number(advance);
@@ -244,13 +244,13 @@ const OPEN_PATHS = new Set(['/healthz', '/readyz']);
  */
 export function withBearerToken(handler: AdminHandler, token: string): AdminHandler {
   const expected = Buffer.from(`Bearer ${token}`);
-  return (method, path, query, authorization) => {
-    if (OPEN_PATHS.has(path)) return handler(method, path, query, authorization);
+  return (method, path, query, authorization, body) => {
+    if (OPEN_PATHS.has(path)) return handler(method, path, query, authorization, body);
     const given = Buffer.from(authorization ?? '');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       return Promise.resolve(json(401, { error: 'unauthorized', detail: 'send Authorization: Bearer <admin.token>' }));
     }
-    return handler(method, path, query, authorization);
+    return handler(method, path, query, authorization, body);
   };
 }
 

@@ -32,6 +32,9 @@ import type { ResponseCompressor } from '../ports/compression';
 import type { PasswordVerifier } from '../ports/password-verifier';
 import type { AuthService } from '../ports/auth-service';
 import type { KeySetFetcher, TokenVerifier } from '../ports/json-web-tokens';
+import { withConfigPreview } from './config-preview';
+import type { ConfigSource } from './lifecycle/config-source';
+import { readBodyText } from './body-text';
 
 export type TrustPredicateFactory = (trustedProxies: readonly string[]) => (address: string) => boolean;
 
@@ -95,6 +98,7 @@ export class ProxServer {
   private readonly tcp: TcpListeners;
   /** Whether the config running has an HTTP listener (it has none with only `tcp:` listeners). */
   private servesHttp = true;
+  private configSource: ConfigSource | null = null;
 
   constructor(private readonly parts: ProxServerParts) {
     this.backendEvents = new ObservedBackendEvents(parts.logger, (route, backend, to, reason) => this.backendTransition(route, backend, to, reason), () => this.pipeline?.current ?? null);
@@ -462,17 +466,32 @@ export class ProxServer {
     this.parts.logger.info('admin listening', { address: formatListenAddress(this.adminListener) });
   }
 
-  private readonly adminEndpoints = adminHandler({
-    state: () => this.adminState(),
-    metrics: async () => ({ contentType: this.parts.metrics.contentType, body: await this.parts.metrics.exposition() }),
-  });
+  private readonly adminEndpoints = withConfigPreview(
+    adminHandler({
+      state: () => this.adminState(),
+      metrics: async () => ({ contentType: this.parts.metrics.contentType, body: await this.parts.metrics.exposition() }),
+    }),
+    {
+      running: () => this.config,
+      source: () => this.configSource,
+      trustPredicate: (trustedProxies) => this.parts.trustPredicate(trustedProxies),
+      nowMs: () => this.parts.clock.nowMs(),
+    },
+  );
+
+  /** What reloads read, for the admin's `POST /reload?dry_run=1`; told by the lifecycle. */
+  useConfigSource(source: ConfigSource): void {
+    this.configSource = source;
+  }
 
   /** `admin.public_path` on the public listener: same endpoints, answered through the exchange. */
   private publicAdminMount(token: string | null) {
     // The checks refuse public_path without a token; null only reaches here from a hand-built config.
     const endpoints = token === null ? this.adminEndpoints : withBearerToken(this.adminEndpoints, token);
     return (exchange: HttpExchange, subPath: string): void => {
-      void endpoints(exchange.request.method, subPath, '', headerValue(exchange.request.headers, 'authorization')).then(
+      const { request } = exchange;
+      const body = { contentType: headerValue(request.headers, 'content-type'), read: (maxBytes: number) => readBodyText(request.body, maxBytes) };
+      void endpoints(request.method, subPath, request.query, headerValue(request.headers, 'authorization'), body).then(
         (answer) => {
           const challenge = answer.status === 401 ? ['www-authenticate', 'Bearer'] : [];
           if (!exchange.finished) exchange.respond(answer.status, ['content-type', answer.contentType, 'cache-control', 'no-store', ...challenge], answer.body);

@@ -20,6 +20,7 @@ import { acmeClientManagerClass } from './on-demand-adapters';
 import { SystemClock } from '../adapters/system/system-clock';
 import { OffsetClock } from '../adapters/system/offset-clock';
 import { MathRandomSource } from '../adapters/system/math-random-source';
+import { trustPredicateFor } from '../adapters/system/proxy-addr-trust';
 import { engineProblem, httpServerChoiceProblem, resolveEngine } from './http-server-choice';
 
 /** Editors write a file in several steps; wait this long after the last event. */
@@ -55,6 +56,7 @@ export function createProxParts(options: {
             // The supervisor is the one process talking to the CA; workers serve what it hands them.
             acmeManagers: (acme, hooks) => new (acmeClientManagerClass())(acme, { clock, logger, random: new MathRandomSource(), observer: metrics.acme }, hooks),
             assertPortFree,
+            trustPredicate: trustPredicateFor,
             workerScript,
             openSharedTlsListener: supportsReusePort() ? null : (host, port, pickWorker) => SharedTlsListener.open(host, port, pickWorker),
           };

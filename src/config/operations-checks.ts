@@ -78,11 +78,8 @@ function checkPublicPath(admin: Fields, routesValue: unknown, out: DiagnosticLis
   // The schema reports a value that is not a path starting with `/`.
   if (written === undefined || !/^\/[^?#\s]*$/.test(written)) return;
   const at = ['admin', 'public_path'];
-  out.warning(at, `admin.public_path "${written}" serves the admin endpoints on the public listener: anyone who can reach it can read metrics and internal state (routes, backends, config)`, {
-    anchor: 'key',
-    hint: 'read them from the admin listener (admin.listen_addr, loopback by default) instead, or block the path in front of prox',
-  });
-
+  // No warning that it exposes the endpoints: without admin.token that is an error
+  // (checkAdminToken), and with one only the token's holders can read them.
   const prefix = normalisePathPrefix(written);
   if (prefix === '/') {
     out.error(at, 'admin.public_path cannot be "/": every request would go to the admin endpoints', {

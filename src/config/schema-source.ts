@@ -386,7 +386,7 @@ export const CONFIG_SCHEMA = {
           examples: ['127.0.0.1:9901', '10.0.0.5:9901'],
         },
         public_path: {
-          description: 'Path prefix, e.g. /_prox, under which the admin endpoints are also served on the public listener (/_prox/metrics, ...), on every host and before any route is matched. Exposes metrics and internal state to anyone who can reach the public listener. Starts with /, is not / itself, and no route may use that path or one below it. null (the default) keeps them off the public listener.',
+          description: 'Path prefix, e.g. /_prox, under which the admin endpoints are also served on the public listener (/_prox/metrics, ...), on every host and before any route is matched. Requires admin.token (the endpoints there answer only with it, /healthz and /readyz aside). Starts with /, is not / itself, and no route may use that path or one below it. null (the default) keeps them off the public listener.',
           type: ['string', 'null'],
           pattern: '^/[^?#\\s]*$',
           default: null,

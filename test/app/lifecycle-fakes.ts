@@ -104,6 +104,8 @@ export class FakeRuntime implements ProxRuntime {
     return this.starting.promise;
   }
 
+  useConfigSource(): void {}
+
   /** Each apply waits until the test settles it with `finishApply`. */
   apply(next: ProxConfig): Promise<ApplyResult> {
     this.applied.push(nameOf(next));

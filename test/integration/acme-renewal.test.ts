@@ -1,10 +1,8 @@
-import { mkdtempSync } from 'node:fs';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { echoHandler, startBackend, waitForLog, type TestBackend } from '../support/backends';
+import { waitForLog } from '../support/backends';
 import { httpsGet } from '../support/https-verified';
-import { startPebble, type Pebble } from '../support/pebble';
+import { seriesValue } from '../support/metrics';
+import { acmeProxConfig, startAcmeStage, type AcmeStage } from '../support/pebble';
 import { freeLoopbackPort } from '../support/ports';
 import { startProx, type ProxProcess } from '../support/prox-process';
 
@@ -21,22 +19,9 @@ interface CertificatesView {
   certificates: { names: string[]; issuer: string | null; not_before: string | null; not_after: string | null; source: string; next_renewal: string | null; last_error: string | null }[];
 }
 
-function acmeConfig(tlsPort: number, pebble: Pebble, storage: string, backend: TestBackend): string {
-  return [
-    `listen_addr: "127.0.0.1:${tlsPort}"`,
-    'tls:',
-    '  acme:',
-    '    enabled: true',
-    `    domains: [${NAMES.join(', ')}]`,
-    '    email: ops@acme.test',
-    '    renewal_days_before_expiry: 1',
-    `    ca_url: "${pebble.directoryUrl}"`,
-    `    ca_root_path: "${pebble.caRootPath}"`,
-    `    storage_path: "${storage}"`,
-    'access_log: { enabled: false }',
-    'routes:',
-    `  "/": { type: proxy, target: "${backend.url}" }`,
-  ].join('\n');
+/** Renewal a day before expiry: sooner than the certificates' lifetime, so prox renews a third into it. */
+function renewingConfig(tlsPort: number, stage: Pick<AcmeStage, 'pebble' | 'storage' | 'backend'>): string {
+  return acmeProxConfig({ tlsPort, names: NAMES, pebble: stage.pebble, storage: stage.storage, backend: stage.backend, renewalDaysBeforeExpiry: 1 });
 }
 
 async function certificatesView(prox: ProxProcess): Promise<CertificatesView> {
@@ -45,31 +30,22 @@ async function certificatesView(prox: ProxProcess): Promise<CertificatesView> {
   return (await response.json()) as CertificatesView;
 }
 
-function counter(metrics: string, series: string): number | null {
-  const line = metrics.split('\n').find((l) => l.startsWith(series + ' '));
-  return line === undefined ? null : Number(line.slice(series.length + 1));
-}
-
 describe('ACME renewal and CA outage against a real Pebble (short-lived certificates)', () => {
-  let pebble: Pebble;
-  let backend: TestBackend;
+  let stage: AcmeStage;
   let prox: ProxProcess | null = null;
   let tlsPort: number;
   let issuingRoot: string;
 
   beforeAll(async () => {
     tlsPort = await freeLoopbackPort();
-    pebble = await startPebble({ httpPort: await freeLoopbackPort(), tlsPort, certificateValiditySeconds: VALIDITY_SECONDS });
-    issuingRoot = await pebble.issuingRoot();
-    backend = await startBackend(echoHandler);
-    const storage = join(mkdtempSync(join(tmpdir(), 'prox-acme-renew-')), 'store');
-    prox = await startProx(acmeConfig(tlsPort, pebble, storage, backend));
+    stage = await startAcmeStage({ httpPort: await freeLoopbackPort(), tlsPort, certificateValiditySeconds: VALIDITY_SECONDS });
+    issuingRoot = stage.issuingRoot;
+    prox = await startProx(renewingConfig(tlsPort, stage));
   });
 
   afterAll(async () => {
     await prox?.stop();
-    await pebble?.stop();
-    await backend?.close();
+    await stage?.stop();
   });
 
   it('renews when the renewal time is reached and swaps the new certificate in', async () => {
@@ -101,7 +77,7 @@ describe('ACME renewal and CA outage against a real Pebble (short-lived certific
   it('a CA outage keeps the certificate in use serving, backs off, and stays ready', async () => {
     const serving = await httpsGet(tlsPort, NAMES[0]!, issuingRoot);
     const from = prox!.logs.length;
-    await pebble.stop();
+    await stage.pebble.stop();
     const failed = await waitForLog(prox!, 'acme order failed; the certificate in use (if any) keeps serving', () => true, from, ISSUE_WAIT_MS);
     expect(failed).toMatchObject({ reason: 'renewal due', failures: 1, error: expect.any(String) });
     // Still the same certificate, still ready.
@@ -115,9 +91,9 @@ describe('ACME renewal and CA outage against a real Pebble (short-lived certific
     const failedAt = Date.parse(String(failed.time ?? '')) || Date.now();
     expect(Date.parse(view!.next_renewal!)).toBeGreaterThanOrEqual(failedAt + 5 * 60_000 - 1_000);
     const metrics = await (await fetch(`${prox!.adminUrl}/metrics`)).text();
-    expect(counter(metrics, 'prox_acme_orders_total{result="failure"}')).toBe(1);
-    expect(counter(metrics, 'prox_acme_orders_total{result="success"}')).toBeGreaterThanOrEqual(2);
-    expect(counter(metrics, `prox_acme_next_renewal_timestamp_seconds{domain="${NAMES[0]}"}`)).toBe(Math.round(Date.parse(view!.next_renewal!) / 1000));
+    expect(seriesValue(metrics, 'prox_acme_orders_total{result="failure"}')).toBe(1);
+    expect(seriesValue(metrics, 'prox_acme_orders_total{result="success"}')).toBeGreaterThanOrEqual(2);
+    expect(seriesValue(metrics, `prox_acme_next_renewal_timestamp_seconds{domain="${NAMES[0]}"}`)).toBe(Math.round(Date.parse(view!.next_renewal!) / 1000));
   }, 120_000);
 });
 
@@ -151,16 +127,14 @@ async function gate(target: () => number): Promise<{ port: number; open(): void;
 }
 
 describe('two prox processes sharing one storage_path', () => {
-  let pebble: Pebble;
-  let backend: TestBackend;
+  let stage: AcmeStage | null = null;
   let validation: Awaited<ReturnType<typeof gate>> | null = null;
   const proxes: ProxProcess[] = [];
 
   afterAll(async () => {
     for (const prox of proxes) await prox.stop();
     validation?.close();
-    await pebble?.stop();
-    await backend?.close();
+    await stage?.stop();
   });
 
   it('place one order: the second waits for the lock and takes the certificate the first stored', async () => {
@@ -168,15 +142,13 @@ describe('two prox processes sharing one storage_path', () => {
     const secondPort = await freeLoopbackPort();
     // Pebble validates through the gate, which leads to the first prox once opened.
     validation = await gate(() => firstPort);
-    pebble = await startPebble({ httpPort: await freeLoopbackPort(), tlsPort: validation.port });
-    const issuingRoot = await pebble.issuingRoot();
-    backend = await startBackend(echoHandler);
-    const storage = join(mkdtempSync(join(tmpdir(), 'prox-acme-shared-')), 'store');
-    const first = await startProx(acmeConfig(firstPort, pebble, storage, backend));
+    stage = await startAcmeStage({ httpPort: await freeLoopbackPort(), tlsPort: validation.port });
+    const { issuingRoot } = stage;
+    const first = await startProx(renewingConfig(firstPort, stage));
     proxes.push(first);
     await waitForLog(first, 'acme order started', () => true, 0, ISSUE_WAIT_MS);
     // The first one's order is held at validation: the second finds the lock taken.
-    const second = await startProx(acmeConfig(secondPort, pebble, storage, backend));
+    const second = await startProx(renewingConfig(secondPort, stage));
     proxes.push(second);
     const waits = await waitForLog(second, 'acme order waits: another prox process holds the order lock of this storage_path', () => true, 0, ISSUE_WAIT_MS);
     expect(waits.reason).toBe('no certificate');
@@ -193,7 +165,7 @@ describe('two prox processes sharing one storage_path', () => {
     expect((await fetch(`${second.adminUrl}/readyz`)).status).toBe(200);
     expect([...first.logs, ...second.logs].filter((line) => line.msg === 'acme order started')).toHaveLength(1);
     const metrics = await (await fetch(`${second.adminUrl}/metrics`)).text();
-    expect(counter(metrics, 'prox_acme_orders_total{result="locked"}')).toBeGreaterThanOrEqual(1);
-    expect(counter(metrics, 'prox_acme_orders_total{result="success"}')).toBe(0);
+    expect(seriesValue(metrics, 'prox_acme_orders_total{result="locked"}')).toBeGreaterThanOrEqual(1);
+    expect(seriesValue(metrics, 'prox_acme_orders_total{result="success"}')).toBe(0);
   }, 120_000);
 });

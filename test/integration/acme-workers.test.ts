@@ -1,9 +1,7 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { echoHandler, startBackend, waitForLog, type TestBackend } from '../support/backends';
+import { waitForLog } from '../support/backends';
 import { httpsGet } from '../support/https-verified';
-import { startPebble, type Pebble } from '../support/pebble';
+import { seriesValue } from '../support/metrics';
+import { acmeProxConfig, startAcmeStage, type AcmeStage } from '../support/pebble';
 import { freeLoopbackPort } from '../support/ports';
 import { startProx, type ProxProcess } from '../support/prox-process';
 
@@ -20,17 +18,11 @@ async function workersView(prox: ProxProcess): Promise<WorkersView> {
   return (await (await fetch(`${prox.adminUrl}/workers`)).json()) as WorkersView;
 }
 
-function counter(metrics: string, series: string): number | null {
-  const line = metrics.split('\n').find((l) => l.startsWith(series + ' '));
-  return line === undefined ? null : Number(line.slice(series.length + 1));
-}
-
 describe.each([
   { challenge: 'tls-alpn-01', plaintext: false },
   { challenge: 'http-01', plaintext: true },
 ])('ACME with workers: 2 against a real Pebble: $challenge', ({ challenge, plaintext }) => {
-  let pebble: Pebble;
-  let backend: TestBackend;
+  let stage: AcmeStage;
   let prox: ProxProcess | null = null;
   let tlsPort: number;
   let issuingRoot: string;
@@ -38,35 +30,16 @@ describe.each([
   beforeAll(async () => {
     tlsPort = await freeLoopbackPort();
     const httpPort = await freeLoopbackPort();
-    pebble = await startPebble({ httpPort, tlsPort });
-    issuingRoot = await pebble.issuingRoot();
-    backend = await startBackend(echoHandler);
-    const storage = join(mkdtempSync(join(tmpdir(), 'prox-acme-workers-')), 'store');
+    stage = await startAcmeStage({ httpPort, tlsPort });
+    issuingRoot = stage.issuingRoot;
     prox = await startProx(
-      [
-        `listen_addr: "127.0.0.1:${tlsPort}"`,
-        'workers: 2',
-        'tls:',
-        ...(plaintext ? [`  http_listen_addr: "127.0.0.1:${httpPort}"`] : []),
-        '  acme:',
-        '    enabled: true',
-        `    domains: [${NAMES.join(', ')}]`,
-        '    email: ops@acme.test',
-        `    challenge: ${challenge}`,
-        `    ca_url: "${pebble.directoryUrl}"`,
-        `    ca_root_path: "${pebble.caRootPath}"`,
-        `    storage_path: "${storage}"`,
-        'access_log: { enabled: false }',
-        'routes:',
-        `  "/": { type: proxy, target: "${backend.url}" }`,
-      ].join('\n'),
+      acmeProxConfig({ tlsPort, names: NAMES, pebble: stage.pebble, storage: stage.storage, backend: stage.backend, workers: 2, challenge, httpPort: plaintext ? httpPort : undefined }),
     );
   });
 
   afterAll(async () => {
     await prox?.stop();
-    await pebble?.stop();
-    await backend?.close();
+    await stage?.stop();
   });
 
   it('the supervisor orders once, every worker answers the challenge and then serves the certificate', async () => {
@@ -87,9 +60,9 @@ describe.each([
     expect(view.workers.map((w) => w.requests > 0)).toEqual([true, true]);
     expect((await fetch(`${prox!.adminUrl}/readyz`)).status).toBe(200);
     const metrics = await (await fetch(`${prox!.adminUrl}/metrics`)).text();
-    expect(counter(metrics, 'prox_acme_orders_total{result="success"}')).toBe(1);
-    expect(counter(metrics, 'prox_acme_orders_total{result="failure"}')).toBe(0);
-    const nextRenewal = counter(metrics, `prox_acme_next_renewal_timestamp_seconds{domain="${NAMES[0]}"}`)!;
+    expect(seriesValue(metrics, 'prox_acme_orders_total{result="success"}')).toBe(1);
+    expect(seriesValue(metrics, 'prox_acme_orders_total{result="failure"}')).toBe(0);
+    const nextRenewal = seriesValue(metrics, `prox_acme_next_renewal_timestamp_seconds{domain="${NAMES[0]}"}`)!;
     expect(nextRenewal).toBeGreaterThan(Date.now() / 1000);
     // The workers' view carries the supervisor's status of the certificate.
     const certificates = (await (await fetch(`${prox!.adminUrl}/certificates`)).json()) as { certificates: { names: string[]; source: string; next_renewal: string; last_error: string | null }[] };

@@ -1,10 +1,9 @@
-import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { echoHandler, startBackend, waitForLog, type TestBackend } from '../support/backends';
+import { waitForLog } from '../support/backends';
 import { httpsGet } from '../support/https-verified';
-import { startPebble, type Pebble } from '../support/pebble';
+import { acmeProxConfig, startAcmeStage, type AcmeStage } from '../support/pebble';
 import { freeLoopbackPort } from '../support/ports';
 import { startProx, type ProxProcess } from '../support/prox-process';
 
@@ -37,8 +36,7 @@ describe.each([
   { challenge: 'tls-alpn-01', plaintext: false },
   { challenge: 'http-01', plaintext: true },
 ])('ACME against a real Pebble: $challenge', ({ challenge, plaintext }) => {
-  let pebble: Pebble;
-  let backend: TestBackend;
+  let stage: AcmeStage;
   let storage: string;
   let tlsPort: number;
   let httpPort: number;
@@ -49,31 +47,14 @@ describe.each([
   beforeAll(async () => {
     tlsPort = await freeLoopbackPort();
     httpPort = await freeLoopbackPort();
-    pebble = await startPebble({ httpPort, tlsPort });
-    issuingRoot = await pebble.issuingRoot();
-    backend = await startBackend(echoHandler);
-    storage = join(mkdtempSync(join(tmpdir(), 'prox-acme-')), 'store');
-    config = [
-      `listen_addr: "127.0.0.1:${tlsPort}"`,
-      'tls:',
-      ...(plaintext ? [`  http_listen_addr: "127.0.0.1:${httpPort}"`] : []),
-      '  acme:',
-      '    enabled: true',
-      `    domains: [${NAMES.join(', ')}]`,
-      '    email: ops@acme.test',
-      `    ca_url: "${pebble.directoryUrl}"`,
-      `    ca_root_path: "${pebble.caRootPath}"`,
-      `    storage_path: "${storage}"`,
-      'access_log: { enabled: false }',
-      'routes:',
-      `  "/": { type: proxy, target: "${backend.url}" }`,
-    ].join('\n');
+    stage = await startAcmeStage({ httpPort, tlsPort });
+    ({ issuingRoot, storage } = stage);
+    config = acmeProxConfig({ tlsPort, names: NAMES, pebble: stage.pebble, storage, backend: stage.backend, httpPort: plaintext ? httpPort : undefined });
   });
 
   afterAll(async () => {
     await prox?.stop();
-    await pebble?.stop();
-    await backend?.close();
+    await stage?.stop();
   });
 
   it(`issues a two-name certificate through ${challenge} in the background and swaps it in without a restart`, async () => {
@@ -108,7 +89,7 @@ describe.each([
   it('reuses the stored certificate at restart without contacting the CA (Pebble stopped)', async () => {
     const before = await httpsGet(tlsPort, NAMES[1], issuingRoot);
     await prox!.stop();
-    await pebble.stop();
+    await stage.pebble.stop();
     prox = await startProx(config);
     const loaded = await waitForLog(prox, 'acme certificate loaded from storage');
     expect(loaded.domains).toEqual(NAMES);

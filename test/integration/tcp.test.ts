@@ -9,7 +9,8 @@ import { AddressInfo } from 'node:net';
 import { makeTestCa } from '../support/certificates';
 import { freeLoopbackPort } from '../support/ports';
 import { peakRssBytes, runProxCli } from '../support/prox-process';
-import { answering, echo, exchange, startTcpBackend, startTcpProx, TcpBackend, TcpProx } from '../support/tcp';
+import { answering, echo, exchange, startTcpProx, TcpProx } from '../support/tcp';
+import { startTcpBackend, type TcpBackend } from '../support/backends';
 
 const running: { stop(): Promise<unknown> }[] = [];
 const backends: { close(): Promise<void> }[] = [];
@@ -19,7 +20,7 @@ afterEach(async () => {
 });
 
 async function backend(handle: (socket: Socket) => void): Promise<TcpBackend> {
-  const started = await startTcpBackend(handle);
+  const started = await startTcpBackend(handle, { allowHalfOpen: true });
   backends.push(started);
   return started;
 }
@@ -32,7 +33,7 @@ async function prox(yaml: string, listeners = 1, fileName?: string): Promise<Tcp
 
 /** A port nothing listens on: a backend started and closed again. */
 async function deadPort(): Promise<number> {
-  const started = await startTcpBackend(() => undefined);
+  const started = await startTcpBackend(() => undefined, { allowHalfOpen: true });
   await started.close();
   return started.port;
 }

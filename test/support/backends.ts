@@ -1,5 +1,5 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { AddressInfo, createServer as createTcpServer, Socket } from 'node:net';
+import { AddressInfo, createServer as createTcpServer, Server as TcpServer, Socket } from 'node:net';
 import { once } from 'node:events';
 
 export interface TestBackend {
@@ -71,10 +71,28 @@ export async function deadAddress(): Promise<string> {
   return `http://127.0.0.1:${port}`;
 }
 
-/** A raw TCP backend for misbehaving-upstream cases. */
-export async function startRawBackend(onSocket: (socket: Socket) => void): Promise<{ url: string; close(): Promise<void> }> {
+export interface TcpBackend {
+  readonly server: TcpServer;
+  readonly port: number;
+  /** `127.0.0.1:PORT`, as a `tcp:` listener's backend. */
+  readonly address: string;
+  /** `http://127.0.0.1:PORT`, as an HTTP route's target. */
+  readonly url: string;
+  /** Connections accepted so far. */
+  readonly accepted: number;
+  /** Destroys the open connections, then closes the server. */
+  close(): Promise<void>;
+}
+
+/**
+ * A loopback TCP server running `onSocket` for every connection: raw backends for misbehaving
+ * upstreams, and the backends of `tcp:` listeners (`allowHalfOpen`, so a half-close is observable).
+ */
+export async function startTcpBackend(onSocket: (socket: Socket) => void, options: { readonly allowHalfOpen?: boolean } = {}): Promise<TcpBackend> {
+  let accepted = 0;
   const sockets = new Set<Socket>();
-  const server = createTcpServer((socket) => {
+  const server = createTcpServer({ allowHalfOpen: options.allowHalfOpen ?? false }, (socket) => {
+    accepted++;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
@@ -84,13 +102,24 @@ export async function startRawBackend(onSocket: (socket: Socket) => void): Promi
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;
   return {
+    server,
+    port,
+    address: `127.0.0.1:${port}`,
     url: `http://127.0.0.1:${port}`,
+    get accepted() {
+      return accepted;
+    },
     async close() {
       for (const socket of sockets) socket.destroy();
       server.close();
       await once(server, 'close');
     },
   };
+}
+
+/** A raw TCP backend for misbehaving-upstream cases. */
+export function startRawBackend(onSocket: (socket: Socket) => void): Promise<TcpBackend> {
+  return startTcpBackend(onSocket);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { echoHandler, startBackend, type TestBackend } from './backends';
 import { makeTestCa } from './certificates';
 import { freeLoopbackPort } from './ports';
 
@@ -143,4 +144,67 @@ export async function startPebble(options: {
       await stopChild(dns);
     },
   };
+}
+
+/** What the prox of an ACME test needs around it: Pebble, a backend, a private storage directory. */
+export interface AcmeStage {
+  readonly pebble: Pebble;
+  /** The root Pebble signs issued certificates with: what clients of prox trust. */
+  readonly issuingRoot: string;
+  readonly backend: TestBackend;
+  /** A `tls.acme.storage_path` of its own (not created yet: prox creates it 0700). */
+  readonly storage: string;
+  /** Stops Pebble and the backend (prox is the test's to stop first). */
+  stop(): Promise<void>;
+}
+
+/** Pebble validating on `httpPort`/`tlsPort`, its issuing root, an echoing backend and a fresh storage path. */
+export async function startAcmeStage(options: Parameters<typeof startPebble>[0]): Promise<AcmeStage> {
+  const pebble = await startPebble(options);
+  const issuingRoot = await pebble.issuingRoot();
+  const backend = await startBackend(echoHandler);
+  return {
+    pebble,
+    issuingRoot,
+    backend,
+    storage: join(mkdtempSync(join(tmpdir(), 'prox-acme-')), 'store'),
+    async stop() {
+      await pebble.stop();
+      await backend.close();
+    },
+  };
+}
+
+/** A prox config with `tls.acme` against Pebble for `names`, every route to the backend. */
+export function acmeProxConfig(options: {
+  readonly tlsPort: number;
+  readonly names: readonly string[];
+  readonly pebble: Pebble;
+  readonly storage: string;
+  readonly backend: TestBackend;
+  /** `tls.http_listen_addr` on this port (HTTP-01, redirects); none by default. */
+  readonly httpPort?: number;
+  readonly workers?: number;
+  readonly challenge?: string;
+  readonly renewalDaysBeforeExpiry?: number;
+}): string {
+  const { tlsPort, names, pebble, storage, backend } = options;
+  return [
+    `listen_addr: "127.0.0.1:${tlsPort}"`,
+    ...(options.workers === undefined ? [] : [`workers: ${options.workers}`]),
+    'tls:',
+    ...(options.httpPort === undefined ? [] : [`  http_listen_addr: "127.0.0.1:${options.httpPort}"`]),
+    '  acme:',
+    '    enabled: true',
+    `    domains: [${names.join(', ')}]`,
+    '    email: ops@acme.test',
+    ...(options.challenge === undefined ? [] : [`    challenge: ${options.challenge}`]),
+    ...(options.renewalDaysBeforeExpiry === undefined ? [] : [`    renewal_days_before_expiry: ${options.renewalDaysBeforeExpiry}`]),
+    `    ca_url: "${pebble.directoryUrl}"`,
+    `    ca_root_path: "${pebble.caRootPath}"`,
+    `    storage_path: "${storage}"`,
+    'access_log: { enabled: false }',
+    'routes:',
+    `  "/": { type: proxy, target: "${backend.url}" }`,
+  ].join('\n');
 }

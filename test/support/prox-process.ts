@@ -51,11 +51,12 @@ export function writeTempConfig(yaml: string, fileName = 'config.yaml'): string 
  */
 /**
  * `fileName` other than config.yaml (another proxy's format, e.g. apex.toml) writes `yaml` as it
- * is: the caller sets the admin listener itself.
+ * is: the caller sets the admin listener itself. `serveArgs` go after `serve --config FILE`
+ * (e.g. `--no-watch`).
  */
-export async function startProx(yaml: string, env: NodeJS.ProcessEnv = {}, fileName = 'config.yaml'): Promise<ProxProcess> {
+export async function startProx(yaml: string, env: NodeJS.ProcessEnv = {}, fileName = 'config.yaml', serveArgs: readonly string[] = []): Promise<ProxProcess> {
   const configFile = fileName === 'config.yaml' ? writeTempConfig(withTestAdmin(yaml)) : writeTempConfig(yaml, fileName);
-  const child = spawn(PROX_NODE, [PROX_BIN, 'serve', '--config', configFile], {
+  const child = spawn(PROX_NODE, [PROX_BIN, 'serve', '--config', configFile, ...serveArgs], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

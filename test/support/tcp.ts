@@ -1,7 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { AddressInfo, connect, createServer, Server, Socket } from 'node:net';
+import { connect, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { followLogs, PROX_BIN, PROX_NODE } from './prox-process';
@@ -61,43 +60,6 @@ export async function startTcpProx(text: string, listeners: number, fileName = '
       child.kill('SIGTERM');
       const [code] = await exited;
       return code as number | null;
-    },
-  };
-}
-
-export interface TcpBackend {
-  readonly port: number;
-  readonly address: string;
-  /** Connections accepted so far. */
-  readonly accepted: number;
-  close(): Promise<void>;
-}
-
-/** A loopback TCP server (allowHalfOpen) running `handle` for every connection. */
-export async function startTcpBackend(handle: (socket: Socket) => void): Promise<TcpBackend & { server: Server }> {
-  let accepted = 0;
-  const sockets = new Set<Socket>();
-  const server = createServer({ allowHalfOpen: true }, (socket) => {
-    accepted++;
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => undefined);
-    handle(socket);
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as AddressInfo).port;
-  return {
-    server,
-    port,
-    address: `127.0.0.1:${port}`,
-    get accepted() {
-      return accepted;
-    },
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      server.close();
-      await once(server, 'close');
     },
   };
 }

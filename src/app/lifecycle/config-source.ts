@@ -1,4 +1,4 @@
-import { loadConfigFile, loadConfigText } from '../../config/loader';
+import { loadConfigFile, loadConfigText, type LoadOptions } from '../../config/loader';
 import type { Diagnostic, LoadResult } from '../../config/model';
 
 /** Where the config comes from: read and validated again on every reload. */
@@ -7,7 +7,8 @@ export interface ConfigSource {
   readonly name: string;
   /** The file it reads (worker processes read it too), or null for text held in memory. */
   readonly file: string | null;
-  load(): Promise<LoadResult>;
+  /** `options.lint`: also route lint, as `prox validate` (the admin's reload dry run). */
+  load(options?: LoadOptions): Promise<LoadResult>;
 }
 
 /** A YAML file on disk (`prox serve --config`, `startProx({ configPath })`). */
@@ -18,8 +19,8 @@ export class ConfigFileSource implements ConfigSource {
     return this.name;
   }
 
-  load(): Promise<LoadResult> {
-    return loadConfigFile(this.name);
+  load(options?: LoadOptions): Promise<LoadResult> {
+    return loadConfigFile(this.name, options);
   }
 }
 
@@ -39,8 +40,8 @@ export class ConfigTextSource implements ConfigSource {
     this.text = text;
   }
 
-  async load(): Promise<LoadResult> {
-    return loadConfigText(this.text, this.name);
+  async load(options?: LoadOptions): Promise<LoadResult> {
+    return loadConfigText(this.text, this.name, options);
   }
 }
 

@@ -45,7 +45,9 @@ export class ProxLifecycle {
   /** Resolves once stopped (drained or not), after a stop signal or `stop`. */
   readonly stopped = new Promise<boolean>((resolve) => (this.finish = resolve));
 
-  constructor(private readonly options: LifecycleOptions) {}
+  constructor(private readonly options: LifecycleOptions) {
+    options.runtime.useConfigSource(options.source);
+  }
 
   private get logger(): Logger {
     return this.options.logger;

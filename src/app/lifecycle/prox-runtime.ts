@@ -1,5 +1,6 @@
 import type { ProxConfig } from '../../config/model';
 import type { LogFields } from '../../ports/logger';
+import type { ConfigSource } from './config-source';
 
 export interface ListenAddress {
   readonly host: string;
@@ -26,6 +27,8 @@ export interface ProxRuntime {
   abort(): void;
   /** Fields that describe the work left, for the "shutting down" log line. */
   activity(): LogFields;
+  /** What reloads read: the admin's `POST /reload?dry_run=1` previews it. Told once, before start. */
+  useConfigSource(source: ConfigSource): void;
   /** The public listener, once started. */
   readonly address: ListenAddress;
   /** The admin listener, or null when `admin` is off. */

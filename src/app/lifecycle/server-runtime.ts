@@ -1,6 +1,7 @@
 import type { ProxConfig } from '../../config/model';
 import type { Logger, LogFields } from '../../ports/logger';
 import type { ProxServer } from '../prox-server';
+import type { ConfigSource } from './config-source';
 import type { ApplyResult, ListenAddress, ProxRuntime } from './prox-runtime';
 
 /** One ProxServer in this process: `prox serve` with one worker, each worker, the programmatic API. */
@@ -29,6 +30,10 @@ export class ServerRuntime implements ProxRuntime {
     }
     this.logger.info('config reloaded', { file, trigger, routes: config.routes.length, rebound: result.rebound });
     return result;
+  }
+
+  useConfigSource(source: ConfigSource): void {
+    this.server.useConfigSource(source);
   }
 
   rejected(): void {

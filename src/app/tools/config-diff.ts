@@ -1,4 +1,8 @@
+import { createHash } from 'node:crypto';
 import type { ProxConfig, RouteConfig } from '../../config/model';
+import type { ErrorPageSpec } from '../../core/model';
+import { redactUrlPassword } from '../../core/redacted-url';
+import { redact } from '../admin-endpoints';
 import { type Explanation, explainRequest } from './explain';
 import type { TrustPredicateFactory } from './offline-compile';
 
@@ -53,11 +57,19 @@ const SETTINGS: readonly { readonly setting: string; readonly read: (c: ProxConf
   { setting: 'tls', read: (c) => c.tls ?? null, appliesOn: (a, b) => ((a.tls == null) !== (b.tls == null) || JSON.stringify(a.tls?.acme) !== JSON.stringify(b.tls?.acme) ? 'restart' : 'reload') },
   { setting: 'trusted_proxies', read: (c) => c.trustedProxies, appliesOn: () => 'reload' },
   { setting: 'access_log', read: (c) => c.accessLog, appliesOn: () => 'reload' },
-  { setting: 'errors', read: (c) => c.errorPages, appliesOn: () => 'reload' },
+  { setting: 'errors', read: (c) => c.errorPages.map(pageSummary), appliesOn: () => 'reload' },
   { setting: 'request_id_header', read: (c) => c.requestIdHeader, appliesOn: () => 'reload' },
   { setting: 'shutdown_timeout_secs', read: (c) => c.shutdownTimeoutSecs, appliesOn: () => 'reload' },
   { setting: 'protocols.websocket_enabled', read: (c) => c.websocketEnabled, appliesOn: () => 'reload' },
 ];
+
+/**
+ * An error page by its size and hash: a page's body may come from a file, and neither a CI log
+ * nor the admin's POST /config/diff (whose candidate names any file prox can read) should print it.
+ */
+function pageSummary(page: ErrorPageSpec): { status: number; type: string; body_bytes: number; body_sha256: string } {
+  return { status: page.status, type: page.type, body_bytes: Buffer.byteLength(page.body), body_sha256: createHash('sha256').update(page.body).digest('hex').slice(0, 16) };
+}
 
 function sameAddress(a: ProxConfig, b: ProxConfig): boolean {
   return a.listenAddr.host === b.listenAddr.host && a.listenAddr.port === b.listenAddr.port;
@@ -81,7 +93,8 @@ export function diffConfigs(before: ProxConfig, after: ProxConfig, trustPredicat
   for (const s of SETTINGS) {
     const a = s.read(before);
     const b = s.read(after);
-    if (JSON.stringify(a) !== JSON.stringify(b)) settings.push({ setting: s.setting, before: a, after: b, appliesOn: s.appliesOn(before, after) });
+    // Compared as they are, shown redacted: a changed token is a change, not a value to print.
+    if (JSON.stringify(a) !== JSON.stringify(b)) settings.push({ setting: s.setting, before: redact(a), after: redact(b), appliesOn: s.appliesOn(before, after) });
   }
   const destinations = destinationChanges(before, after, trustPredicate, nowMs);
   const changed = routesAdded.length + routesRemoved.length + routesChanged.length + settings.length + destinations.length > 0;
@@ -109,8 +122,9 @@ function routeChange(old: RouteConfig, next: RouteConfig): RouteChange | null {
   return {
     key: next.key,
     fields,
-    backendsAdded: urls(next).filter((u) => !urls(old).includes(u)),
-    backendsRemoved: urls(old).filter((u) => !urls(next).includes(u)),
+    // Compared as configured, shown with any password redacted.
+    backendsAdded: urls(next).filter((u) => !urls(old).includes(u)).map(redactUrlPassword),
+    backendsRemoved: urls(old).filter((u) => !urls(next).includes(u)).map(redactUrlPassword),
   };
 }
 
@@ -139,7 +153,8 @@ export function destinationOf(e: Explanation): string {
   const action = e.action;
   switch (action?.kind) {
     case 'forward':
-      return `route "${e.route.key}" -> ${action.backends.length === 1 ? action.upstreamUrl : `${action.strategy} over ${action.backends.map((b) => b.url).join(', ')}, path ${action.pathAfterRewrite}`}`;
+      // Backend URLs may carry a password: shown redacted, as /config shows them.
+      return `route "${e.route.key}" -> ${action.backends.length === 1 ? redactUrlPassword(action.upstreamUrl) : `${action.strategy} over ${action.backends.map((b) => redactUrlPassword(b.url)).join(', ')}, path ${action.pathAfterRewrite}`}`;
     case 'redirect':
       return `route "${e.route.key}" -> redirect ${action.status} ${action.location}`;
     case 'static':

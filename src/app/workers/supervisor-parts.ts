@@ -3,6 +3,7 @@ import type { AdminServer } from '../../ports/admin-server';
 import type { Logger } from '../../ports/logger';
 import type { AcmeManagerFactory } from '../../ports/managed-certificates';
 import type { ReloadResult } from '../../ports/metrics';
+import type { TrustPredicateFactory } from '../tools/offline-compile';
 
 /** The supervisor's own series, and the merge of every worker's registry into one scrape. */
 export interface FleetMetrics {
@@ -18,6 +19,8 @@ export interface SupervisorParts {
   readonly metrics: FleetMetrics;
   /** Fails when something listens on `host:port` already (see adapters/hyper-express/port-in-use). */
   readonly assertPortFree: (host: string, port: number) => Promise<void>;
+  /** The trust test for `trusted_proxies`, as the workers build it: the admin's config diff explains requests with it. */
+  readonly trustPredicate: TrustPredicateFactory;
   /** The worker process's entry script. */
   readonly workerScript: string;
   /** `tls.acme`: the manager that orders in the supervisor (its hooks hand state to the workers). */

@@ -9,6 +9,8 @@ import type { ApplyResult, ListenAddress, ProxRuntime } from '../lifecycle/prox-
 import { freePort } from './free-port';
 import { adminListenerNeedsToken, withBearerToken } from '../admin-endpoints';
 import { supervisorAdminHandler, WorkerFleet } from './supervisor-admin';
+import { withConfigPreview } from '../config-preview';
+import type { ConfigSource } from '../lifecycle/config-source';
 import type { SharedTlsPort, SupervisorParts } from './supervisor-parts';
 import { resolveWorkerCount } from './worker-count';
 import { WorkerHandle } from './worker-handle';
@@ -44,6 +46,7 @@ export class Supervisor implements ProxRuntime, WorkerFleet {
   private acme: AcmeCertificateManager | null = null;
   /** Every worker, restarted ones included, runs the engine prox started with. */
   private startEngine: EngineSetting = 'auto';
+  private configSource: ConfigSource | null = null;
 
   constructor(
     private readonly configFile: string,
@@ -77,12 +80,22 @@ export class Supervisor implements ProxRuntime, WorkerFleet {
     return this.admin;
   }
 
+  /** The config file, as the lifecycle reads it (the admin's reload dry run reads it the same way). */
+  useConfigSource(source: ConfigSource): void {
+    this.configSource = source;
+  }
+
   async start(config: ProxConfig): Promise<void> {
     this.config = config;
     this.startEngine = config.engine;
     if (config.admin.enabled) {
       const { host, port } = config.admin.listenAddr;
-      const handler = supervisorAdminHandler(this, this.parts.metrics);
+      const handler = withConfigPreview(supervisorAdminHandler(this, this.parts.metrics), {
+        running: () => this.config,
+        source: () => this.configSource,
+        trustPredicate: this.parts.trustPredicate,
+        nowMs: () => Date.now(),
+      });
       this.admin = await this.parts.adminServer.listen(host, port, adminListenerNeedsToken(config.admin) ? withBearerToken(handler, config.admin.token!) : handler);
       this.logger.info('admin listening', { address: formatListenAddress(this.admin) });
     }

@@ -1,4 +1,4 @@
-import { loadConfigFile } from '../../config/loader';
+import { loadConfigFile, type LoadOptions } from '../../config/loader';
 import type { LoadResult, ProxConfig } from '../../config/model';
 import type { AdminResponse } from '../../ports/admin-server';
 import type { Logger } from '../../ports/logger';
@@ -111,8 +111,8 @@ class SharedPortSource implements ConfigSource {
     return this.file;
   }
 
-  async load(): Promise<LoadResult> {
-    const loaded = await loadConfigFile(this.file);
+  async load(options?: LoadOptions): Promise<LoadResult> {
+    const loaded = await loadConfigFile(this.file, options);
     return loaded.ok ? { ...loaded, config: withPort(loaded.config, this.port) } : loaded;
   }
 }

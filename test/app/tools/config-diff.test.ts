@@ -67,3 +67,27 @@ describe('prox diff', () => {
     expect(moved.needsRestart).toBe(false);
   });
 });
+
+describe('diffConfigs shows no secrets and no file contents', () => {
+  it('redacts admin.token and backend passwords, and shows error pages by size and hash', () => {
+    const before = `listen_addr: "127.0.0.1:8080"
+admin: { token: old-token-0123456789abcdef }
+routes:
+  "/api": { type: proxy, target: "http://user:old-pass@10.0.0.1" }
+`;
+    const after = `listen_addr: "127.0.0.1:8080"
+admin: { token: new-token-0123456789abcdef }
+errors: { 502: { body: "private page text", type: text } }
+routes:
+  "/api": { type: proxy, target: "http://user:new-pass@10.0.0.1" }
+`;
+    const d = diff(before, after);
+    const text = JSON.stringify(d);
+    for (const secret of ['old-token', 'new-token', 'old-pass', 'new-pass', 'private page text']) expect(text).not.toContain(secret);
+    expect(d.settings).toEqual([
+      expect.objectContaining({ setting: 'admin', before: expect.objectContaining({ token: '[redacted]' }), after: expect.objectContaining({ token: '[redacted]' }) }),
+      { setting: 'errors', before: [], after: [{ status: 502, type: 'text', body_bytes: 17, body_sha256: expect.stringMatching(/^[0-9a-f]{16}$/) }], appliesOn: 'reload' },
+    ]);
+    expect(d.routesChanged).toEqual([{ key: '/api', fields: ['error_pages', 'targets'], backendsAdded: ['http://user:[redacted]@10.0.0.1'], backendsRemoved: ['http://user:[redacted]@10.0.0.1'] }]);
+  });
+});
