@@ -3,6 +3,7 @@ import { deadAddress, startBackend, type TestBackend } from '../support/backends
 import { makeTestCa } from '../support/certificates';
 import { startHttpsBackend, type HttpsBackend } from '../support/https-backend';
 import { send } from '../support/http-client';
+import { describeEachEngine } from '../support/engines';
 import { startProx, type ProxProcess } from '../support/prox-process';
 
 /** auth.forward against a small real auth service (node:http), on both inbound engines. */
@@ -24,7 +25,7 @@ function authService(req: IncomingMessage, res: ServerResponse): void {
   res.end();
 }
 
-describe.each(ENGINES)('auth.forward on %s', (engine) => {
+describeEachEngine(ENGINES, 'auth.forward on %s', (engine) => {
   let backend: TestBackend;
   let auth: TestBackend;
   let prox: ProxProcess;
