@@ -2,8 +2,9 @@
 // ports, and returns { pid, port, stop }.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, hardFdLimit, has, start, stop, versionOf, waitForOutput, waitForPort } from './system.mjs';
+import { freePort, has, start, stop, versionOf, waitForOutput, waitForPort } from './system.mjs';
 import { nginxMainContext } from './nginx.mjs';
+import { startHaproxyPeer } from './haproxy.mjs';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const PROX = join(ROOT, 'dist', 'cli', 'main.js');
@@ -156,37 +157,18 @@ http {
   return { pid: child.pid, port, stop: () => stop(child) };
 }
 
-async function startHaproxy({ dir, ports, cpu, accessLog, tls = null }) {
-  const port = await freePort();
-  const file = join(dir, 'haproxy.cfg');
-  writeFileSync(
-    file,
-    `global
-  maxconn ${Math.floor((hardFdLimit() - 100) / 2)}
-  nbthread 1
-  ${accessLog ? 'log stdout format raw local0' : ''}
-defaults
-  mode http
-  ${accessLog ? 'log global\n  option httplog' : ''}
-  timeout connect 5s
-  timeout client 60s
-  timeout server 60s
-  option http-keep-alive
-frontend fe
-  bind 127.0.0.1:${port}${tls === null ? '' : ` ssl crt ${tls.combined} alpn h2,http/1.1`}
-  default_backend be
-backend be
-  balance roundrobin
-  http-reuse always
-  option httpchk GET /health
-  server b1 127.0.0.1:${ports[0]} check inter 5s
-  server b2 127.0.0.1:${ports[1]} check inter 5s
-`,
-  );
-  const child = start(cpu, 'haproxy', ['-db', '-f', file]);
-  child.stdout.resume();
-  await waitForPort(port, 'haproxy');
-  return { pid: child.pid, port, stop: () => stop(child, 'SIGUSR1') };
+function startHaproxy({ dir, ports, cpu, accessLog, tls = null }) {
+  return startHaproxyPeer({
+    dir,
+    cpu,
+    ports,
+    fileName: 'haproxy.cfg',
+    mode: 'http',
+    globalLines: accessLog ? ['log stdout format raw local0'] : [],
+    defaultsLines: [...(accessLog ? ['log global', 'option httplog'] : []), 'option http-keep-alive'],
+    bindSuffix: tls === null ? '' : ` ssl crt ${tls.combined} alpn h2,http/1.1`,
+    backendLines: ['http-reuse always', 'option httpchk GET /health'],
+  });
 }
 
 async function startNodePeer(script, { ports, cpu }) {

@@ -8,8 +8,9 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { drive } from './load.mjs';
-import { command, freePort, has, hardFdLimit, sampleRss, start, stop, waitForOutput, waitForPort } from './system.mjs';
+import { command, freePort, has, sampleRss, start, stop, waitForOutput, waitForPort } from './system.mjs';
 import { nginxMainContext } from './nginx.mjs';
+import { startHaproxyPeer } from './haproxy.mjs';
 
 const run = promisify(execFile);
 const HERE = new URL('.', import.meta.url).pathname;
@@ -141,30 +142,6 @@ stream {
   return { pid: child.pid, port, stop: () => stop(child) };
 }
 
-async function startHaproxy({ dir, ports, cpu }) {
-  const port = await freePort();
-  const file = join(dir, 'haproxy-tcp.cfg');
-  writeFileSync(
-    file,
-    `global
-  maxconn ${Math.floor((hardFdLimit() - 100) / 2)}
-  nbthread 1
-defaults
-  mode tcp
-  timeout connect 5s
-  timeout client 60s
-  timeout server 60s
-frontend fe
-  bind 127.0.0.1:${port}
-  default_backend be
-backend be
-  balance roundrobin
-  server b1 127.0.0.1:${ports[0]} check inter 5s
-  server b2 127.0.0.1:${ports[1]} check inter 5s
-`,
-  );
-  const child = start(cpu, 'haproxy', ['-db', '-f', file]);
-  child.stdout.resume();
-  await waitForPort(port, 'haproxy');
-  return { pid: child.pid, port, stop: () => stop(child, 'SIGUSR1') };
+function startHaproxy({ dir, ports, cpu }) {
+  return startHaproxyPeer({ dir, cpu, ports, fileName: 'haproxy-tcp.cfg', mode: 'tcp' });
 }

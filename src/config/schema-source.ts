@@ -29,6 +29,15 @@ const HEADER_NAME_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
 const FILE_NAME_PATTERN = '^(?!\\.\\.?$)[^/\\\\\\u0000]+$';
 
 /** The fields of one header-rule block: the single-block form and each item of the list form. */
+/** The realm an auth scheme names in WWW-Authenticate: no quote, backslash or control character can break the challenge. */
+const AUTH_REALM = {
+  description: 'Realm named in WWW-Authenticate.',
+  type: 'string',
+  minLength: 1,
+  pattern: '^[^"\\\\\\u0000-\\u001f\\u007f]+$',
+  default: 'prox',
+} as const;
+
 const HEADER_RULE_FIELDS = {
   condition: { $ref: '#/definitions/condition' },
   remove: { $ref: '#/definitions/header_name_list' },
@@ -1481,13 +1490,7 @@ export const CONFIG_SCHEMA = {
           additionalProperties: false,
           required: ['users_file'],
           properties: {
-            realm: {
-              description: 'Realm named in WWW-Authenticate.',
-              type: 'string',
-              minLength: 1,
-              pattern: '^[^"\\\\\\u0000-\\u001f\\u007f]+$',
-              default: 'prox',
-            },
+            realm: AUTH_REALM,
             users_file: {
               description: 'htpasswd file, one user:hash per line (# comments and blank lines ignored), bcrypt hashes only ($2a$, $2b$, $2y$; e.g. htpasswd -B). Relative to the config file; read again on every reload.',
               type: 'string',
@@ -1592,13 +1595,7 @@ export const CONFIG_SCHEMA = {
               type: 'string',
               pattern: HEADER_NAME_PATTERN,
             },
-            realm: {
-              description: 'Realm named in WWW-Authenticate.',
-              type: 'string',
-              minLength: 1,
-              pattern: '^[^"\\\\\\u0000-\\u001f\\u007f]+$',
-              default: 'prox',
-            },
+            realm: AUTH_REALM,
             forward_credentials: {
               description: 'Keep the Authorization header on requests sent upstream. Off: prox removes it once the token verified.',
               type: 'boolean',
