@@ -131,7 +131,7 @@ describe('tcp listeners', () => {
   });
 
   it('keeps memory bounded for a flood to a slow reader (pipe backpressure)', async () => {
-    const floodBytes = 128 * 1024 * 1024;
+    const floodBytes = 256 * 1024 * 1024;
     const chunk = Buffer.alloc(64 * 1024, 0x61);
     const flood = await backend((socket) => {
       let sent = 0;
@@ -157,7 +157,9 @@ describe('tcp listeners', () => {
     await once(client, 'end');
     expect(received).toBe(floodBytes);
     // A relay that buffered what the reader could not take yet would grow by most of the flood.
-    expect(peakRssBytes(target.child.pid!) - before).toBeLessThan(48 * 1024 * 1024);
+    // Not zero either: each socket read is a fresh 64 KiB Buffer, and V8 collects such external
+    // memory only after about 64 MiB of it has piled up (Node 24 peaked at ~65 MiB here).
+    expect(peakRssBytes(target.child.pid!) - before).toBeLessThan(floodBytes * 3 / 8);
     client.destroy();
   });
 
