@@ -60,7 +60,7 @@ export async function startProx(yaml: string, env: NodeJS.ProcessEnv = {}, fileN
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const { logs, nextLog, stderr, exited } = followLogs(child);
+  const { logs, nextLog, stderr, exited, stop } = followLogs(child);
 
   const adminListening = nextLog('admin listening');
   const listening = await Promise.race([
@@ -85,12 +85,7 @@ export async function startProx(yaml: string, env: NodeJS.ProcessEnv = {}, fileN
     adminUrl: `http://127.0.0.1:${adminPort}`,
     logs,
     nextLog,
-    async stop() {
-      if (child.exitCode !== null) return child.exitCode;
-      child.kill('SIGTERM');
-      const [code] = await exited;
-      return code as number | null;
-    },
+    stop,
   };
 }
 
@@ -132,6 +127,8 @@ export function followLogs(child: ChildProcess): {
   nextLog(msg: string, where?: (line: LogLine) => boolean): Promise<LogLine>;
   stderr(): string;
   exited: Promise<unknown[]>;
+  /** SIGTERM (unless it already exited), then its exit code. */
+  stop(): Promise<number | null>;
 } {
   const logs: LogLine[] = [];
   const waiters: { msg: string; where: (line: LogLine) => boolean; resolve: (line: LogLine) => void }[] = [];
@@ -156,10 +153,17 @@ export function followLogs(child: ChildProcess): {
     }
   });
   child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+  const exited = once(child, 'exit');
   return {
     logs,
     nextLog: (msg, where = () => true) => new Promise((resolve) => waiters.push({ msg, where, resolve })),
     stderr: () => stderr,
-    exited: once(child, 'exit'),
+    exited,
+    async stop() {
+      if (child.exitCode !== null) return child.exitCode;
+      child.kill('SIGTERM');
+      const [code] = await exited;
+      return code as number | null;
+    },
   };
 }

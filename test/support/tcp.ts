@@ -24,7 +24,7 @@ export async function startTcpProx(text: string, listeners: number, fileName = '
   const configFile = join(dir, fileName);
   writeFileSync(configFile, text);
   const child = spawn(PROX_NODE, [PROX_BIN, 'serve', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const { logs, nextLog, stderr, exited } = followLogs(child);
+  const { logs, nextLog, stderr, exited, stop } = followLogs(child);
   const ports: number[] = [];
   const failed = exited.then(([code]) => {
     throw new Error(`prox exited with ${String(code)} before listening:\n${stderr()}\n${JSON.stringify(logs)}`);
@@ -55,12 +55,7 @@ export async function startTcpProx(text: string, listeners: number, fileName = '
     adminUrl: `http://127.0.0.1:${adminAddress.slice(adminAddress.lastIndexOf(':') + 1)}`,
     logs,
     nextLog,
-    async stop() {
-      if (child.exitCode !== null) return child.exitCode;
-      child.kill('SIGTERM');
-      const [code] = await exited;
-      return code as number | null;
-    },
+    stop,
   };
 }
 
