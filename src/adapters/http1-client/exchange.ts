@@ -1,0 +1,244 @@
+import type { BodySink, BodySource } from '../../ports/body';
+import type { UpstreamCall, UpstreamFailureKind, UpstreamFlow, UpstreamResponseHandler } from '../../ports/upstream-client';
+import { classifyUpstreamError } from '../undici/failure-classification';
+import type { UpstreamConnection } from './connection';
+import type { RequestHead } from './request-head';
+
+/** Where an exchange is; every transition is one way. */
+const enum State {
+  /** In its pool's queue, waiting for a connection. */
+  Waiting,
+  /** Written (or being written) on a connection. */
+  Active,
+  /** Ended, failed or aborted: the handler hears nothing more. */
+  Done,
+}
+
+const CHUNK_END = '\r\n';
+const LAST_CHUNK = '0\r\n\r\n';
+
+/** Lower-case header names by their received spelling; upstreams repeat the same few names. */
+const lowerCaseNames = new Map<string, string>();
+const LOWER_CASE_CACHE_LIMIT = 512;
+
+function lowerCaseName(name: string): string {
+  let lower = lowerCaseNames.get(name);
+  if (lower === undefined) {
+    lower = name.toLowerCase();
+    if (lowerCaseNames.size < LOWER_CASE_CACHE_LIMIT) lowerCaseNames.set(name, lower);
+  }
+  return lower;
+}
+
+/**
+ * One request on the HTTP/1.1 client: the port's call, flow and body sink in one object with a
+ * fixed shape, so a proxied request costs one allocation here besides its buffers.
+ */
+export class Http1Exchange implements UpstreamCall, UpstreamFlow, BodySink {
+  private state = State.Waiting;
+  connection: UpstreamConnection | null = null;
+  /** The final (non-1xx) response head arrived. */
+  responded = false;
+  /** The upstream's head allows the connection to carry another request. */
+  keepAlive = true;
+  /** `keep-alive: timeout=N` from the upstream, in ms; 0 = none given. */
+  keepAliveHintMs = 0;
+  /** The whole request (head and body) has been handed to the socket. */
+  private requestWritten = false;
+  private bodyBytes = 0;
+  private waitingForDrain = false;
+  /** Response chunks parsed while the consumer asked for a pause. */
+  private held: Buffer[] | null = null;
+  private paused = false;
+  /** The response completed while chunks were still held. */
+  private endHeld = false;
+  /** performance.now() after which the upstream has been silent too long; Infinity = no limit now. */
+  deadlineAt = Infinity;
+
+  constructor(
+    private readonly handler: UpstreamResponseHandler,
+    readonly method: string,
+    private readonly head: RequestHead,
+    private readonly body: BodySource | null,
+    private readonly headersTimeoutMs: number,
+    private readonly bodyTimeoutMs: number,
+  ) {}
+
+  get waiting(): boolean {
+    return this.state === State.Waiting;
+  }
+
+  get done(): boolean {
+    return this.state === State.Done;
+  }
+
+  /** The connection can take another request once this response has been read. */
+  get reusable(): boolean {
+    return this.keepAlive && this.requestWritten;
+  }
+
+  /** Writes the request on `connection`, which is now this exchange's. */
+  start(connection: UpstreamConnection): void {
+    this.state = State.Active;
+    this.connection = connection;
+    connection.exchange = this;
+    const socket = connection.socket;
+    if (this.body === null) {
+      socket.write(this.head.text, 'latin1');
+      this.requestWritten = true;
+      this.deadlineAt = performance.now() + this.headersTimeoutMs;
+      return;
+    }
+    // The head goes out with the first body chunk when the body has one at hand.
+    socket.cork();
+    socket.write(this.head.text, 'latin1');
+    process.nextTick(uncork, socket);
+    this.body.start(this);
+  }
+
+  // --- request body (BodySink) ---
+
+  onBodyChunk(chunk: Uint8Array): void {
+    if (this.state !== State.Active || chunk.byteLength === 0) return;
+    const socket = this.connection!.socket;
+    this.bodyBytes += chunk.byteLength;
+    const declared = this.head.contentLength;
+    if (declared !== null) {
+      if (this.bodyBytes > declared) return this.failOnConnection('request_body', `the request body is longer than its content-length (${declared})`);
+      socket.write(chunk);
+    } else {
+      socket.cork();
+      socket.write(chunk.byteLength.toString(16) + CHUNK_END, 'latin1');
+      socket.write(chunk);
+      socket.write(CHUNK_END, 'latin1');
+      socket.uncork();
+    }
+    if (socket.writableNeedDrain && !this.waitingForDrain) {
+      this.waitingForDrain = true;
+      this.body!.pause();
+    }
+  }
+
+  onBodyEnd(): void {
+    if (this.state !== State.Active) return;
+    const declared = this.head.contentLength;
+    if (declared === null) this.connection!.socket.write(LAST_CHUNK, 'latin1');
+    else if (this.bodyBytes !== declared) return this.failOnConnection('request_body', `the request body ended after ${this.bodyBytes} of ${declared} bytes`);
+    this.requestWritten = true;
+    if (!this.responded) this.deadlineAt = performance.now() + this.headersTimeoutMs;
+  }
+
+  onBodyError(error: Error): void {
+    if (this.state !== State.Active) return;
+    this.failOnConnection(classifyUpstreamError(error), `${error.name}: ${error.message}`);
+  }
+
+  /** The socket took the body bytes it had buffered. */
+  onDrain(): void {
+    if (!this.waitingForDrain) return;
+    this.waitingForDrain = false;
+    if (this.state === State.Active) this.body!.resume();
+  }
+
+  // --- response, from the connection's parser ---
+
+  onHead(status: number, raw: readonly string[]): void {
+    this.responded = true;
+    this.deadlineAt = performance.now() + this.bodyTimeoutMs;
+    const headers = new Array<string>(raw.length);
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = lowerCaseName(raw[i]);
+      headers[i] = name;
+      headers[i + 1] = raw[i + 1];
+      if (name === 'keep-alive') this.keepAliveHintMs = keepAliveTimeoutOf(raw[i + 1]);
+    }
+    // An early answer ends the request: the rest of its body is not sent.
+    if (!this.requestWritten && this.body !== null) this.body.pause();
+    this.handler.onUpstreamResponse(status, headers, this);
+  }
+
+  onBody(chunk: Buffer): void {
+    if (this.state !== State.Active) return;
+    this.deadlineAt = performance.now() + this.bodyTimeoutMs;
+    if (this.paused) {
+      (this.held ??= []).push(chunk);
+      return;
+    }
+    if (!this.handler.onUpstreamData(chunk)) this.pauseReading();
+  }
+
+  /** The whole response has been parsed; the connection is no longer this exchange's. */
+  onComplete(): void {
+    this.connection = null;
+    if (this.state !== State.Active) return;
+    if (this.paused) this.endHeld = true;
+    else this.end();
+  }
+
+  fail(kind: UpstreamFailureKind, detail: string): void {
+    if (this.state === State.Done) return;
+    const requestSent = this.state === State.Active;
+    this.state = State.Done;
+    this.connection = null;
+    this.deadlineAt = Infinity;
+    this.handler.onUpstreamError({ kind, requestSent, detail });
+  }
+
+  // --- UpstreamCall / UpstreamFlow ---
+
+  abort(): void {
+    if (this.state === State.Done) return;
+    this.state = State.Done;
+    this.deadlineAt = Infinity;
+    // A connection in the middle of this exchange cannot carry another one.
+    const connection = this.connection;
+    this.connection = null;
+    if (connection !== null && connection.exchange === this) connection.abandon();
+  }
+
+  pause(): void {
+    // Pausing follows a false from onUpstreamData; nothing to do here.
+  }
+
+  resume(): void {
+    if (!this.paused || this.state !== State.Active) return;
+    this.paused = false;
+    const held = this.held;
+    while (held !== null && held.length > 0) {
+      if (!this.handler.onUpstreamData(held.shift()!)) {
+        this.paused = true;
+        return;
+      }
+      if (this.state !== State.Active) return;
+    }
+    if (this.endHeld) return this.end();
+    this.connection?.resumeReading();
+  }
+
+  private pauseReading(): void {
+    this.paused = true;
+    this.connection?.pauseReading();
+  }
+
+  private end(): void {
+    this.state = State.Done;
+    this.deadlineAt = Infinity;
+    this.handler.onUpstreamEnd();
+  }
+
+  private failOnConnection(kind: UpstreamFailureKind, detail: string): void {
+    const connection = this.connection;
+    if (connection !== null && connection.exchange === this) connection.failExchange(kind, detail);
+    else this.fail(kind, detail);
+  }
+}
+
+function uncork(socket: { uncork(): void }): void {
+  socket.uncork();
+}
+
+/** `timeout=N` of a Keep-Alive header, in ms; 0 when absent or unreadable. */
+function keepAliveTimeoutOf(value: string): number {
+  const match = /(?:^|[,\s])timeout\s*=\s*(\d+)/i.exec(value);
+  return match === null ? 0 : Number(match[1]) * 1000;
+}
