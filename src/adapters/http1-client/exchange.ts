@@ -43,6 +43,8 @@ export class Http1Exchange implements UpstreamCall, UpstreamFlow, BodySink {
   keepAlive = true;
   /** `keep-alive: timeout=N` from the upstream, in ms; 0 = none given. */
   keepAliveHintMs = 0;
+  /** Some of the request has been handed to the socket (the upstream may act on it). */
+  private headWritten = false;
   /** The whole request (head and body) has been handed to the socket. */
   private requestWritten = false;
   private bodyBytes = 0;
@@ -82,17 +84,15 @@ export class Http1Exchange implements UpstreamCall, UpstreamFlow, BodySink {
     this.state = State.Active;
     this.connection = connection;
     connection.exchange = this;
-    const socket = connection.socket;
     if (this.body === null) {
-      socket.write(this.head.text, 'latin1');
+      connection.socket.write(this.head.text, 'latin1');
+      this.headWritten = true;
       this.requestWritten = true;
       this.deadlineAt = performance.now() + this.headersTimeoutMs;
       return;
     }
-    // The head goes out with the first body chunk when the body has one at hand.
-    socket.cork();
-    socket.write(this.head.text, 'latin1');
-    process.nextTick(uncork, socket);
+    // The head goes out with the first body chunk (or the body's end): a client that fails
+    // before sending any of its body costs the upstream nothing.
     this.body.start(this);
   }
 
@@ -103,16 +103,16 @@ export class Http1Exchange implements UpstreamCall, UpstreamFlow, BodySink {
     const socket = this.connection!.socket;
     this.bodyBytes += chunk.byteLength;
     const declared = this.head.contentLength;
-    if (declared !== null) {
-      if (this.bodyBytes > declared) return this.failOnConnection('request_body', `the request body is longer than its content-length (${declared})`);
-      socket.write(chunk);
-    } else {
-      socket.cork();
+    if (declared !== null && this.bodyBytes > declared) return this.failOnConnection('request_body', `the request body is longer than its content-length (${declared})`);
+    socket.cork();
+    this.writeHeadOnce(socket);
+    if (declared !== null) socket.write(chunk);
+    else {
       socket.write(chunk.byteLength.toString(16) + CHUNK_END, 'latin1');
       socket.write(chunk);
       socket.write(CHUNK_END, 'latin1');
-      socket.uncork();
     }
+    socket.uncork();
     if (socket.writableNeedDrain && !this.waitingForDrain) {
       this.waitingForDrain = true;
       this.body!.pause();
@@ -122,8 +122,12 @@ export class Http1Exchange implements UpstreamCall, UpstreamFlow, BodySink {
   onBodyEnd(): void {
     if (this.state !== State.Active) return;
     const declared = this.head.contentLength;
-    if (declared === null) this.connection!.socket.write(LAST_CHUNK, 'latin1');
-    else if (this.bodyBytes !== declared) return this.failOnConnection('request_body', `the request body ended after ${this.bodyBytes} of ${declared} bytes`);
+    if (declared !== null && this.bodyBytes !== declared) return this.failOnConnection('request_body', `the request body ended after ${this.bodyBytes} of ${declared} bytes`);
+    const socket = this.connection!.socket;
+    socket.cork();
+    this.writeHeadOnce(socket);
+    if (declared === null) socket.write(LAST_CHUNK, 'latin1');
+    socket.uncork();
     this.requestWritten = true;
     if (!this.responded) this.deadlineAt = performance.now() + this.headersTimeoutMs;
   }
@@ -152,8 +156,6 @@ export class Http1Exchange implements UpstreamCall, UpstreamFlow, BodySink {
       headers[i + 1] = raw[i + 1];
       if (name === 'keep-alive') this.keepAliveHintMs = keepAliveTimeoutOf(raw[i + 1]);
     }
-    // An early answer ends the request: the rest of its body is not sent.
-    if (!this.requestWritten && this.body !== null) this.body.pause();
     this.handler.onUpstreamResponse(status, headers, this);
   }
 
@@ -177,7 +179,7 @@ export class Http1Exchange implements UpstreamCall, UpstreamFlow, BodySink {
 
   fail(kind: UpstreamFailureKind, detail: string): void {
     if (this.state === State.Done) return;
-    const requestSent = this.state === State.Active;
+    const requestSent = this.headWritten;
     this.state = State.Done;
     this.connection = null;
     this.deadlineAt = Infinity;
@@ -215,6 +217,12 @@ export class Http1Exchange implements UpstreamCall, UpstreamFlow, BodySink {
     this.connection?.resumeReading();
   }
 
+  private writeHeadOnce(socket: UpstreamConnection['socket']): void {
+    if (this.headWritten) return;
+    this.headWritten = true;
+    socket.write(this.head.text, 'latin1');
+  }
+
   private pauseReading(): void {
     this.paused = true;
     this.connection?.pauseReading();
@@ -231,10 +239,6 @@ export class Http1Exchange implements UpstreamCall, UpstreamFlow, BodySink {
     if (connection !== null && connection.exchange === this) connection.failExchange(kind, detail);
     else this.fail(kind, detail);
   }
-}
-
-function uncork(socket: { uncork(): void }): void {
-  socket.uncork();
 }
 
 /** `timeout=N` of a Keep-Alive header, in ms; 0 when absent or unreadable. */
