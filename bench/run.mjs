@@ -103,8 +103,9 @@ try {
       }
     }
     for (const peerName of peers) {
-      const row = medianRow(runs.get(peerName), isThroughput(scenarioName) ? 'mbps' : 'rps');
-      if (rounds > 1) console.log(`  median of ${rounds}: ${PEERS[peerName].label.padEnd(20)} ${row.failed ? 'every round failed' : `${row.rps.toFixed(0)} req/s (rounds: ${row.rounds.map((rps) => (rps === null ? 'failed' : rps.toFixed(0))).join(' / ')})`}`);
+      // idle holds connections instead of making requests: one run, no rounds to pick from.
+      const row = scenario.idle ? runs.get(peerName)[0] : medianRow(runs.get(peerName), isThroughput(scenarioName) ? 'mbps' : 'rps');
+      if (rounds > 1) console.log(`  median of ${rounds}: ${PEERS[peerName].label.padEnd(20)} ${row.failed ? 'every round failed' : describeRounds(row, isThroughput(scenarioName))}`);
       if (scenario.allocation?.includes(peerName) && !row.failed) {
         const allocation = await measureAllocationOf(scenario, peerName).catch((error) => ({ failed: String(error.message ?? error).split('\n')[0] }));
         row.allocation = allocation;
@@ -167,6 +168,11 @@ function measureAllocationOf(scenario, peerName) {
     warmupSeconds: WARMUP,
     seconds: ALLOCATION_SECONDS,
   });
+}
+
+function describeRounds(row, throughput) {
+  const [figure, unit, list] = throughput ? [row.mbps, 'MB/s', row.roundsMbps] : [row.rps, 'req/s', row.rounds];
+  return `${figure.toFixed(0)} ${unit} (rounds: ${list.map((value) => (value === null ? 'failed' : value.toFixed(0))).join(' / ')})`;
 }
 
 function isThroughput(scenarioName) {
