@@ -2,15 +2,19 @@
 // npm run bench: prox side by side with nginx, HAProxy and the Node proxies, same backend, same
 // load, same pinned CPU. See docs/performance.md. Settings (environment):
 //   BENCH_SECONDS (5)  BENCH_CONNECTIONS (50)  BENCH_IDLE_CONNECTIONS (10000)
+//   BENCH_ROUNDS (interleaved rounds per request scenario; 3 for small and small-log, 1 for the
+//     others; when set, it applies to every request scenario)
 //   BENCH_SCENARIOS (comma list of: small,small-log,large,upload,idle,close,https,h2,ws-echo,tcp)
 //   BENCH_PEERS (comma list of: prox,prox-uws,prox-no-metrics,prox-edge,prox-2w,nginx,haproxy,node-http-proxy,fastify-http-proxy)
 //   BENCH_BACKEND (nginx|builtin)  BENCH_LOAD (wrk|autocannon)  BENCH_OUT (bench/results)
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBackend, MIB } from './lib/backends.mjs';
 import { drive, holdIdleConnections, loadTool } from './lib/load.mjs';
 import { PEERS } from './lib/peers.mjs';
+import { measureAllocation } from './lib/allocation.mjs';
+import { medianRow, roundsFor } from './lib/rounds.mjs';
 import { writeReport } from './lib/report.mjs';
 import { makeCertificate } from './lib/tls.mjs';
 import { measureWebSocketEcho } from './lib/websocket.mjs';
@@ -25,11 +29,13 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const H2_STREAMS = 10;
 const PROXY_CPU = 0;
 const LOAD_CPU = 1;
+/** Length of the extra run with --trace-gc-nvp that gives the bytes allocated per request. */
+const ALLOCATION_SECONDS = 2;
 const list = (value, fallback) => (value ? value.split(',').map((s) => s.trim()).filter(Boolean) : fallback);
 
 const SCENARIOS = {
-  small: { title: '1. small GET, keep-alive (20 routes, balanced pair, health checks, metrics on)', path: '/', kind: 'get', peers: ['prox', 'prox-uws', 'prox-no-metrics', 'prox-edge', 'prox-2w', 'nginx', 'haproxy', 'node-http-proxy', 'fastify-http-proxy'] },
-  'small-log': { title: '2. small GET with access log on (to a file)', path: '/', kind: 'get', accessLog: true, peers: ['prox', 'nginx', 'haproxy'] },
+  small: { title: '1. small GET, keep-alive (20 routes, balanced pair, health checks, metrics on)', path: '/', kind: 'get', allocation: ['prox', 'prox-uws'], peers: ['prox', 'prox-uws', 'prox-no-metrics', 'prox-edge', 'prox-2w', 'nginx', 'haproxy', 'node-http-proxy', 'fastify-http-proxy'] },
+  'small-log': { title: '2. small GET with access log on (to a file)', path: '/', kind: 'get', accessLog: true, allocation: ['prox', 'prox-uws'], peers: ['prox', 'prox-uws', 'nginx', 'haproxy'] },
   large: { title: '3. 1 MiB responses', path: '/1m', kind: 'get', connections: 8, peers: ['prox', 'nginx', 'haproxy', 'node-http-proxy', 'fastify-http-proxy'] },
   upload: { title: '4. 10 MiB uploads', path: '/upload', kind: 'upload', bodyBytes: 10 * MIB, connections: 4, peers: ['prox', 'nginx', 'haproxy', 'node-http-proxy', 'fastify-http-proxy'] },
   idle: { title: '5. idle keep-alive connections held open', idle: true, peers: ['prox', 'nginx', 'haproxy', 'node-http-proxy', 'fastify-http-proxy'] },
@@ -45,6 +51,7 @@ const wantedPeers = list(process.env.BENCH_PEERS, Object.keys(PEERS));
 for (const name of [...wantedScenarios, ...wantedPeers]) {
   if (!(name in SCENARIOS) && !(name in PEERS)) throw new Error(`unknown scenario or peer "${name}"`);
 }
+const roundsOf = Object.fromEntries(wantedScenarios.map((name) => [name, SCENARIOS[name].idle ? 1 : roundsFor(name)]));
 if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run npm run build (npm run bench does)');
 
 const missing = wantedPeers.filter((name) => !PEERS[name].available());
@@ -85,13 +92,29 @@ try {
       results.scenarios[scenarioName] = { title: scenario.title, tcp: true, rows: tcpRows };
       continue;
     }
-    for (const peerName of scenario.peers) {
-      if (!wantedPeers.includes(peerName) || missing.includes(peerName)) continue;
-      const row = await measure(scenario, peerName).catch((error) => ({ peer: peerName, failed: String(error.message ?? error).split('\n')[0] }));
-      rows.push(row);
-      console.log(`  ${PEERS[peerName].label.padEnd(28)} ${describe(row)}`);
+    const peers = scenario.peers.filter((peerName) => wantedPeers.includes(peerName) && !missing.includes(peerName));
+    const rounds = roundsOf[scenarioName];
+    const runs = new Map(peers.map((peerName) => [peerName, []]));
+    for (let round = 1; round <= rounds; round += 1) {
+      for (const peerName of peers) {
+        const run = await measure(scenario, peerName).catch((error) => ({ peer: peerName, failed: String(error.message ?? error).split('\n')[0] }));
+        runs.get(peerName).push(run);
+        console.log(`  ${rounds > 1 ? `round ${round}/${rounds} ` : ''}${PEERS[peerName].label.padEnd(28)} ${describe(run)}`);
+      }
     }
-    results.scenarios[scenarioName] = { title: scenario.title, rows };
+    for (const peerName of peers) {
+      // idle holds connections instead of making requests: one run, no rounds to pick from.
+      const row = scenario.idle ? runs.get(peerName)[0] : medianRow(runs.get(peerName), isThroughput(scenarioName) ? 'mbps' : 'rps');
+      if (rounds > 1) console.log(`  median of ${rounds}: ${PEERS[peerName].label.padEnd(20)} ${row.failed ? 'every round failed' : describeRounds(row, isThroughput(scenarioName))}`);
+      if (scenario.allocation?.includes(peerName) && !row.failed) {
+        const allocation = await measureAllocationOf(scenario, peerName).catch((error) => ({ failed: String(error.message ?? error).split('\n')[0] }));
+        row.allocation = allocation;
+        row.allocatedBytesPerRequest = allocation.failed ? null : allocation.bytesPerRequest;
+        console.log(`  ${PEERS[peerName].label.padEnd(28)} ${allocation.failed ? `allocation run failed: ${allocation.failed}` : `${(allocation.bytesPerRequest / 1000).toFixed(1)} KB allocated/request (${allocation.requests} requests in ${allocation.seconds} s with --trace-gc-nvp)`}`);
+      }
+      rows.push(row);
+    }
+    results.scenarios[scenarioName] = { title: scenario.title, rounds, rows };
   }
 } finally {
   await backend.stop();
@@ -121,11 +144,46 @@ async function measure(scenario, peerName) {
     const load = { url, connections: scenario.connections ?? CONNECTIONS, kind: scenario.kind, bodyBytes: scenario.bodyBytes ?? 0, streams: H2_STREAMS, dir, cpu: LOAD_CPU };
     await drive({ ...load, seconds: WARMUP });
     const rss = sampleRss(peer.pid);
+    const logBefore = fileSize(peer.accessLogFile);
     const result = await drive({ ...load, seconds: SECONDS });
     const uploadedMb = scenario.kind === 'upload' ? (result.requests * scenario.bodyBytes) / 1e6 / SECONDS : null;
-    return { peer: peerName, ...result, mbps: uploadedMb ?? result.mbps, peakRss: rss.stop() };
+    const row = { peer: peerName, ...result, mbps: uploadedMb ?? result.mbps, peakRss: rss.stop() };
+    if (scenario.accessLog === true && peer.accessLogFile) {
+      // After stop: nginx writes what is left in its buffer=64k when it exits.
+      await peer.stop();
+      row.accessLogBytes = fileSize(peer.accessLogFile) - logBefore;
+      if (row.accessLogBytes <= 0) row.failed = `wrote no access log to ${peer.accessLogFile}`;
+    }
+    return row;
   } finally {
     await peer.stop();
+  }
+}
+
+/** The extra run of a prox peer with --trace-gc-nvp: bytes allocated per request (not timed). */
+function measureAllocationOf(scenario, peerName) {
+  return measureAllocation({
+    start: (options) => PEERS[peerName].start({ dir, ports: backend.ports, cpu: PROXY_CPU, accessLog: scenario.accessLog === true, tls: null, ...options }),
+    drive: ({ port, seconds }) => drive({ url: `http://127.0.0.1:${port}${scenario.path}`, connections: CONNECTIONS, kind: scenario.kind, dir, cpu: LOAD_CPU, seconds }),
+    warmupSeconds: WARMUP,
+    seconds: ALLOCATION_SECONDS,
+  });
+}
+
+function describeRounds(row, throughput) {
+  const [figure, unit, list] = throughput ? [row.mbps, 'MB/s', row.roundsMbps] : [row.rps, 'req/s', row.rounds];
+  return `${figure.toFixed(0)} ${unit} (rounds: ${list.map((value) => (value === null ? 'failed' : value.toFixed(0))).join(' / ')})`;
+}
+
+function isThroughput(scenarioName) {
+  return scenarioName === 'large' || scenarioName === 'upload';
+}
+
+function fileSize(path) {
+  try {
+    return path ? statSync(path).size : 0;
+  } catch {
+    return 0;
   }
 }
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { freePort, has, start, stop, versionOf, waitForOutput, waitForPort } from './system.mjs';
 import { nginxMainContext } from './nginx.mjs';
 import { startHaproxyPeer } from './haproxy.mjs';
+import { countAllocatedBytes, TRACE_GC_ARGS } from './allocation.mjs';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const PROX = join(ROOT, 'dist', 'cli', 'main.js');
@@ -87,7 +88,7 @@ export function proxConfig({ ports, accessLogFile, workers = 1, port, metrics = 
     ...(engine === null ? [] : [`engine: ${engine}`]),
     ...(tls === null ? [] : [`tls: { cert_path: "${tls.cert}", key_path: "${tls.key}" }`, 'protocols: { http2_enabled: true, http2_max_concurrent_streams: 100 }']),
     metrics ? 'admin: { listen_addr: "127.0.0.1:0" }' : 'admin: { enabled: false }',
-    accessLogFile === null ? 'access_log: { enabled: false }' : `access_log: { enabled: true, path: "${accessLogFile}" }`,
+    accessLogFile === null ? 'access_log: { enabled: false }' : `access_log: { enabled: true, format: json, path: "${accessLogFile}" }`,
     'health_check: { enabled: true, interval_secs: 5, timeout_secs: 2, path: /health }',
     'routes:',
     ...other.map((line) => `  ${line}`),
@@ -100,21 +101,19 @@ export function proxConfig({ ports, accessLogFile, workers = 1, port, metrics = 
   ].join('\n');
 }
 
-async function startProx({ dir, ports, cpu, accessLog, workers = 1, metrics = true, edge = false, tls = null, dist = null, engine = null }) {
+async function startProx({ dir, ports, cpu, accessLog, workers = 1, metrics = true, edge = false, tls = null, dist = null, engine = null, traceGc = false }) {
   const port = await freePort();
   const file = join(dir, `prox-${workers}w${accessLog ? '-log' : ''}${metrics ? '' : '-nometrics'}${edge ? '-edge' : ''}${tls ? '-tls' : ''}${engine ? `-${engine}` : ''}.yaml`);
-  writeFileSync(file, proxConfig({ ports, workers, port, metrics, edge, tls, engine, accessLogFile: accessLog ? join(dir, 'prox-access.log') : null }));
-  const extra = process.env.BENCH_PROX_NODE_ARGS ? process.env.BENCH_PROX_NODE_ARGS.split(' ') : [];
+  const accessLogFile = accessLog ? join(dir, 'prox-access.log') : null;
+  writeFileSync(file, proxConfig({ ports, workers, port, metrics, edge, tls, engine, accessLogFile }));
+  const extra = [...(process.env.BENCH_PROX_NODE_ARGS ? process.env.BENCH_PROX_NODE_ARGS.split(' ') : []), ...(traceGc ? TRACE_GC_ARGS : [])];
   const child = start(workers > 1 ? null : cpu, process.execPath, [...extra, dist === null ? PROX : join(dist, 'cli', 'main.js'), 'serve', '--config', file, '--no-watch'], { cwd: dir });
+  // Counting from the start: V8's collection lines (--trace-gc-nvp) share stdout with the
+  // operational log, and reading it keeps prox from blocking on a full pipe.
+  const allocatedBytes = countAllocatedBytes(child.stdout);
   const ready = workers > 1 ? /"msg":"workers ready"/ : /"msg":"listening"/;
   await waitForOutput(child, (text) => ready.test(text), 'prox');
-  // Keep reading the operational log so prox never blocks on a full pipe; with --trace-gc-nvp
-  // in BENCH_PROX_NODE_ARGS, V8 reports the bytes allocated between collections there.
-  let allocated = 0;
-  child.stdout.on('data', (chunk) => {
-    for (const match of String(chunk).matchAll(/ allocated=(\d+)/g)) allocated += Number(match[1]);
-  });
-  return { pid: child.pid, port, stop: () => stop(child), allocatedBytes: () => allocated };
+  return { pid: child.pid, port, accessLogFile, stop: () => stop(child), allocatedBytes };
 }
 
 async function startNginx({ dir, ports, cpu, accessLog, tls = null }) {
@@ -125,6 +124,7 @@ async function startNginx({ dir, ports, cpu, accessLog, tls = null }) {
     join(root, 'nginx.conf'),
     `${nginxMainContext(root)}
 http {
+  # combined is nginx's default log format; buffer=64k as the issue's side-by-side asks.
   ${accessLog ? `access_log ${join(root, 'logs', 'access.log')} combined buffer=64k;` : 'access_log off;'}
   client_body_temp_path ${join(root, 'body')};
   proxy_temp_path ${join(root, 'proxy')};
@@ -154,7 +154,7 @@ http {
   );
   const child = start(cpu, 'nginx', ['-p', root, '-c', join(root, 'nginx.conf'), '-e', join(root, 'logs', 'error.log')]);
   await waitForPort(port, 'nginx');
-  return { pid: child.pid, port, stop: () => stop(child) };
+  return { pid: child.pid, port, accessLogFile: accessLog ? join(root, 'logs', 'access.log') : null, stop: () => stop(child) };
 }
 
 function startHaproxy({ dir, ports, cpu, accessLog, tls = null }) {

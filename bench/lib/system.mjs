@@ -103,21 +103,25 @@ export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function waitForOutput(child, predicate, what, timeoutMs = 15_000) {
   let text = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what}: not ready after ${timeoutMs} ms\n${text}\n${child.stderrText}`)), timeoutMs);
+    // Detached once settled: a long-running child (e.g. prox printing --trace-gc-nvp lines)
+    // must not grow `text` and re-run the predicate for the rest of its life.
+    const settle = (finish, value) => {
+      clearTimeout(timer);
+      child.stdout?.off('data', check);
+      child.stderr?.off('data', check);
+      child.off('exit', exited);
+      finish(value);
+    };
+    const timer = setTimeout(() => settle(reject, new Error(`${what}: not ready after ${timeoutMs} ms\n${text}\n${child.stderrText}`)), timeoutMs);
     const check = (chunk) => {
       text += chunk;
       const result = predicate(text);
-      if (result) {
-        clearTimeout(timer);
-        resolve(result);
-      }
+      if (result) settle(resolve, result);
     };
+    const exited = (code) => settle(reject, new Error(`${what} exited with ${code}\n${text}\n${child.stderrText}`));
     child.stdout?.setEncoding('utf8').on('data', check);
     child.stderr?.on('data', check);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${what} exited with ${code}\n${text}\n${child.stderrText}`));
-    });
+    child.once('exit', exited);
   });
 }
 
