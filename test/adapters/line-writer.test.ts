@@ -15,12 +15,34 @@ describe('BufferedLineWriter', () => {
     lines.splice(2_500, 0, `{"huge":"${'ü'.repeat(100_000)}"}\n`);
     for (const [i, line] of lines.entries()) {
       writer.write(line);
-      // Let some turns pass so both flush paths run: per turn and at the size threshold.
+      // Let some turns pass between writes; the size threshold and close() flush.
       if (i % 700 === 0) await new Promise((resolve) => setImmediate(resolve));
     }
     await writer.close();
     expect(readFileSync(path, 'utf8')).toBe(lines.join(''));
     expect(writer.dropped).toBe(0);
+  });
+
+  it('gathers the lines of several event-loop turns into one write', async () => {
+    const writes: string[] = [];
+    let wrote: () => void = () => {};
+    const firstWrite = new Promise<void>((resolve) => (wrote = resolve));
+    const writer = new BufferedLineWriter({
+      write(chunk, done) {
+        writes.push(chunk.toString('utf8'));
+        wrote();
+        done(null);
+      },
+      close() {},
+    });
+    writer.write('a\n');
+    await new Promise((resolve) => setImmediate(resolve));
+    writer.write('b\n');
+    await new Promise((resolve) => setImmediate(resolve));
+    writer.write('c\n');
+    await firstWrite;
+    expect(writes).toEqual(['a\nb\nc\n']);
+    await writer.close();
   });
 
   it('bounds memory while the destination stalls, counting the lines it drops', async () => {
