@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import type { UpstreamFailureKind } from '../../ports/upstream-client';
-import { classifyUpstreamError } from '../undici/failure-classification';
-import type { Http1Exchange } from './exchange';
+import { classifyUpstreamError } from '../http-common/upstream-failures';
+import type { ExchangeConnection, Http1Exchange } from './exchange';
 import { ResponseParser, type ResponseParserEvents } from './response-parser';
 
 /** What a connection needs from the pool that owns it. */
@@ -10,6 +10,8 @@ export interface ConnectionOwner {
   release(connection: UpstreamConnection): void;
   /** The connection is gone (closed by either side). */
   remove(connection: UpstreamConnection): void;
+  /** Send again, on another connection, a request a reused connection lost before any answer. */
+  resend(exchange: Http1Exchange): void;
 }
 
 /**
@@ -18,7 +20,7 @@ export interface ConnectionOwner {
  * read that finished it has been parsed to the end, so bytes the upstream sends after it (which
  * no request asked for) make the connection unusable instead of answering the next request.
  */
-export class UpstreamConnection implements ResponseParserEvents {
+export class UpstreamConnection implements ResponseParserEvents, ExchangeConnection {
   exchange: Http1Exchange | null = null;
   /** performance.now() when the connection last went idle. */
   idleSince = 0;
@@ -31,6 +33,8 @@ export class UpstreamConnection implements ResponseParserEvents {
   private unsolicited = false;
   private readingPaused = false;
   private closed = false;
+  /** Responses completed on this connection: past 0 it is a reused keep-alive connection. */
+  private served = 0;
 
   constructor(
     readonly socket: Socket,
@@ -117,18 +121,18 @@ export class UpstreamConnection implements ResponseParserEvents {
     const error = this.parser.finish();
     this.unsolicited = true; // nothing more can be sent on it
     if (this.completed !== null) this.handOverCompleted();
-    if (this.exchange !== null) this.failExchange('reset', error === null ? 'the upstream closed the connection before the response was complete' : `${error.code}: the upstream closed the connection mid-response`);
+    if (this.exchange !== null) this.lose('reset', error === null ? 'the upstream closed the connection before the response was complete' : `${error.code}: the upstream closed the connection mid-response`);
     this.destroy();
   };
 
   private readonly onError = (error: Error & { code?: string }): void => {
-    if (this.exchange !== null) this.failExchange(classifyUpstreamError(error), `${error.code ?? error.name}: ${error.message}`);
+    if (this.exchange !== null) this.lose(classifyUpstreamError(error), `${error.code ?? error.name}: ${error.message}`);
   };
 
   private readonly onClose = (): void => {
     if (this.closed) return;
     this.closed = true;
-    if (this.exchange !== null) this.failExchange('reset', 'the upstream connection closed');
+    if (this.exchange !== null) this.lose('reset', 'the upstream connection closed');
     this.owner.remove(this);
     this.parser.close();
   };
@@ -142,6 +146,7 @@ export class UpstreamConnection implements ResponseParserEvents {
     const completed = this.completed;
     if (completed === null) return;
     this.completed = null;
+    this.served += 1;
     if (completed.keepAliveHintMs > 0) this.idleTimeoutMs = Math.min(this.idleTimeoutMs, completed.keepAliveHintMs - 1000);
     if (this.unsolicited || !completed.reusable || this.idleTimeoutMs <= 0 || this.closed) this.destroy();
     else {
@@ -149,6 +154,23 @@ export class UpstreamConnection implements ResponseParserEvents {
       this.owner.release(this);
     }
     completed.onComplete();
+  }
+
+  /**
+   * The connection broke under the current exchange. A kept-alive connection the upstream
+   * closed just as a request went out (its idle timeout racing ours) is the upstream's doing,
+   * not the request's: a request with no body and a safe method, that got no answer at all, is
+   * sent once more on another connection, as nginx does. Anything else fails.
+   */
+  private lose(kind: UpstreamFailureKind, detail: string): void {
+    const exchange = this.exchange!;
+    if (kind === 'reset' && this.served > 0 && exchange.rewindToResend()) {
+      this.exchange = null;
+      this.destroy();
+      this.owner.resend(exchange);
+      return;
+    }
+    this.failExchange(kind, detail);
   }
 
   /** Ends the current exchange with a failure; the connection goes with it. */

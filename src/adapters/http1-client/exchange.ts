@@ -1,10 +1,22 @@
+import type { Socket } from 'node:net';
 import type { BodySink, BodySource } from '../../ports/body';
 import type { UpstreamCall, UpstreamFailureKind, UpstreamFlow, UpstreamResponseHandler } from '../../ports/upstream-client';
-import { classifyUpstreamError } from '../undici/failure-classification';
-import type { UpstreamConnection } from './connection';
+import { classifyUpstreamError } from '../http-common/upstream-failures';
 import type { RequestHead } from './request-head';
 
-/** Where an exchange is; every transition is one way. */
+/** What an exchange needs from the connection it runs on (an `UpstreamConnection`). */
+export interface ExchangeConnection {
+  readonly socket: Socket;
+  exchange: Http1Exchange | null;
+  pauseReading(): void;
+  resumeReading(): void;
+  /** The exchange gave up: the connection, mid-exchange, cannot be reused. */
+  abandon(): void;
+  /** Ends the current exchange with a failure; the connection goes with it. */
+  failExchange(kind: UpstreamFailureKind, detail: string): void;
+}
+
+/** Where an exchange is; every transition is one way (but for one resend). */
 const enum State {
   /** In its pool's queue, waiting for a connection. */
   Waiting,
@@ -15,6 +27,8 @@ const enum State {
 }
 
 const CHUNK_END = '\r\n';
+/** Methods a lost request may be sent again with (RFC 9110 §9.2.2: idempotent). */
+const RESENDABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 const LAST_CHUNK = '0\r\n\r\n';
 
 /** Lower-case header names by their received spelling; upstreams repeat the same few names. */
@@ -36,7 +50,7 @@ function lowerCaseName(name: string): string {
  */
 export class Http1Exchange implements UpstreamCall, UpstreamFlow, BodySink {
   private state = State.Waiting;
-  connection: UpstreamConnection | null = null;
+  connection: ExchangeConnection | null = null;
   /** The final (non-1xx) response head arrived. */
   responded = false;
   /** The upstream's head allows the connection to carry another request. */
@@ -52,6 +66,8 @@ export class Http1Exchange implements UpstreamCall, UpstreamFlow, BodySink {
   /** Response chunks parsed while the consumer asked for a pause. */
   private held: Buffer[] | null = null;
   private paused = false;
+  /** Sent once more after a reused connection lost it (at most once). */
+  private resent = false;
   /** The response completed while chunks were still held. */
   private endHeld = false;
   /** performance.now() after which the upstream has been silent too long; Infinity = no limit now. */
@@ -80,7 +96,7 @@ export class Http1Exchange implements UpstreamCall, UpstreamFlow, BodySink {
   }
 
   /** Writes the request on `connection`, which is now this exchange's. */
-  start(connection: UpstreamConnection): void {
+  start(connection: ExchangeConnection): void {
     this.state = State.Active;
     this.connection = connection;
     connection.exchange = this;
@@ -94,6 +110,22 @@ export class Http1Exchange implements UpstreamCall, UpstreamFlow, BodySink {
     // The head goes out with the first body chunk (or the body's end): a client that fails
     // before sending any of its body costs the upstream nothing.
     this.body.start(this);
+  }
+
+  /**
+   * Whether the request may go out again after its connection broke: nothing of the answer
+   * arrived, no body (it could not be replayed), an idempotent method, and not resent before.
+   * If so, the exchange is back to waiting for a connection.
+   */
+  rewindToResend(): boolean {
+    if (this.resent || this.responded || this.body !== null || this.state !== State.Active || !RESENDABLE_METHODS.has(this.method)) return false;
+    this.resent = true;
+    this.state = State.Waiting;
+    this.connection = null;
+    this.headWritten = false;
+    this.requestWritten = false;
+    this.deadlineAt = Infinity;
+    return true;
   }
 
   // --- request body (BodySink) ---
@@ -217,7 +249,7 @@ export class Http1Exchange implements UpstreamCall, UpstreamFlow, BodySink {
     this.connection?.resumeReading();
   }
 
-  private writeHeadOnce(socket: UpstreamConnection['socket']): void {
+  private writeHeadOnce(socket: ExchangeConnection['socket']): void {
     if (this.headWritten) return;
     this.headWritten = true;
     socket.write(this.head.text, 'latin1');

@@ -1,7 +1,7 @@
 import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import type { UpstreamFailureKind, UpstreamTls } from '../../ports/upstream-client';
-import { classifyUpstreamError } from '../undici/failure-classification';
+import { classifyUpstreamError } from '../http-common/upstream-failures';
 import { UpstreamConnection, type ConnectionOwner } from './connection';
 import type { Http1Exchange } from './exchange';
 
@@ -67,6 +67,13 @@ export class OriginPool implements ConnectionOwner {
     if (this.closing) this.settleClose();
     // A request that waited for this connection's slot gets a new connection.
     else if (this.waiting.length > this.connecting && this.connections.size + this.connecting < this.settings.maxConnections) this.open();
+  }
+
+  resend(exchange: Http1Exchange): void {
+    if (this.closing) return exchange.fail('reset', 'the upstream connection closed and the pool is closing');
+    // First in line: it has waited longest. Another connection frees up or a new one opens.
+    this.waiting.unshift(exchange);
+    if (this.connecting < this.waiting.length && this.connections.size + this.connecting < this.settings.maxConnections) this.open();
   }
 
   /** Close connections idle past their time and fail requests whose upstream went silent. */

@@ -4,6 +4,7 @@ import type { UpstreamRequest } from '../../ports/upstream-client';
 const UNSAFE_VALUE = /[\r\n\0]/;
 /** A request target is visible ASCII and Latin-1 only: no space, control or DEL. */
 const UNSAFE_TARGET = /[^\u0021-\u007e\u0080-\u00ff]/;
+const DIGITS = /^\d{1,15}$/;
 /** Methods whose requests carry a body by definition: they get `content-length: 0` without one. */
 const PAYLOAD_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
@@ -29,8 +30,8 @@ export function serializeRequestHead(request: UpstreamRequest): RequestHead | st
     const value = headers[i + 1];
     if (UNSAFE_VALUE.test(value)) return `header ${name} has a CR, LF or NUL in its value`;
     if (name === 'content-length') {
-      contentLength = Number(value);
-      if (!Number.isSafeInteger(contentLength) || contentLength < 0) return 'content-length is not a number';
+      contentLength = DIGITS.test(value) ? Number(value) : NaN;
+      if (!Number.isSafeInteger(contentLength)) return 'content-length is not a number';
     }
     text += name + ': ' + value + '\r\n';
   }

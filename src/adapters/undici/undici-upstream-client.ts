@@ -10,7 +10,7 @@ import type {
 } from '../../ports/upstream-client';
 import type { UpgradedStream } from '../../ports/upgraded-stream';
 import { BodySourceReadable } from './body-source-readable';
-import { classifyUpstreamError } from './failure-classification';
+import { classifyUpstreamError } from '../http-common/upstream-failures';
 
 export interface UndiciPoolTuning {
   /** Max sockets per origin. */

@@ -28,7 +28,7 @@ export function isTlsFailure(code: string): boolean {
   return TLS_VERIFY.has(code) || code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_');
 }
 
-/** Maps an undici / socket error to the port's failure kinds, by stable error code. */
+/** Maps an upstream client's (prox's own or undici's) or a socket's error to the port's failure kinds, by stable error code. */
 export function classifyUpstreamError(error: Error & { code?: string }): UpstreamFailureKind {
   if (error instanceof BodyTooLargeError) return 'request_too_large';
   if (error instanceof ClientBodyAbortedError) return 'request_body';
