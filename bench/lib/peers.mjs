@@ -90,6 +90,9 @@ export function proxConfig({ ports, accessLogFile, workers = 1, port, metrics = 
     metrics ? 'admin: { listen_addr: "127.0.0.1:0" }' : 'admin: { enabled: false }',
     accessLogFile === null ? 'access_log: { enabled: false }' : `access_log: { enabled: true, format: json, path: "${accessLogFile}" }`,
     'health_check: { enabled: true, interval_secs: 5, timeout_secs: 2, path: /health }',
+    // Every client of the bench is 127.0.0.1: the per-address cap (1000) would refuse most of
+    // the idle scenario's 10,000 connections; nginx and HAProxy have no such default.
+    'limits: { max_connections_per_ip: null }',
     'routes:',
     ...other.map((line) => `  ${line}`),
     '  "/":',
