@@ -65,6 +65,8 @@ describe('hop-by-hop', () => {
     [['accept', 'x-foo'], null],
     [['connection', 'close'], null],
     [['connection', 'keep-alive'], null],
+    [['connection', ' Keep-Alive\t'], null],
+    [['connection', 'keep-alive-x'], ['keep-alive-x']],
     [['connection', 'Keep-Alive, Close'], null],
     [['connection', 'close, X-Foo'], ['x-foo']],
     [['connection', ' X-A ,x-b,, '], ['x-a', 'x-b']],

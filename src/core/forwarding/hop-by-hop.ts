@@ -9,6 +9,8 @@ const HOP_BY_HOP = new Set([
   'upgrade',
 ]);
 
+const ONLY_KEEP_ALIVE_OR_CLOSE = /^[ \t]*(?:keep-alive|close)[ \t]*$/i;
+
 export function isHopByHop(name: string): boolean {
   return HOP_BY_HOP.has(name);
 }
@@ -21,7 +23,10 @@ export function connectionNominatedHeaders(headers: readonly string[]): Set<stri
   let nominated: Set<string> | null = null;
   for (let i = 0; i < headers.length; i += 2) {
     if (headers[i] !== 'connection') continue;
-    for (const token of headers[i + 1].split(',')) {
+    const value = headers[i + 1];
+    // Almost every peer sends just one of these two: no list to split.
+    if (ONLY_KEEP_ALIVE_OR_CLOSE.test(value)) continue;
+    for (const token of value.split(',')) {
       const name = token.trim().toLowerCase();
       if (name.length === 0 || name === 'close' || name === 'keep-alive') continue;
       (nominated ??= new Set()).add(name);
