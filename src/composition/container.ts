@@ -173,7 +173,7 @@ export function createProxServer(overrides: CompositionOverrides = {}): ProxServ
 /**
  * Proxied requests go through prox's own HTTP/1.1 client (it costs less CPU per request than
  * undici); WebSocket upgrades through undici. `PROX_UPSTREAM_CLIENT=undici` sends everything
- * through undici, as before 0.x.
+ * through undici, the client of earlier versions.
  */
 function createUpstreamClient(env: NodeJS.ProcessEnv): UpstreamClient {
   const undici = new UndiciUpstreamClient();
