@@ -1,14 +1,12 @@
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { connect, Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { connect as tlsConnect, createServer as createTlsServer, TLSSocket } from 'node:tls';
 import { AddressInfo } from 'node:net';
 import { makeTestCa } from '../support/certificates';
 import { freeLoopbackPort } from '../support/ports';
-import { peakRssBytes, runProxCli } from '../support/prox-process';
+import { peakRssBytes, runProxCli, writeTempConfig } from '../support/prox-process';
 import { answering, echo, exchange, startTcpProx, TcpProx } from '../support/tcp';
 import { startTcpBackend, type TcpBackend } from '../support/backends';
 
@@ -397,8 +395,7 @@ describe('tcp connection limits and shutdown', () => {
 
 describe('workers with tcp listeners', () => {
   it('are refused by validate (line and hint) and by serve, which does not start', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'prox-tcp-workers-')), 'config.yaml');
-    writeFileSync(file, 'workers: 2\ntcp:\n  - listen_addr: "127.0.0.1:0"\n    backend_addrs: ["127.0.0.1:9"]\n');
+    const file = writeTempConfig('workers: 2\ntcp:\n  - listen_addr: "127.0.0.1:0"\n    backend_addrs: ["127.0.0.1:9"]\n');
     const validated = await runProxCli(['validate', '--config', file]);
     expect(validated.code).toBe(1);
     expect(validated.stdout + validated.stderr).toContain(`${file}:1:10  error  workers  tcp listeners run in one process: workers must be 1 with tcp:`);
@@ -411,8 +408,7 @@ describe('workers with tcp listeners', () => {
 
 describe('the Apex TCP proxy config.toml', () => {
   it('validates unchanged: a listener on 127.0.0.1:8081', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'prox-apex-')), 'config.toml');
-    writeFileSync(file, 'backend_addrs = ["127.0.0.1:9000", "127.0.0.1:9001"]\n');
+    const file = writeTempConfig('backend_addrs = ["127.0.0.1:9000", "127.0.0.1:9001"]\n', 'config.toml');
     const result = await runProxCli(['validate', '--config', file]);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('valid');
@@ -420,8 +416,7 @@ describe('the Apex TCP proxy config.toml', () => {
   });
 
   it('points validate errors at the TOML line and column', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'prox-apex-')), 'config.toml');
-    writeFileSync(file, '# Apex backends\nbackend_addrs = [\n  "127.0.0.1:9000",\n  "127.0.0.1:none",\n]\n');
+    const file = writeTempConfig('# Apex backends\nbackend_addrs = [\n  "127.0.0.1:9000",\n  "127.0.0.1:none",\n]\n', 'config.toml');
     const result = await runProxCli(['validate', '--config', file]);
     expect(result.code).toBe(1);
     expect(result.stdout + result.stderr).toContain(`${file}:4:3  error  tcp[0].backend_addrs[1]  port "none" of backend "127.0.0.1:none" is not a number from 1 to 65535`);

@@ -411,6 +411,20 @@ function readHead(socket: Socket): Promise<string> {
   });
 }
 
+/**
+ * Starts a plain request the upstream holds, then SIGTERM: resolves once prox is draining, with
+ * the held request and prox's exit.
+ */
+async function drainBehindSlowRequest(upstream: Upstream, prox: ProxProcess): Promise<{ slow: Promise<Response>; exit: Promise<number | null> }> {
+  const slowArrived = once(upstream.server, 'slow-arrived');
+  const slow = fetch(`${prox.baseUrl}/ws/slow`);
+  await slowArrived;
+  const draining = prox.nextLog('draining');
+  const exit = prox.stop();
+  await draining;
+  return { slow, exit };
+}
+
 describe.each(ENGINES)('WebSocket sessions at shutdown: %s engine', (engine) => {
   const env = { PROX_HTTP_SERVER: engine };
 
@@ -419,12 +433,7 @@ describe.each(ENGINES)('WebSocket sessions at shutdown: %s engine', (engine) => 
     const prox = await startProx(shutdownConfig(upstream.url, 60), env);
     try {
       const ws = await open(`ws://127.0.0.1:${prox.port}/ws/echo`);
-      const slowArrived = once(upstream.server, 'slow-arrived');
-      const slow = fetch(`${prox.baseUrl}/ws/slow`);
-      await slowArrived;
-      const draining = prox.nextLog('draining');
-      const exit = prox.stop();
-      await draining;
+      const { slow, exit } = await drainBehindSlowRequest(upstream, prox);
       expect((await echo(ws, 'during the drain')).data.toString()).toBe('during the drain');
       const waiting = prox.nextLog('waiting for websocket sessions');
       upstream.releaseSlow();
@@ -453,12 +462,7 @@ describe.each(ENGINES)('WebSocket sessions at shutdown: %s engine', (engine) => 
       late.write('GET /ws/echo HTTP/1.1\r\nhost: 127.0.0.1\r\nupgrade: websocket\r\nconnection: upgrade\r\n');
       // prox reads the partial head before it forwards this request: those bytes were waiting
       // before this connection was even opened.
-      const slowArrived = once(upstream.server, 'slow-arrived');
-      const slow = fetch(`${prox.baseUrl}/ws/slow`);
-      await slowArrived;
-      const draining = prox.nextLog('draining');
-      const exit = prox.stop();
-      await draining;
+      const { slow, exit } = await drainBehindSlowRequest(upstream, prox);
       await expect(open(`ws://127.0.0.1:${prox.port}/ws/echo`)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
       const answer = readHead(late);
       late.write('sec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');

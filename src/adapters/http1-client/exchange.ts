@@ -31,19 +31,6 @@ const CHUNK_END = '\r\n';
 const RESENDABLE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 const LAST_CHUNK = '0\r\n\r\n';
 
-/** Lower-case header names by their received spelling; upstreams repeat the same few names. */
-const lowerCaseNames = new Map<string, string>();
-const LOWER_CASE_CACHE_LIMIT = 512;
-
-function lowerCaseName(name: string): string {
-  let lower = lowerCaseNames.get(name);
-  if (lower === undefined) {
-    lower = name.toLowerCase();
-    if (lowerCaseNames.size < LOWER_CASE_CACHE_LIMIT) lowerCaseNames.set(name, lower);
-  }
-  return lower;
-}
-
 /**
  * One request on the HTTP/1.1 client: the port's call, flow and body sink in one object with a
  * fixed shape, so a proxied request costs one allocation here besides its buffers.
@@ -183,7 +170,7 @@ export class Http1Exchange implements UpstreamCall, UpstreamFlow, BodySink {
     this.deadlineAt = performance.now() + this.bodyTimeoutMs;
     const headers = new Array<string>(raw.length);
     for (let i = 0; i < raw.length; i += 2) {
-      const name = lowerCaseName(raw[i]);
+      const name = raw[i].toLowerCase();
       headers[i] = name;
       headers[i + 1] = raw[i + 1];
       if (name === 'keep-alive') this.keepAliveHintMs = keepAliveTimeoutOf(raw[i + 1]);

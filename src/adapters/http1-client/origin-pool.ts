@@ -1,7 +1,8 @@
 import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls, type ConnectionOptions, type TLSSocket } from 'node:tls';
-import type { UpstreamFailureKind, UpstreamTls } from '../../ports/upstream-client';
+import type { UpstreamTls } from '../../ports/upstream-client';
 import { classifyUpstreamError } from '../http-common/upstream-failures';
+import { tlsConnectOptions } from '../http-common/upstream-tls-options';
 import { UpstreamConnection, type ConnectionOwner } from './connection';
 import type { Http1Exchange } from './exchange';
 
@@ -41,7 +42,7 @@ export class OriginPool implements ConnectionOwner {
     const url = new URL(settings.origin);
     this.host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     this.port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
-    this.tlsOptions = settings.tls === null ? null : tlsOptionsOf(settings.tls);
+    this.tlsOptions = settings.tls === null ? null : { ...tlsConnectOptions(settings.tls), ALPNProtocols: ['http/1.1'] };
   }
 
   dispatch(exchange: Http1Exchange): void {
@@ -49,7 +50,7 @@ export class OriginPool implements ConnectionOwner {
     const connection = this.idle.pop();
     if (connection !== undefined) return exchange.start(connection);
     this.waiting.push(exchange);
-    if (this.connecting < this.waiting.length && this.connections.size + this.connecting < this.settings.maxConnections) this.open();
+    this.openForWaiting();
   }
 
   release(connection: UpstreamConnection): void {
@@ -66,14 +67,14 @@ export class OriginPool implements ConnectionOwner {
     if (at >= 0) this.idle.splice(at, 1);
     if (this.closing) this.settleClose();
     // A request that waited for this connection's slot gets a new connection.
-    else if (this.waiting.length > this.connecting && this.connections.size + this.connecting < this.settings.maxConnections) this.open();
+    else this.openForWaiting();
   }
 
   resend(exchange: Http1Exchange): void {
     if (this.closing) return exchange.fail('reset', 'the upstream connection closed and the pool is closing');
     // First in line: it has waited longest. Another connection frees up or a new one opens.
     this.waiting.unshift(exchange);
-    if (this.connecting < this.waiting.length && this.connections.size + this.connecting < this.settings.maxConnections) this.open();
+    this.openForWaiting();
   }
 
   /** Close connections idle past their time and fail requests whose upstream went silent. */
@@ -116,6 +117,11 @@ export class OriginPool implements ConnectionOwner {
     return null;
   }
 
+  /** Opens a connection when more requests wait than connections are being opened, within the limit. */
+  private openForWaiting(): void {
+    if (this.connecting < this.waiting.length && this.connections.size + this.connecting < this.settings.maxConnections) this.open();
+  }
+
   private open(): void {
     this.connecting += 1;
     const socket: Socket | TLSSocket =
@@ -130,7 +136,8 @@ export class OriginPool implements ConnectionOwner {
       clearTimeout(timer);
       socket.destroy();
       this.connecting -= 1;
-      this.failOneWaiting(classifyUpstreamError(error), `${error.code ?? error.name}: ${error.message}`);
+      // The request that has waited longest fails with the attempt.
+      this.nextWaiting()?.fail(classifyUpstreamError(error), `${error.code ?? error.name}: ${error.message}`);
       if (this.closing) this.settleClose();
     };
     const onConnected = (): void => {
@@ -153,23 +160,9 @@ export class OriginPool implements ConnectionOwner {
       socket.on('session', (session: Buffer) => (this.tlsSession = session));
     }
   }
-
-  /** A connection attempt failed: the request that has waited longest fails with it. */
-  private failOneWaiting(kind: UpstreamFailureKind, detail: string): void {
-    this.nextWaiting()?.fail(kind, detail);
-  }
 }
 
 /** Fails the exchange after `dispatch` has returned it, as the port's callers expect. */
 export function failSoon(exchange: Http1Exchange, detail: string): void {
   process.nextTick(() => exchange.fail('other', detail));
-}
-
-function tlsOptionsOf(tls: UpstreamTls): ConnectionOptions {
-  return {
-    ...(tls.ca === null ? {} : { ca: tls.ca }),
-    ...(tls.serverName === null ? {} : { servername: tls.serverName }),
-    rejectUnauthorized: tls.verify,
-    ALPNProtocols: ['http/1.1'],
-  };
 }

@@ -1,7 +1,7 @@
 import { Agent, request } from 'undici';
 import type { HealthProbe, ProbeRequest, ProbeResult } from '../../ports/health-probe';
 import type { UpstreamTls } from '../../ports/upstream-client';
-import { tlsConnectOptions } from './undici-upstream-client';
+import { tlsConnectOptions } from '../http-common/upstream-tls-options';
 
 const AGENT_OPTIONS = { connections: 2, pipelining: 1, keepAliveTimeout: 4_000 } as const;
 

@@ -5,12 +5,12 @@ import type {
   UpstreamFlow,
   UpstreamRequest,
   UpstreamResponseHandler,
-  UpstreamTls,
   UpstreamUpgradeHandler,
 } from '../../ports/upstream-client';
 import type { UpgradedStream } from '../../ports/upgraded-stream';
 import { BodySourceReadable } from './body-source-readable';
 import { classifyUpstreamError } from '../http-common/upstream-failures';
+import { tlsConnectOptions } from '../http-common/upstream-tls-options';
 
 export interface UndiciPoolTuning {
   /** Max sockets per origin. */
@@ -108,15 +108,6 @@ export class UndiciUpstreamClient implements UpstreamClient {
     }
     return pool;
   }
-}
-
-/** undici's TLS connect options (passed on to `tls.connect`) for an https upstream. */
-export function tlsConnectOptions(tls: UpstreamTls): { ca?: string; servername?: string; rejectUnauthorized: boolean } {
-  return {
-    ...(tls.ca === null ? {} : { ca: tls.ca }),
-    ...(tls.serverName === null ? {} : { servername: tls.serverName }),
-    rejectUnauthorized: tls.verify,
-  };
 }
 
 /**
