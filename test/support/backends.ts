@@ -1,6 +1,7 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo, createServer as createTcpServer, Server as TcpServer, Socket } from 'node:net';
 import { once } from 'node:events';
+import { freeLoopbackPort } from './ports';
 
 export interface TestBackend {
   readonly server: Server;
@@ -60,15 +61,9 @@ export function echoHandler(req: IncomingMessage, res: ServerResponse): void {
   });
 }
 
-/** An address where nothing listens: bind port 0, then close it (connection refused). */
+/** An address where nothing listens: a free port, bound and closed again (connection refused). */
 export async function deadAddress(): Promise<string> {
-  const server = createTcpServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as AddressInfo).port;
-  server.close();
-  await once(server, 'close');
-  return `http://127.0.0.1:${port}`;
+  return `http://127.0.0.1:${await freeLoopbackPort()}`;
 }
 
 export interface TcpBackend {
