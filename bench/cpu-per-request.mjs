@@ -7,43 +7,20 @@
 //   BENCH_ALLOC (1 = also bytes allocated per request, from V8's --trace-gc-nvp; prox only)
 //   A peer `prox@/other/dist` runs another build of prox (A/B against a checkout of main).
 //   BENCH_PROX_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBackend } from './lib/backends.mjs';
 import { drive } from './lib/load.mjs';
 import { PEERS } from './lib/peers.mjs';
+import { cpuSecondsOf } from './lib/system.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const ACCESS_LOG = process.env.BENCH_ACCESS_LOG === '1';
 const peers = (process.env.BENCH_PEERS ?? 'prox,nginx').split(',').filter(Boolean);
-const TICKS_PER_SECOND = 100;
 const ALLOC = process.env.BENCH_ALLOC === '1';
-
-/** utime + stime in clock ticks of `pid` and all its descendants. */
-function cpuTicks(rootPid) {
-  const stats = new Map();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const text = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-      stats.set(Number(entry), { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
-    } catch {
-      // The process ended between readdir and read.
-    }
-  }
-  let total = 0;
-  const pending = [rootPid];
-  while (pending.length > 0) {
-    const pid = pending.pop();
-    total += stats.get(pid)?.ticks ?? 0;
-    for (const [child, stat] of stats) if (stat.ppid === pid) pending.push(child);
-  }
-  return total;
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'prox-cpu-'));
 const backend = await startBackend(process.env.BENCH_BACKEND, dir, 1);
@@ -58,11 +35,10 @@ try {
       try {
         const url = `http://127.0.0.1:${peer.port}/`;
         await drive({ url, seconds: 1, connections: CONNECTIONS, dir, cpu: 1 });
-        const before = cpuTicks(peer.pid);
+        const before = cpuSecondsOf(peer.pid);
         const allocatedBefore = peer.allocatedBytes?.() ?? 0;
         const result = await drive({ url, seconds: SECONDS, connections: CONNECTIONS, dir, cpu: 1 });
-        const ticks = cpuTicks(peer.pid) - before;
-        const usPerRequest = ((ticks / TICKS_PER_SECOND) * 1e6) / result.requests;
+        const usPerRequest = ((cpuSecondsOf(peer.pid) - before) * 1e6) / result.requests;
         const bytesPerRequest = peer.allocatedBytes === undefined || !ALLOC ? null : (peer.allocatedBytes() - allocatedBefore) / result.requests;
         figures[name].push({ usPerRequest, rps: result.rps, p99Ms: result.p99Ms, bytesPerRequest });
         const allocation = bytesPerRequest === null ? '' : `  ${Math.round(bytesPerRequest)} B allocated/request`;

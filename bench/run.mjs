@@ -19,7 +19,7 @@ import { writeReport } from './lib/report.mjs';
 import { makeCertificate } from './lib/tls.mjs';
 import { measureWebSocketEcho } from './lib/websocket.mjs';
 import { measureTcp } from './lib/tcp.mjs';
-import { hardFdLimit, machine, pinning, sampleRss, sleep, versionOf } from './lib/system.mjs';
+import { cpuSecondsOf, hardFdLimit, machine, pinning, sampleRss, sleep, versionOf } from './lib/system.mjs';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -145,9 +145,11 @@ async function measure(scenario, peerName) {
     await drive({ ...load, seconds: WARMUP });
     const rss = sampleRss(peer.pid);
     const logBefore = fileSize(peer.accessLogFile);
+    const cpuBefore = cpuSecondsOf(peer.pid);
     const result = await drive({ ...load, seconds: SECONDS });
+    const cpuUsPerRequest = result.requests > 0 ? ((cpuSecondsOf(peer.pid) - cpuBefore) * 1e6) / result.requests : null;
     const uploadedMb = scenario.kind === 'upload' ? (result.requests * scenario.bodyBytes) / 1e6 / SECONDS : null;
-    const row = { peer: peerName, ...result, mbps: uploadedMb ?? result.mbps, peakRss: rss.stop() };
+    const row = { peer: peerName, ...result, mbps: uploadedMb ?? result.mbps, peakRss: rss.stop(), cpuUsPerRequest };
     if (scenario.accessLog === true && peer.accessLogFile) {
       // After stop: nginx writes what is left in its buffer=64k when it exits.
       await peer.stop();

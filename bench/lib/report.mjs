@@ -59,8 +59,14 @@ function scenarioTable(name, scenario, peers) {
   // scenarios) and the figures of every round when there was more than one.
   const showAllocation = rows.some((r) => r.allocatedBytesPerRequest !== undefined);
   const showRounds = rows.some((r) => r.rounds?.length > 1);
-  const extraHeads = [...(showAllocation ? ['KB allocated/request'] : []), ...(showRounds ? [`rounds (${throughput ? 'MB/s' : 'req/s'})`] : [])];
+  const showCpu = !throughput && rows.some((r) => typeof r.cpuUsPerRequest === 'number');
+  const extraHeads = [
+    ...(showCpu ? ['µs CPU/request', 'req per CPU-s ÷ nginx'] : []),
+    ...(showAllocation ? ['KB allocated/request'] : []),
+    ...(showRounds ? [`rounds (${throughput ? 'MB/s' : 'req/s'})`] : []),
+  ];
   const extraCells = (r) => [
+    ...(showCpu ? [typeof r.cpuUsPerRequest === 'number' ? r.cpuUsPerRequest.toFixed(1) : '–', ratio(nginx?.cpuUsPerRequest, r.cpuUsPerRequest)] : []),
     ...(showAllocation ? [r.allocatedBytesPerRequest === undefined ? '–' : r.allocatedBytesPerRequest === null ? 'failed' : (r.allocatedBytesPerRequest / 1000).toFixed(1)] : []),
     ...(showRounds ? [(throughput ? r.roundsMbps : r.rounds)?.map(compact).join(' / ') ?? '–'] : []),
   ];
@@ -103,9 +109,20 @@ export function targets(results) {
   const edge = row('small', 'prox-edge');
   check('header rules + rate limit cost (1 − edge ÷ bare route)', p && edge ? 1 - edge.rps / p.rps : undefined, '–', () => true);
   check('access log cost (1 − log on ÷ off)', p && logged ? 1 - logged.rps / p.rps : undefined, '≤ 25%', (v) => v <= 0.25);
+  const perCpu = (proxRow, nginxRow) => (proxRow?.cpuUsPerRequest && nginxRow?.cpuUsPerRequest ? nginxRow.cpuUsPerRequest / proxRow.cpuUsPerRequest : undefined);
+  check('1: requests per CPU-second ÷ nginx (info)', perCpu(p, n), '–', () => true);
+  check('2: requests per CPU-second ÷ nginx (info)', perCpu(logged, loggedNginx), '–', () => true);
   const two = row('small', 'prox-2w');
   const cores = cpus().length;
   check(`workers: 2 ÷ workers: 1 req/s${cores < 4 ? ` (load generator and backend share the ${cores} cores)` : ''}`, p && two ? two.rps / p.rps : undefined, '≥ 1.7', (v) => v >= 1.7);
+  // Whether a worker pays more per request when it has siblings (port sharing, the supervisor):
+  // at ≤ 1 nothing but free cores limits how N workers scale.
+  check(
+    'workers: 2 ÷ workers: 1 µs CPU/request (info)',
+    p?.cpuUsPerRequest && two?.cpuUsPerRequest ? two.cpuUsPerRequest / p.cpuUsPerRequest : undefined,
+    '–',
+    () => true,
+  );
   for (const [peer, engine, goal] of [['prox', 'node:http', ALLOC_TARGET_KB], ['prox-uws', 'uws', ALLOC_TARGET_KB_UWS]]) {
     for (const [scenario, log] of [['small', 'off'], ['small-log', 'on']]) {
       const kb = row(scenario, peer)?.allocatedBytesPerRequest;

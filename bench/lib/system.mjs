@@ -72,6 +72,35 @@ function rssKb(pid) {
   }
 }
 
+/** Kernel clock ticks per second, the unit of /proc/<pid>/stat's CPU times. */
+const CLOCK_TICKS_PER_SECOND = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+function cpuTicks(pid) {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): state is [0], utime [11], stime [12].
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU seconds (user + system) a process and its descendants have used so far, from /proc.
+ * The difference over a load run ÷ requests is the CPU per request: unlike req/s it barely
+ * moves when other work shares the machine, and it counts every worker of `workers: N`.
+ */
+export function cpuSecondsOf(pid) {
+  return descendants(pid).reduce((sum, p) => sum + cpuTicks(p), 0) / CLOCK_TICKS_PER_SECOND;
+}
+
 /** Samples the resident memory of a process and all its descendants; `stop()` gives the peak in bytes. */
 export function sampleRss(pid, everyMs = 100) {
   let peak = 0;

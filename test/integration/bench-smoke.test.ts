@@ -11,6 +11,7 @@ interface BenchRow {
   errors: number;
   rounds: (number | null)[];
   allocatedBytesPerRequest: number | null;
+  cpuUsPerRequest: number | null;
   allocation: { requests: number; bytes: number };
 }
 
@@ -41,6 +42,8 @@ describe('npm run bench (smoke)', () => {
     expect(row.rounds).toHaveLength(2);
     for (const rps of row.rounds) expect(rps).toBeGreaterThan(0);
     expect(row.rounds).toContain(row.rps);
+    // CPU per request from /proc over the timed run: prox spent some CPU on every request.
+    expect(row.cpuUsPerRequest).toBeGreaterThan(0);
     // Bytes allocated per request come from the extra --trace-gc-nvp run.
     expect(row.allocation.requests).toBeGreaterThan(0);
     expect(row.allocatedBytesPerRequest).toBeGreaterThan(0);
@@ -50,6 +53,7 @@ describe('npm run bench (smoke)', () => {
     const markdown = readFileSync(join(out, 'latest.md'), 'utf8');
     expect(markdown).toContain('| prox |');
     expect(markdown).toContain('KB allocated/request');
+    expect(markdown).toContain('µs CPU/request');
     expect(markdown).toMatch(/\| [\d.]+k? \/ [\d.]+k? \|/);
   }, 120_000);
 });
