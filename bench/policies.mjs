@@ -12,14 +12,13 @@
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer as createHttpServer, request } from 'node:http';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { asyncRate, medianRate } from './lib/median-rate.mjs';
-import { command, has, start, stop, waitForOutput } from './lib/system.mjs';
+import { command, cpuSecondsOf, freePort, has, start, stop, waitForOutput } from './lib/system.mjs';
 import { startBackend } from './lib/backends.mjs';
 
 const require = createRequire(import.meta.url);
@@ -73,20 +72,6 @@ async function compressCost(compressor, coding) {
   return { cpuMsPerMiB: cpu / TOTAL_MIB, mibPerSec: TOTAL_MIB / (wallMs / 1000), ratio: outBytes / (TOTAL_MIB * MIB) };
 }
 
-function procCpuMs(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
-}
-
-async function freePort() {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address();
-  server.close();
-  return port;
-}
-
 async function get(port, accept) {
   const req = request({ host: '127.0.0.1', port, path: '/page.html', headers: { 'accept-encoding': accept }, agent: false });
   req.end();
@@ -123,14 +108,14 @@ http {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
-  const idle = procCpuMs(child.pid);
+  const idle = cpuSecondsOf(child.pid) * 1000;
   let out = 0;
   for (let i = 0; i < TOTAL_MIB; i++) {
     const answer = await get(port, 'gzip');
     if (answer.coding !== 'gzip') throw new Error('nginx did not gzip');
     out += answer.bytes;
   }
-  const cpu = procCpuMs(child.pid) - idle;
+  const cpu = cpuSecondsOf(child.pid) * 1000 - idle;
   child.kill('SIGTERM');
   await once(child, 'exit');
   return { cpuMsPerMiB: cpu / TOTAL_MIB, ratio: out / (TOTAL_MIB * MIB) };
