@@ -41,7 +41,15 @@ function remaining(response: ClientResponse): number {
 
 async function readiness(prox: ProxProcess): Promise<{ status: number; body: { ready: boolean; problems: string[]; details: string[] } }> {
   const response = await fetch(`${prox.adminUrl}/readyz`);
-  return { status: response.status, body: (await response.json()) as { ready: boolean; problems: string[]; details: string[] } };
+  const body = (await response.json()) as { ready: boolean; problems: string[]; details: string[] };
+  // A worker that is not running (it crashed) is a failure of its own, not a store outage to
+  // wait for: say so with what prox logged. One that did not answer in time is asked again.
+  const missing = body.problems.filter((problem) => problem.endsWith(': not running'));
+  if (missing.length > 0) {
+    const warnings = prox.logs.filter((line) => line.level === 'warn' || line.level === 'error');
+    throw new Error(`${missing.join(', ')}; prox logged:\n${warnings.map((line) => JSON.stringify(line)).join('\n')}`);
+  }
+  return { status: response.status, body };
 }
 
 async function metricsText(prox: ProxProcess): Promise<string> {
@@ -109,7 +117,7 @@ describe('rate_limit_store: redis (two prox instances × workers: 2, a real redi
     expect(openView.body.details[0]).toContain('on_error: allow');
     const closedView = await pollUntil(async () => {
       const view = await readiness(failClosed);
-      return view.body.problems.length === 2 ? view : null;
+      return view.body.problems.filter((problem) => problem.includes('on_error: deny')).length === 2 ? view : null;
     }, { what: 'both workers of the on_error: deny instance report the store down' });
     expect(closedView.status).toBe(503);
     expect(closedView.body.problems[0]).toContain('on_error: deny');

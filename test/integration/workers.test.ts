@@ -137,6 +137,24 @@ describe('workers: 2', () => {
     expect((await workersView(prox)).restarts).toBe(1);
   });
 
+  it('readiness tells a worker that does not answer (stopped) from one that is not running', async () => {
+    const ready = JSON.parse((await send(`${prox.adminUrl}/readyz`)).body) as { workers: { worker: number; pid: number }[] };
+    const second = ready.workers.find((w) => w.worker === 2)!.pid;
+    const restartsBefore = (await workersView(prox)).restarts;
+    process.kill(second, 'SIGSTOP');
+    try {
+      const stalled = await send(`${prox.adminUrl}/readyz`);
+      expect(stalled.status).toBe(503);
+      expect((JSON.parse(stalled.body) as { problems: string[] }).problems).toEqual(['worker 2: did not answer in time']);
+    } finally {
+      process.kill(second, 'SIGCONT');
+    }
+    const again = await send(`${prox.adminUrl}/readyz`);
+    expect(again.status).toBe(200);
+    // Stalled is not dead: the supervisor left it alone.
+    expect((await workersView(prox)).restarts).toBe(restartsBefore);
+  });
+
   it('prox validate names the engine the workers run, as their startup log and /config do', async () => {
     // Which engine `auto` picks with workers depends on the Node (port sharing); the three must agree.
     const validated = await runProxCli(['validate', '--config', prox.configFile, '--format', 'json']);

@@ -73,7 +73,9 @@ async function readiness(fleet: WorkerFleet): Promise<AdminResponse> {
       const id = index + 1;
       const reply = worker === null || worker.port === null ? null : await worker.ask({ type: 'admin', method: 'GET', path: '/readyz' });
       if (reply === null) {
-        problems.push(`worker ${id}: not running`);
+        // Alive but silent (a stalled event loop, a machine under heavy load) is not the same
+        // trouble as exited or restarting: say which.
+        problems.push(worker !== null && worker.alive && worker.port !== null ? `worker ${id}: did not answer in time` : `worker ${id}: not running`);
         return { worker: id, pid: worker?.pid ?? null, ready: false };
       }
       const answer = JSON.parse(reply.answer.body) as { ready: boolean; problems: string[]; details?: string[] };
