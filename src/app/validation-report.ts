@@ -4,6 +4,7 @@ import { formatListenAddress } from '../config/listen-address';
 import { loadConfigFile } from '../config/loader';
 import type { DetectedFormat, Diagnostic, LoadResult, ProxConfig, RouteConfig } from '../config/model';
 import type { EngineSetting } from '../core/model';
+import { engineLabel } from './engine-label';
 import { resolveWorkerCount } from './workers/worker-count';
 
 /** Exit codes of `prox validate`, part of the CLI contract (CI pipelines branch on them). */
@@ -29,7 +30,7 @@ export interface ValidateSummary {
 }
 
 export interface EngineSummary {
-  readonly inUse: 'uws' | 'node';
+  readonly inUse: 'uws' | 'node' | 'llhttp';
   readonly configured: EngineSetting;
   readonly reason: string;
   /** Why that engine cannot run on this machine's Node (prox serve would refuse to start), or null. */
@@ -141,7 +142,7 @@ export function formatText(report: ValidateReport, options: { unreadable?: boole
     lines.push(...certificateSummaryLines(summary.certificates ?? []));
     if (summary.engine) {
       const engine = summary.engine;
-      lines.push(`  engine: ${engine.inUse === 'uws' ? 'µWebSockets' : 'node:http'} (${engine.reason})`);
+      lines.push(`  engine: ${engineLabel(engine.inUse)} (${engine.reason})`);
       if (engine.problem !== null) lines.push(`  engine problem (prox serve would not start on this Node): ${engine.problem}`);
     }
   } else if (options.unreadable) {

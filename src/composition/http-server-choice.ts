@@ -1,6 +1,8 @@
 import { HyperExpressHttpServer } from '../adapters/hyper-express/hyper-express-http-server';
 import { loadNativeUws, NativeUwsUnavailableError } from '../adapters/hyper-express/native-uws';
 import { NodeHttpServer } from '../adapters/node-http/node-http-server';
+import { Http1Server } from '../adapters/http1-server/http1-server';
+import { engineLabel } from '../app/engine-label';
 import { supportsReusePort } from '../adapters/http-common/reuse-port';
 import type { EngineSetting } from '../core/model';
 import type { HttpServer, InboundEngine } from '../ports/http-server';
@@ -31,11 +33,12 @@ export function resolveEngine(configured: EngineSetting, env: NodeJS.ProcessEnv,
   const problem = httpServerChoiceProblem(env);
   if (problem !== null) throw new Error(problem);
   const forced = env.PROX_HTTP_SERVER;
-  if (forced === 'node' || forced === 'uws') {
+  if (forced === 'node' || forced === 'uws' || forced === 'llhttp') {
     return { name: forced, configured, reason: `PROX_HTTP_SERVER=${forced} overrides engine: ${configured}` };
   }
   if (configured === 'uws') return { name: 'uws', configured, reason: 'engine: uws' };
   if (configured === 'node') return { name: 'node', configured, reason: 'engine: node' };
+  if (configured === 'llhttp') return { name: 'llhttp', configured, reason: 'engine: llhttp' };
   if (portShared && !supportsReusePort() && nativeUwsLoads()) return { name: 'uws', configured, reason: AUTO_WORKERS_REASON };
   return { name: 'node', configured, reason: AUTO_REASON };
 }
@@ -64,15 +67,16 @@ export function engineProblem(engine: InboundEngine): string | null {
 
 /** The plaintext inbound server for an engine; logs which one and why. */
 export function createInboundServer(engine: InboundEngine, logger: Logger, portShared: boolean): HttpServer {
-  logger.info('inbound engine', { engine: engine.name === 'uws' ? 'µWebSockets' : 'node:http', configured: engine.configured, reason: engine.reason });
-  return engine.name === 'uws' ? new HyperExpressHttpServer(logger, portShared) : new NodeHttpServer(logger, portShared);
+  logger.info('inbound engine', { engine: engineLabel(engine.name), configured: engine.configured, reason: engine.reason });
+  if (engine.name === 'uws') return new HyperExpressHttpServer(logger, portShared);
+  return engine.name === 'llhttp' ? new Http1Server(logger, portShared) : new NodeHttpServer(logger, portShared);
 }
 
 /** Why PROX_HTTP_SERVER cannot be honoured, or null; checked before anything starts. */
 export function httpServerChoiceProblem(env: NodeJS.ProcessEnv): string | null {
   const forced = env.PROX_HTTP_SERVER;
-  if (forced === undefined || forced === '' || forced === 'node' || forced === 'uws') return null;
-  return `PROX_HTTP_SERVER must be "node" or "uws", got "${forced}"`;
+  if (forced === undefined || forced === '' || forced === 'node' || forced === 'uws' || forced === 'llhttp') return null;
+  return `PROX_HTTP_SERVER must be "node", "llhttp" or "uws", got "${forced}"`;
 }
 
 /**

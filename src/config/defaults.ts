@@ -20,7 +20,7 @@ export const DEFAULTS = {
   },
   shutdownTimeoutSecs: 30,
   workers: 1 as number | 'auto',
-  engine: 'auto' as 'auto' | 'uws' | 'node',
+  engine: 'auto' as 'auto' | 'uws' | 'node' | 'llhttp',
   trustedProxies: [] as readonly string[],
   maxHeaderBytes: 16384,
   maxHeaders: 100,

@@ -299,7 +299,7 @@ export const CONFIG_SCHEMA = {
     engine: {
       description: 'prox extension. The inbound HTTP/1.1 engine of the plaintext listener. auto (the default) = node:http, which answers every client including HTTP/1.0 ones (ApacheBench, curl -0, HAProxy option httpchk). uws = µWebSockets: faster, but HTTP/1.0 and pipelined requests, a missing Host, NUL in the request line and more than ~100 headers are closed unanswered or left to the idle timeout (docs/http-semantics.md); it needs the native binary (Node 20) and fails at startup elsewhere. node = node:http. The environment variable PROX_HTTP_SERVER=node|uws overrides it. Changes apply after a restart.',
       type: 'string',
-      enum: ['auto', 'uws', 'node'],
+      enum: ['auto', 'uws', 'node', 'llhttp'],
       default: 'auto',
     },
     shutdown_timeout_secs: {

@@ -321,7 +321,7 @@ export interface StaticRoute extends RouteKey, RoutePolicies {
 export type RouteConfig = ProxyRoute | LoadBalanceRoute | RedirectRoute | StaticRoute;
 
 /** `engine:` as written: `auto` picks node:http (see docs/http-semantics.md). */
-export type EngineSetting = 'auto' | 'uws' | 'node';
+export type EngineSetting = 'auto' | 'uws' | 'node' | 'llhttp';
 
 /** The operator's listener: metrics, health, readiness and state pages. */
 export interface AdminConfig {

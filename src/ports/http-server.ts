@@ -18,9 +18,9 @@ export const HttpServer = Symbol.for('prox.HttpServer');
 
 /** Which engine serves the plaintext listener, and why (shown by the startup log, `prox validate` and /config). */
 export interface InboundEngine {
-  readonly name: 'uws' | 'node';
+  readonly name: 'uws' | 'node' | 'llhttp';
   /** `engine:` as configured. */
-  readonly configured: 'auto' | 'uws' | 'node';
+  readonly configured: 'auto' | 'uws' | 'node' | 'llhttp';
   readonly reason: string;
 }
 

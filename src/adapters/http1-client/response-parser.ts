@@ -1,32 +1,6 @@
-/**
- * Node's own HTTP/1 parser (llhttp compiled into the binary, the one `node:http` uses), for
- * upstream responses. It is reached through `_http_common`, which Node exports on every
- * supported version without a deprecation; only the small surface below is used.
- */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { HTTPParser: NativeParser } = require('node:_http_common') as { HTTPParser: NativeParserConstructor };
+import { NativeParser, type ParseError } from '../http-common/llhttp';
 
-interface NativeParserConstructor {
-  new (): NativeParser;
-  readonly RESPONSE: number;
-  readonly kOnHeaders: number;
-  readonly kOnHeadersComplete: number;
-  readonly kOnBody: number;
-  readonly kOnMessageComplete: number;
-  readonly kLenientNone: number;
-}
-
-interface NativeParser {
-  initialize(type: number, resource: object, maxHeaderSize: number, lenientFlags: number): void;
-  /** Parsed byte count, or an Error with `code` (`HPE_*`) and `reason`. */
-  execute(data: Buffer): number | ParseError;
-  /** End of input: completes a read-until-close body, or an Error when a message is cut. */
-  finish(): undefined | ParseError;
-  close(): void;
-  [callback: number]: unknown;
-}
-
-export type ParseError = Error & { code: string; reason?: string };
+export type { ParseError } from '../http-common/llhttp';
 
 /** What the connection is told while a response is parsed; `this` is never used. */
 export interface ResponseParserEvents {

@@ -1,0 +1,393 @@
+import type { Socket } from 'node:net';
+import type { ExchangeHandler, ListenSpec } from '../../ports/http-server';
+import type { Logger } from '../../ports/logger';
+import { NativeParser, PARSER_METHODS, type ParseError } from '../http-common/llhttp';
+import { hostnameOf, inspectRequest, isVerdict, withSingleContentLength } from '../http-common/request-hygiene';
+import { statusLine } from '../http-common/status-lines';
+import { isWebSocketUpgrade } from '../http-common/websocket-request';
+import { TunnelUpgrade } from '../http-common/websocket-tunnel';
+import { Http1Exchange, type ExchangeConnection } from './http1-exchange';
+
+/** What the parser counts into its head limit besides the header fields prox limits: the request line. */
+const REQUEST_LINE_ALLOWANCE_BYTES = 8 * 1024;
+const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
+/** The client closed its side (or reset) mid-request: there is nobody left to answer. */
+const GONE = new Set(['ECONNRESET', 'EPIPE', 'HPE_INVALID_EOF_STATE']);
+
+/** Which timeout watches a connection now (checked by the server's sweep, not a timer each). */
+export const enum Deadline {
+  /** An exchange is in progress: its body and the route bound it. */
+  None,
+  /** A request head is due (`limits.header_timeout_secs`): 408 when late. */
+  Head,
+  /** Idle between requests (`limits.keepalive_timeout_secs`): closed when late. */
+  Idle,
+}
+
+/** Listener-wide settings every connection shares. */
+export interface ConnectionContext {
+  readonly handler: ExchangeHandler;
+  readonly limits: ListenSpec['limits'];
+  readonly logger: Logger;
+  /** The listener is stopping: every response closes its connection. */
+  readonly stopped: boolean;
+  forget(connection: Http1Connection): void;
+}
+
+/**
+ * One client connection of prox's own HTTP/1.1 server: llhttp parses the bytes (strict, the
+ * parser node:http uses), prox's hygiene checks judge each head, and one exchange at a time is
+ * answered. Requests pipelined behind it are parsed into a queue (the parser cannot stop between
+ * messages of one read) and served in order; reading pauses while the queue is not empty.
+ */
+export class Http1Connection implements ExchangeConnection {
+  private readonly parser = new NativeParser();
+  readonly remoteAddress: string;
+  /** The exchange being answered. */
+  private current: Http1Exchange | null = null;
+  /** Pipelined exchanges behind `current`, parsed and waiting for their turn. */
+  private readonly queue: Http1Exchange[] = [];
+  /** The exchange whose request message the parser is in (current or the last queued); null between messages. */
+  private parsing: Http1Exchange | null = null;
+  /** A WebSocket upgrade whose head just completed: started once `execute` says where its head ends. */
+  private upgrading: Http1Exchange | null = null;
+  /** Headers and URL flushed by the parser before the head completed (a long head, or split across reads). */
+  private partialHeaders: string[] | null = null;
+  private partialUrl = '';
+  /** No request parsed from now on is served (one asked to close, a parse error, a body left unread). */
+  private closingFlag = false;
+  /** Handed over to a WebSocket tunnel: this class no longer touches the socket. */
+  private detached = false;
+  private paused = false;
+  /** The client half-closed: after the last request it sent is answered, the connection closes. */
+  private clientEnded = false;
+  private parserClosed = false;
+  deadline: Deadline = Deadline.Head;
+  deadlineAt: number;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly context: ConnectionContext,
+  ) {
+    const limits = context.limits;
+    this.remoteAddress = plainAddress(socket.remoteAddress ?? '');
+    this.deadlineAt = Date.now() + limits.headerTimeoutMs;
+    const parser = this.parser;
+    parser.initialize(NativeParser.REQUEST, {}, limits.maxHeaderBytes + REQUEST_LINE_ALLOWANCE_BYTES, NativeParser.kLenientNone);
+    parser[NativeParser.kOnHeaders] = this.onHeaders;
+    parser[NativeParser.kOnHeadersComplete] = this.onHeadersComplete;
+    parser[NativeParser.kOnBody] = this.onBody;
+    parser[NativeParser.kOnMessageComplete] = this.onMessageComplete;
+    socket.setNoDelay(true);
+    socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
+    socket.on('close', this.onClose);
+    socket.on('drain', this.onDrain);
+    socket.on('error', swallow);
+  }
+
+  /** The current response is the connection's last: nothing queued behind it will be served. */
+  get closing(): boolean {
+    return this.context.stopped || (this.closingFlag && this.queue.length === 0);
+  }
+
+  /** Between exchanges, with nothing parsed or queued: safe to close at once. */
+  get idle(): boolean {
+    return this.current === null && this.parsing === null && !this.detached;
+  }
+
+  // ---- socket events ----------------------------------------------------------------------
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.deadline === Deadline.Idle) {
+      this.deadline = Deadline.Head;
+      this.deadlineAt = Date.now() + this.context.limits.headerTimeoutMs;
+    }
+    const result = this.parser.execute(chunk);
+    if (typeof result !== 'number') return this.parseFailed(result);
+    const upgrading = this.upgrading;
+    if (upgrading !== null) {
+      this.upgrading = null;
+      this.startUpgrade(upgrading, chunk.subarray(result));
+    } else if (result < chunk.length) {
+      // A non-WebSocket upgrade (h2c, CONNECT) served as a plain request: what follows its
+      // head is another protocol, so the connection ends with that answer.
+      this.markClosing();
+    }
+  };
+
+  private readonly onEnd = (): void => {
+    if (this.detached) return;
+    // The client will send nothing more: answer what it sent (pipelined requests included), then close.
+    this.clientEnded = true;
+    this.parsing?.bodyBroken();
+    if (this.current === null) this.socket.destroySoon();
+  };
+
+  private readonly onClose = (): void => {
+    if (this.detached) return;
+    this.context.forget(this);
+    this.closeParser();
+    const current = this.current;
+    this.current = null;
+    current?.connectionClosed();
+    for (const queued of this.queue.splice(0)) queued.connectionClosed();
+  };
+
+  private readonly onDrain = (): void => {
+    this.current?.writable();
+  };
+
+  // ---- parser callbacks -------------------------------------------------------------------
+
+  private readonly onHeaders = (headers: string[], url: string): void => {
+    if (this.partialHeaders === null) this.partialHeaders = headers;
+    else for (let i = 0; i < headers.length; i += 1) this.partialHeaders.push(headers[i]);
+    this.partialUrl += url;
+  };
+
+  private readonly onHeadersComplete = (
+    major: number,
+    minor: number,
+    rawHeaders: string[] | undefined,
+    methodIndex: number,
+    rawUrl: string | undefined,
+    _status: unknown,
+    _statusMessage: unknown,
+    upgrade: boolean,
+    keepAlive: boolean,
+  ): number => {
+    let raw = rawHeaders ?? [];
+    let url = rawUrl ?? '';
+    if (this.partialHeaders !== null) {
+      raw = rawHeaders === undefined ? this.partialHeaders : this.partialHeaders.concat(rawHeaders);
+      this.partialHeaders = null;
+    }
+    if (this.partialUrl !== '') {
+      url = this.partialUrl + url;
+      this.partialUrl = '';
+    }
+    // Behind a request whose answer closes the connection nothing is served.
+    if (this.closingFlag) return 1;
+    this.deadline = Deadline.None;
+    const limits = this.context.limits;
+    const collected: string[] = new Array<string>(raw.length);
+    let headerBytes = 0;
+    for (let i = 0; i < raw.length; i += 2) {
+      collected[i] = raw[i].toLowerCase();
+      collected[i + 1] = raw[i + 1];
+      headerBytes += raw[i].length + raw[i + 1].length + 4;
+    }
+    const framing = inspectRequest(collected, headerBytes, limits);
+    if (isVerdict(framing)) {
+      this.refuse(framing.status, framing.code);
+      return 1;
+    }
+    const headers = framing.repeatedContentLength ? withSingleContentLength(collected) : collected;
+    const method = PARSER_METHODS[methodIndex] ?? 'GET';
+    const hasBody = framing.chunked || framing.contentLength !== null;
+    const http10 = major === 1 && minor === 0;
+    const webSocket = upgrade && !hasBody && this.current === null && isWebSocketUpgrade(method, headers);
+    const mark = url.indexOf('?');
+    const exchange = new Http1Exchange(
+      this,
+      http10,
+      method,
+      mark === -1 ? url : url.slice(0, mark),
+      mark === -1 ? '' : url.slice(mark + 1),
+      hostnameOf(framing.host),
+      framing.host,
+      headers,
+      this.remoteAddress,
+      hasBody,
+      limits,
+      // An upgrade request, tunnelled or not, is the connection's last HTTP exchange.
+      framing.connectionClose || !keepAlive || upgrade,
+      !http10 && expectsContinue(headers),
+    );
+    if (exchange.closeConnection) this.closingFlag = true;
+    this.parsing = exchange;
+    if (webSocket) {
+      this.current = exchange;
+      this.upgrading = exchange;
+      // 2: no body, and stop after this head: the rest of the read is WebSocket frames.
+      return 2;
+    }
+    if (this.current === null) {
+      this.current = exchange;
+      this.start(exchange);
+    } else {
+      this.queue.push(exchange);
+      this.pauseReading();
+    }
+    return 0;
+  };
+
+  private readonly onBody = (chunk: Buffer): void => {
+    this.parsing?.acceptBody(chunk);
+  };
+
+  private readonly onMessageComplete = (): void => {
+    const exchange = this.parsing;
+    if (exchange === null) return;
+    this.parsing = null;
+    exchange.finishBody();
+    if (exchange === this.current && exchange.finished && this.upgrading !== exchange) this.next();
+  };
+
+  // ---- exchanges --------------------------------------------------------------------------
+
+  private start(exchange: Http1Exchange): void {
+    if (exchange.expectsContinue) this.socket.write(CONTINUE, 'latin1');
+    try {
+      this.context.handler.handle(exchange);
+    } catch (error) {
+      this.context.logger.error('request handler failed', { error: String(error), path: exchange.path });
+      exchange.failInternally();
+    }
+  }
+
+  private startUpgrade(exchange: Http1Exchange, head: Buffer): void {
+    exchange.upgrade = new TunnelUpgrade(exchange, this.socket, Buffer.from(head), () => this.detach());
+    this.start(exchange);
+  }
+
+  /** The WebSocket tunnel takes the socket over: no HTTP is parsed or written on it any more. */
+  private detach(): void {
+    this.detached = true;
+    this.current = null;
+    this.context.forget(this);
+    this.socket.off('data', this.onData);
+    this.socket.off('end', this.onEnd);
+    this.socket.off('close', this.onClose);
+    this.socket.off('drain', this.onDrain);
+    this.closeParser();
+    if (this.paused) this.socket.resume();
+  }
+
+  responseDone(exchange: Http1Exchange, close: boolean): void {
+    if (exchange !== this.current || this.detached) return;
+    if (close || this.closing) {
+      this.closingFlag = true;
+      // Flush what is written, then close; a body still arriving is not read any further.
+      this.socket.destroySoon();
+      return;
+    }
+    if (exchange.requestComplete) this.next();
+  }
+
+  /** The current exchange is over: serve the next pipelined one, or wait idle for a new request. */
+  private next(): void {
+    const next = this.queue.shift();
+    if (next === undefined) {
+      this.current = null;
+      if (this.clientEnded) {
+        this.socket.destroySoon();
+        return;
+      }
+      if (this.parsing === null) {
+        this.deadline = Deadline.Idle;
+        this.deadlineAt = Date.now() + this.context.limits.keepaliveTimeoutMs;
+      }
+      return;
+    }
+    this.current = next;
+    if (this.queue.length === 0) this.resumeReading();
+    this.start(next);
+  }
+
+  /** A head failed prox's checks: answer it (after the response in progress, if any) and close. */
+  private refuse(status: number, code: string): void {
+    this.closingFlag = true;
+    if (this.current !== null) return;
+    this.writeErrorAndClose(status, code);
+  }
+
+  private parseFailed(error: ParseError): void {
+    const code = error.code ?? '';
+    if (GONE.has(code)) {
+      this.socket.destroy();
+      return;
+    }
+    this.parsing?.bodyBroken();
+    this.parsing = null;
+    const wasClosing = this.closingFlag;
+    this.closingFlag = true;
+    // An earlier response is still being written: it finishes, then the connection closes.
+    if (this.current !== null) return;
+    // Bytes after a request whose answer closes the connection: that answer was the last word.
+    if (wasClosing) {
+      this.socket.destroySoon();
+      return;
+    }
+    if (code === 'HPE_HEADER_OVERFLOW') this.writeErrorAndClose(431, 'request_header_fields_too_large');
+    else this.writeErrorAndClose(400, 'bad_request');
+  }
+
+  /** The sweep found the connection past its deadline. */
+  expire(): void {
+    if (this.detached || !this.socket.writable) return;
+    if (this.deadline === Deadline.Idle) {
+      this.socket.destroy();
+    } else if (this.deadline === Deadline.Head && this.current === null) {
+      this.closingFlag = true;
+      this.writeErrorAndClose(408, 'request_timeout');
+    }
+    this.deadline = Deadline.None;
+  }
+
+  /** Listener stopping: an idle connection closes now, a busy one after its response. */
+  stop(): void {
+    if (this.idle) this.socket.destroy();
+    else this.closingFlag = true;
+  }
+
+  private writeErrorAndClose(status: number, code: string): void {
+    const body = JSON.stringify({ error: code, status });
+    this.socket.end(
+      `HTTP/1.1 ${statusLine(status)}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+        `connection: close\r\n\r\n${body}`,
+      'latin1',
+    );
+    this.socket.destroySoon();
+  }
+
+  markClosing(): void {
+    this.closingFlag = true;
+  }
+
+  pauseReading(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.socket.pause();
+  }
+
+  resumeReading(): void {
+    // Pipelined requests wait in the queue: reading stays paused until it empties.
+    if (!this.paused || this.queue.length > 0) return;
+    this.paused = false;
+    this.socket.resume();
+  }
+
+  private closeParser(): void {
+    if (this.parserClosed) return;
+    this.parserClosed = true;
+    this.parser.close();
+  }
+}
+
+function expectsContinue(headers: readonly string[]): boolean {
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i] === 'expect' && headers[i + 1].trim().toLowerCase() === '100-continue') return true;
+  }
+  return false;
+}
+
+/** IPv4 clients of a dual-stack socket in their usual text form. */
+function plainAddress(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
+function swallow(): void {
+  // A reset or a write after the peer left: the 'close' that follows does the cleanup.
+}
