@@ -10,19 +10,20 @@ import type { Logger } from '../ports/logger';
 import type { EngineDescriber } from '../app/validation-report';
 
 /**
- * Why `auto` is node:http: the µWebSockets build prox ships leaves HTTP/1.0 requests (ApacheBench,
- * curl -0, HAProxy's default `option httpchk`) unanswered until its idle timeout, and prox cannot
- * see those bytes to answer them. A default must answer every client; µWebSockets stays the
- * explicit fast path (`engine: uws`) for HTTP/1.1-only traffic. See docs/http-semantics.md.
+ * Why `auto` is llhttp: prox's own server answers every client (HTTP/1.0 ones such as
+ * ApacheBench, curl -0 and HAProxy's default `option httpchk` included, which the µWebSockets
+ * build prox ships leaves unanswered), runs on every supported Node, and costs about as little
+ * CPU per request as µWebSockets (node:http costs ~4-5 µs more). See docs/http-semantics.md.
  */
-const AUTO_REASON = 'engine: auto uses node:http, which answers every client (µWebSockets leaves HTTP/1.0 requests unanswered); set engine: uws for HTTP/1.1-only traffic';
+const AUTO_REASON = "engine: auto uses llhttp (prox's own HTTP/1.1 server on Node's parser), which answers every client; set engine: node for node:http";
 
 /**
- * Why `auto` is µWebSockets in a worker on Node < 22.12: node:http can share the public port
- * between worker processes (SO_REUSEPORT) only from Node 22.12 on, µWebSockets can on Node 20.
+ * Why `auto` is µWebSockets in a worker on Node < 22.12: node:net (under llhttp and node:http)
+ * can share the public port between worker processes (SO_REUSEPORT) only from Node 22.12 on,
+ * µWebSockets can on Node 20.
  */
 const AUTO_WORKERS_REASON =
-  'engine: auto with workers: N on Node < 22.12 uses µWebSockets: node:http can share the port between workers only from Node 22.12 (SO_REUSEPORT); HTTP/1.0 clients need workers: 1 or Node 22.12+';
+  'engine: auto with workers: N on Node < 22.12 uses µWebSockets: Node can share the port between workers only from 22.12 (SO_REUSEPORT); HTTP/1.0 clients need workers: 1 or Node 22.12+';
 
 /**
  * The inbound engine to run, and why: PROX_HTTP_SERVER=node|uws (testing, troubleshooting)
@@ -40,7 +41,7 @@ export function resolveEngine(configured: EngineSetting, env: NodeJS.ProcessEnv,
   if (configured === 'node') return { name: 'node', configured, reason: 'engine: node' };
   if (configured === 'llhttp') return { name: 'llhttp', configured, reason: 'engine: llhttp' };
   if (portShared && !supportsReusePort() && nativeUwsLoads()) return { name: 'uws', configured, reason: AUTO_WORKERS_REASON };
-  return { name: 'node', configured, reason: AUTO_REASON };
+  return { name: 'llhttp', configured, reason: AUTO_REASON };
 }
 
 function nativeUwsLoads(): boolean {

@@ -4,6 +4,7 @@ import { request as httpRequest, IncomingMessage } from 'node:http';
 import { HyperExpressHttpServer } from '../../src/adapters/hyper-express/hyper-express-http-server';
 import { safeHeaderList } from '../../src/adapters/node-http/header-list';
 import { NodeHttpServer } from '../../src/adapters/node-http/node-http-server';
+import { Http1Server } from '../../src/adapters/http1-server/http1-server';
 import { supportsReusePort } from '../../src/adapters/node-http/reuse-port';
 import { createInboundServer, engineDescriber, engineProblem, httpServerChoiceProblem, resolveEngine } from '../../src/composition/http-server-choice';
 import { nativeUwsBinaryLoads } from '../support/engines';
@@ -13,29 +14,32 @@ import { RecordingLogger } from '../core/support/fakes';
 const LIMITS: ListenSpec['limits'] = { maxHeaderBytes: 16384, maxHeaders: 100, maxBodyBytes: null, headerTimeoutMs: 10_000, bodyTimeoutMs: 30_000, keepaliveTimeoutMs: 10_000, maxConnections: null, maxConnectionsPerIp: null };
 
 describe('choosing the inbound engine', () => {
-  it('runs node:http for engine: auto, and says why', () => {
+  it("runs llhttp (prox's own server) for engine: auto, and says why", () => {
     const engine = resolveEngine('auto', {});
-    expect(engine).toMatchObject({ name: 'node', configured: 'auto' });
-    expect(engine.reason).toContain('HTTP/1.0');
+    expect(engine).toMatchObject({ name: 'llhttp', configured: 'auto' });
+    expect(engine.reason).toContain('answers every client');
     expect(engineProblem(engine)).toBeNull();
     const logger = new RecordingLogger();
-    expect(createInboundServer(engine, logger, false)).toBeInstanceOf(NodeHttpServer);
-    expect(logger.entries).toEqual([expect.objectContaining({ level: 'info', message: 'inbound engine', fields: expect.objectContaining({ engine: 'node:http', configured: 'auto' }) })]);
+    expect(createInboundServer(engine, logger, false)).toBeInstanceOf(Http1Server);
+    expect(logger.entries).toEqual([expect.objectContaining({ level: 'info', message: 'inbound engine', fields: expect.objectContaining({ engine: 'llhttp', configured: 'auto' }) })]);
   });
 
   it('runs the engine the config names', () => {
     expect(resolveEngine('node', {})).toEqual({ name: 'node', configured: 'node', reason: 'engine: node' });
+    expect(createInboundServer(resolveEngine('node', {}), new RecordingLogger(), false)).toBeInstanceOf(NodeHttpServer);
+    expect(resolveEngine('llhttp', {})).toEqual({ name: 'llhttp', configured: 'llhttp', reason: 'engine: llhttp' });
     expect(resolveEngine('uws', {})).toEqual({ name: 'uws', configured: 'uws', reason: 'engine: uws' });
     expect(createInboundServer(resolveEngine('uws', {}), new RecordingLogger(), false)).toBeInstanceOf(HyperExpressHttpServer);
   });
 
-  it('lets PROX_HTTP_SERVER=node|uws override the config, and refuses anything else', () => {
+  it('lets PROX_HTTP_SERVER=node|llhttp|uws override the config, and refuses anything else', () => {
     expect(resolveEngine('uws', { PROX_HTTP_SERVER: 'node' })).toEqual({ name: 'node', configured: 'uws', reason: 'PROX_HTTP_SERVER=node overrides engine: uws' });
     expect(resolveEngine('auto', { PROX_HTTP_SERVER: 'uws' })).toMatchObject({ name: 'uws', configured: 'auto' });
     expect(resolveEngine('node', { PROX_HTTP_SERVER: '' })).toMatchObject({ name: 'node' });
+    expect(resolveEngine('node', { PROX_HTTP_SERVER: 'llhttp' })).toEqual({ name: 'llhttp', configured: 'node', reason: 'PROX_HTTP_SERVER=llhttp overrides engine: node' });
     expect(httpServerChoiceProblem({ PROX_HTTP_SERVER: 'node' })).toBeNull();
-    expect(httpServerChoiceProblem({ PROX_HTTP_SERVER: 'NODE' })).toBe('PROX_HTTP_SERVER must be "node" or "uws", got "NODE"');
-    expect(() => resolveEngine('auto', { PROX_HTTP_SERVER: 'uWS' })).toThrow(/must be "node" or "uws"/);
+    expect(httpServerChoiceProblem({ PROX_HTTP_SERVER: 'NODE' })).toBe('PROX_HTTP_SERVER must be "node", "llhttp" or "uws", got "NODE"');
+    expect(() => resolveEngine('auto', { PROX_HTTP_SERVER: 'uWS' })).toThrow(/must be "node", "llhttp" or "uws"/);
   });
 
   it('reports µWebSockets as unusable exactly where its native binary does not load', () => {
@@ -55,7 +59,7 @@ describe('choosing the inbound engine', () => {
 
   it('describes for prox validate the engine the workers would run, not the single-process one', () => {
     const describe = engineDescriber({});
-    expect(describe('auto', 1)).toMatchObject({ inUse: 'node', configured: 'auto', problem: null });
+    expect(describe('auto', 1)).toMatchObject({ inUse: 'llhttp', configured: 'auto', problem: null });
     const workers = describe('auto', 4);
     // The same decision the worker processes make (they share the public port), on this Node.
     const decided = resolveEngine('auto', {}, true);
@@ -63,7 +67,7 @@ describe('choosing the inbound engine', () => {
     if (!supportsReusePort() && nativeUwsBinaryLoads()) {
       expect(workers).toMatchObject({ inUse: 'uws', reason: expect.stringContaining('workers: N on Node < 22.12 uses µWebSockets') });
     } else {
-      expect(workers).toMatchObject({ inUse: 'node', reason: expect.stringContaining('engine: auto uses node:http') });
+      expect(workers).toMatchObject({ inUse: 'llhttp', reason: expect.stringContaining('engine: auto uses llhttp') });
     }
     expect(describe('node', 4)).toMatchObject({ inUse: 'node', reason: 'engine: node' });
     expect(describe('auto', 4)).toEqual(engineDescriber({ PROX_HTTP_SERVER: '' })('auto', 4));

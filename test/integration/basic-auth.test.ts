@@ -9,7 +9,7 @@ import { describeEachEngine } from '../support/engines';
 
 /** auth.basic with a real htpasswd file written by bcryptjs, real curl clients, both inbound engines. */
 
-const ENGINES = ['uws', 'node'] as const;
+const ENGINES = ['uws', 'node', 'llhttp'] as const;
 
 async function get(url: string, ...args: string[]): Promise<{ status: number; head: string; body: string }> {
   const result = await curl(['-D', '-', '-w', '\n%{http_code}', ...args, url]);

@@ -16,7 +16,7 @@ import { describeEachEngine } from '../support/engines';
  * (curl --compressed, node:zlib) and compared byte for byte with what the backend sent.
  */
 
-const ENGINES = ['uws', 'node'] as const;
+const ENGINES = ['uws', 'node', 'llhttp'] as const;
 /** Node 20 has no zstd in zlib; prox then falls back to the next coding the client accepts. */
 const HAS_ZSTD = typeof (zlib as unknown as { zstdDecompressSync?: unknown }).zstdDecompressSync === 'function';
 

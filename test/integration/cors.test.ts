@@ -5,7 +5,7 @@ import { describeEachEngine } from '../support/engines';
 
 /** CORS answered at the edge, on both inbound engines, with a real backend that sets its own CORS headers. */
 
-const ENGINES = ['uws', 'node'] as const;
+const ENGINES = ['uws', 'node', 'llhttp'] as const;
 const APP = 'https://app.example.com';
 
 function one(response: ClientResponse, name: string): string | undefined {

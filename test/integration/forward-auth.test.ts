@@ -8,7 +8,7 @@ import { startProx, type ProxProcess } from '../support/prox-process';
 
 /** auth.forward against a small real auth service (node:http), on both inbound engines. */
 
-const ENGINES = ['uws', 'node'] as const;
+const ENGINES = ['uws', 'node', 'llhttp'] as const;
 
 /** Lets `session=good` through as alice; `x-deny` gets 403 with its own body; the rest a login redirect; /slow never answers. */
 function authService(req: IncomingMessage, res: ServerResponse): void {

@@ -50,7 +50,7 @@ function firstStatus(text: string): number | null {
   return match === null ? null : Number(match[1]);
 }
 
-describeEachEngine(['node', 'uws'], 'timeouts on the %s engine', (engine) => {
+describeEachEngine(['llhttp', 'node', 'uws'], 'timeouts on the %s engine', (engine) => {
   let prox: ProxProcess;
 
   beforeAll(async () => {
@@ -67,8 +67,8 @@ describeEachEngine(['node', 'uws'], 'timeouts on the %s engine', (engine) => {
     await slow.closed;
     // Closed by the server before the head was complete.
     expect(written).toBeLessThan(SLOW_HEAD.length);
-    // node:http answers 408; µWebSockets closes silently at its fixed idle timeout.
-    expect(firstStatus(slow.received())).toBe(engine === 'node' ? 408 : null);
+    // llhttp and node:http answer 408; µWebSockets closes silently at its fixed idle timeout.
+    expect(firstStatus(slow.received())).toBe(engine === 'uws' ? null : 408);
     expect(backend.received.some((request) => request.url === '/api/slow')).toBe(false);
     expect(firstStatus(await servedOnNewConnection(prox.port))).toBe(200);
   }, CLOSE_SAFETY_NET_MS + 10_000);
@@ -103,14 +103,14 @@ describeEachEngine(['node', 'uws'], 'timeouts on the %s engine', (engine) => {
   }, CLOSE_SAFETY_NET_MS);
 });
 
-describe('connection caps on the node engine', () => {
+describe.each(['llhttp', 'node'])('connection caps on the %s engine', (engine) => {
   let prox: ProxProcess;
   const held: RawConnection[] = [];
 
   beforeAll(async () => {
     prox = await startProx(
       ['listen_addr: "127.0.0.1:0"', 'limits:', '  max_connections: 5', '  max_connections_per_ip: 3', ...routesTo(backend.url)].join('\n'),
-      { PROX_HTTP_SERVER: 'node' },
+      { PROX_HTTP_SERVER: engine },
     );
   });
 

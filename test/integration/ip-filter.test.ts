@@ -13,7 +13,7 @@ import { describeEachEngine } from '../support/engines';
  * to different loopback addresses (127.0.0.1, 127.0.0.2; all of 127/8 is loopback on Linux).
  */
 
-const ENGINES = ['uws', 'node'] as const;
+const ENGINES = ['uws', 'node', 'llhttp'] as const;
 
 /** Status and body of a curl request from `source`; extra curl arguments after. */
 async function from(source: string, url: string, ...args: string[]): Promise<{ status: number; body: string }> {

@@ -95,7 +95,7 @@ it('refuses an unknown PROX_HTTP_SERVER value at startup', async () => {
   const file = writeTempConfig(`listen_addr: "127.0.0.1:0"\nadmin: { listen_addr: "127.0.0.1:0" }\nroutes:\n  "/": { type: proxy, target: "${backend.url}" }\n`);
   const result = await runProxCli(['serve', '--config', file], { PROX_HTTP_SERVER: 'nginx' });
   expect(result.code).not.toBe(0);
-  expect(result.stdout + result.stderr).toContain('PROX_HTTP_SERVER must be "node" or "uws", got "nginx"');
+  expect(result.stdout + result.stderr).toContain('PROX_HTTP_SERVER must be "node", "llhttp" or "uws", got "nginx"');
 });
 
 describe('streaming with flow control', () => {

@@ -3,7 +3,7 @@ import { connect, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
 import { startBackend, type TestBackend } from '../support/backends';
 import { makeTestCa } from '../support/certificates';
-import { describeOnEngine } from '../support/engines';
+import { describeOnEngine, type Engine } from '../support/engines';
 import { startProx, type ProxProcess } from '../support/prox-process';
 import { openRawConnection, type RawConnectOptions } from '../support/raw-connection';
 
@@ -156,7 +156,7 @@ afterAll(async () => {
 /** Where the cases go: the plaintext listener on each engine, and the TLS listener (node's on every engine). */
 interface Target {
   /** In each case's path, so the backend's log tells targets apart. */
-  readonly key: 'node' | 'uws' | 'tls';
+  readonly key: 'llhttp' | 'node' | 'uws' | 'tls';
   /** Mixed into the seed: each target gets its own cases (node's and uws's are the ones they always had). */
   readonly salt: number;
   /** A connection must be answered or closed within the timeouts (µWS: its fixed 10 s idle timeout), with room for a loaded machine. */
@@ -236,12 +236,13 @@ function fuzz(target: Target, started: () => { readonly prox: ProxProcess; reado
 }
 
 const ENGINE_TARGETS: readonly Target[] = [
+  { key: 'llhttp', salt: 0x7f4a7c15, hangLimitMs: 15_000 },
   { key: 'node', salt: 0, hangLimitMs: 15_000 },
   { key: 'uws', salt: 0x9e3779b9, hangLimitMs: 25_000 },
 ];
 
 for (const target of ENGINE_TARGETS) {
-  const engine = target.key as 'node' | 'uws';
+  const engine = target.key as Engine;
   describeOnEngine(engine, `request fuzzer on the ${engine} engine`, () => {
     let prox: ProxProcess;
 

@@ -7,15 +7,15 @@ import { get as httpsGet } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { makeTestCa } from '../support/certificates';
-import { availableEngines } from '../support/engines';
+import { availableEngines, type Engine } from '../support/engines';
 import { peakRssBytes, resetPeakRss, startProx, type ProxProcess } from '../support/prox-process';
 
 /**
  * WebSocket proxying with a real `ws` server behind prox and a real `ws` client in front, on
  * both inbound engines (node:http tunnels, µWebSockets relays) and over TLS (HTTPS/1.1).
  */
-// Both engines where µWebSockets loads (Node 20); PROX_WS_ENGINES=node (or uws) runs one engine's cases only.
-const ENGINES = (process.env.PROX_WS_ENGINES?.split(',') ?? availableEngines()) as ('node' | 'uws')[];
+// Every engine (µWebSockets where it loads: Node 20); PROX_WS_ENGINES=node (or llhttp, uws) runs one engine's cases only.
+const ENGINES = (process.env.PROX_WS_ENGINES?.split(',') ?? availableEngines()) as Engine[];
 
 /**
  * The peak RSS growth a flood may cause when prox applies backpressure: half the flood. Buffering
@@ -167,7 +167,7 @@ function closed(ws: WebSocket): Promise<{ code: number; reason: string }> {
   return once(ws, 'close').then(([code, reason]) => ({ code: code as number, reason: (reason as Buffer).toString() }));
 }
 
-const cases: { name: string; engine: 'node' | 'uws'; tls: boolean }[] = [
+const cases: { name: string; engine: Engine; tls: boolean }[] = [
   ...ENGINES.map((engine) => ({ name: `${engine} engine`, engine, tls: false })),
   { name: 'TLS (HTTPS/1.1)', engine: 'node', tls: true },
 ];

@@ -14,16 +14,19 @@ export function nativeUwsBinaryLoads(): boolean {
   return existsSync(join(packageDir, 'binaries', `uws_${process.platform}_${process.arch}_${abi}.node`));
 }
 
-/** The engines a behaviour can be checked on in this run: node:http always, µWebSockets where it loads. */
-export function availableEngines(): ('node' | 'uws')[] {
-  return nativeUwsBinaryLoads() ? ['node', 'uws'] : ['node'];
+export type Engine = 'llhttp' | 'node' | 'uws';
+
+/** The engines a behaviour can be checked on in this run: llhttp and node:http always, µWebSockets where it loads. */
+export function availableEngines(): Engine[] {
+  return nativeUwsBinaryLoads() ? ['llhttp', 'node', 'uws'] : ['llhttp', 'node'];
 }
 
 /** The engine a running prox reported at startup (its `inbound engine` log line). */
-export function engineOf(prox: { readonly logs: readonly Record<string, unknown>[] }): 'node' | 'uws' {
+export function engineOf(prox: { readonly logs: readonly Record<string, unknown>[] }): Engine {
   const line = prox.logs.find((entry) => entry.msg === 'inbound engine');
   if (line === undefined) throw new Error('prox logged no inbound engine');
-  return line.engine === 'µWebSockets' ? 'uws' : 'node';
+  if (line.engine === 'µWebSockets') return 'uws';
+  return line.engine === 'llhttp' ? 'llhttp' : 'node';
 }
 
 /**
@@ -31,7 +34,7 @@ export function engineOf(prox: { readonly logs: readonly Record<string, unknown>
  * Node 20 only), a `uws` block holds one test instead of its own: prox asked for µWebSockets
  * refuses to start and says why, so the run checks what this Node does rather than skipping.
  */
-export function describeOnEngine(engine: 'node' | 'uws', title: string, body: () => void): void {
+export function describeOnEngine(engine: Engine, title: string, body: () => void): void {
   if (engine === 'uws' && !nativeUwsBinaryLoads()) {
     describe(title, () => {
       it('is refused at startup on this Node, with the reason (µWebSockets has no binary for it)', expectUwsRefused);
@@ -42,7 +45,7 @@ export function describeOnEngine(engine: 'node' | 'uws', title: string, body: ()
 }
 
 /** describe.each over engines (`%s` in the title is the engine), each through describeOnEngine. */
-export function describeEachEngine(engines: readonly ('node' | 'uws')[], title: string, body: (engine: 'node' | 'uws') => void): void {
+export function describeEachEngine(engines: readonly Engine[], title: string, body: (engine: Engine) => void): void {
   for (const engine of engines) describeOnEngine(engine, title.replace('%s', engine), () => body(engine));
 }
 

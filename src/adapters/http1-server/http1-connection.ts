@@ -59,8 +59,8 @@ export class Http1Connection implements ExchangeConnection {
   /** Handed over to a WebSocket tunnel: this class no longer touches the socket. */
   private detached = false;
   private paused = false;
-  /** The client half-closed: after the last request it sent is answered, the connection closes. */
-  private clientEnded = false;
+  /** The first bytes of a request head arrived, the rest not yet: the connection is not idle. */
+  private headStarted = false;
   private parserClosed = false;
   deadline: Deadline = Deadline.Head;
   deadlineAt: number;
@@ -74,6 +74,7 @@ export class Http1Connection implements ExchangeConnection {
     this.deadlineAt = Date.now() + limits.headerTimeoutMs;
     const parser = this.parser;
     parser.initialize(NativeParser.REQUEST, {}, limits.maxHeaderBytes + REQUEST_LINE_ALLOWANCE_BYTES, NativeParser.kLenientNone);
+    parser[NativeParser.kOnMessageBegin] = this.onMessageBegin;
     parser[NativeParser.kOnHeaders] = this.onHeaders;
     parser[NativeParser.kOnHeadersComplete] = this.onHeadersComplete;
     parser[NativeParser.kOnBody] = this.onBody;
@@ -91,9 +92,9 @@ export class Http1Connection implements ExchangeConnection {
     return this.context.stopped || (this.closingFlag && this.queue.length === 0);
   }
 
-  /** Between exchanges, with nothing parsed or queued: safe to close at once. */
+  /** Between exchanges, with nothing parsed, queued or half-received: safe to close at once. */
   get idle(): boolean {
-    return this.current === null && this.parsing === null && !this.detached;
+    return this.current === null && this.parsing === null && !this.headStarted && !this.detached;
   }
 
   // ---- socket events ----------------------------------------------------------------------
@@ -118,27 +119,38 @@ export class Http1Connection implements ExchangeConnection {
 
   private readonly onEnd = (): void => {
     if (this.detached) return;
-    // The client will send nothing more: answer what it sent (pipelined requests included), then close.
-    this.clientEnded = true;
-    this.parsing?.bodyBroken();
-    if (this.current === null) this.socket.destroySoon();
+    // The client closed its side: as node:http does by default, whatever it asked for is
+    // abandoned (the upstream request is cancelled) and the connection ends.
+    this.closingFlag = true;
+    this.abandonExchanges();
+    this.socket.end();
   };
 
   private readonly onClose = (): void => {
     if (this.detached) return;
     this.context.forget(this);
     this.closeParser();
+    this.abandonExchanges();
+  };
+
+  /** The client is gone: the exchange in progress and those queued behind it learn so. */
+  private abandonExchanges(): void {
     const current = this.current;
     this.current = null;
+    this.parsing = null;
     current?.connectionClosed();
     for (const queued of this.queue.splice(0)) queued.connectionClosed();
-  };
+  }
 
   private readonly onDrain = (): void => {
     this.current?.writable();
   };
 
   // ---- parser callbacks -------------------------------------------------------------------
+
+  private readonly onMessageBegin = (): void => {
+    this.headStarted = true;
+  };
 
   private readonly onHeaders = (headers: string[], url: string): void => {
     if (this.partialHeaders === null) this.partialHeaders = headers;
@@ -167,6 +179,7 @@ export class Http1Connection implements ExchangeConnection {
       url = this.partialUrl + url;
       this.partialUrl = '';
     }
+    this.headStarted = false;
     // Behind a request whose answer closes the connection nothing is served.
     if (this.closingFlag) return 1;
     this.deadline = Deadline.None;
@@ -281,10 +294,6 @@ export class Http1Connection implements ExchangeConnection {
     const next = this.queue.shift();
     if (next === undefined) {
       this.current = null;
-      if (this.clientEnded) {
-        this.socket.destroySoon();
-        return;
-      }
       if (this.parsing === null) {
         this.deadline = Deadline.Idle;
         this.deadlineAt = Date.now() + this.context.limits.keepaliveTimeoutMs;
@@ -309,8 +318,21 @@ export class Http1Connection implements ExchangeConnection {
       this.socket.destroy();
       return;
     }
-    this.parsing?.bodyBroken();
-    this.parsing = null;
+    const broken = this.parsing;
+    if (broken !== null) {
+      // The body stopped parsing mid-way: that request is abandoned, never answered as if it
+      // were complete (node:http does the same), and the connection ends.
+      this.closingFlag = true;
+      if (broken === this.current) {
+        this.abandonExchanges();
+        this.socket.destroy();
+      } else {
+        this.parsing = null;
+        for (const queued of this.queue.splice(0)) queued.connectionClosed();
+        this.resumeReading();
+      }
+      return;
+    }
     const wasClosing = this.closingFlag;
     this.closingFlag = true;
     // An earlier response is still being written: it finishes, then the connection closes.
@@ -336,10 +358,12 @@ export class Http1Connection implements ExchangeConnection {
     this.deadline = Deadline.None;
   }
 
-  /** Listener stopping: an idle connection closes now, a busy one after its response. */
+  /**
+   * Listener stopping: an idle connection closes now. A busy one (an exchange in progress, or
+   * a head half-received) is answered first; every response now closes its connection.
+   */
   stop(): void {
     if (this.idle) this.socket.destroy();
-    else this.closingFlag = true;
   }
 
   private writeErrorAndClose(status: number, code: string): void {

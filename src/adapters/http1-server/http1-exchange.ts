@@ -72,19 +72,14 @@ export class Http1Exchange extends BaseExchange {
     this.inboundBody?.finish();
   }
 
-  /** The request body stopped mid-way (the client half-closed, or sent bytes that do not parse). */
-  bodyBroken(): void {
-    this.connectionSpent();
-    this.inboundBody?.clientLeft();
-  }
-
-  /** The socket closed. */
+  /** The client is gone (the socket closed, or the client closed its side). */
   connectionClosed(): void {
     if (this.responseEnded) return;
-    this.clientLeft();
-    if (this.done) return;
+    // Over before the body's failure is reported: an answer to it must not reach a half-closed socket.
+    const wasDone = this.done;
     this.done = true;
-    this.tellClientGone();
+    this.clientLeft();
+    if (!wasDone) this.tellClientGone();
   }
 
   /** The socket drained after `write` returned false. */

@@ -73,7 +73,7 @@ class Listener implements ConnectionContext {
     readonly logger: Logger,
   ) {
     this.limits = spec.limits;
-    // allowHalfOpen: a client that half-closes after its request still gets the answer.
+    // allowHalfOpen: the connection decides what a client's half-close means (http1-connection.ts).
     this.server = createServer({ allowHalfOpen: true, noDelay: true }, (socket: Socket) => {
       if (this.stopped) {
         socket.destroy();
