@@ -297,7 +297,7 @@ export const CONFIG_SCHEMA = {
       default: 1,
     },
     engine: {
-      description: 'prox extension. The inbound HTTP/1.1 engine of the plaintext listener. auto (the default) = node:http, which answers every client including HTTP/1.0 ones (ApacheBench, curl -0, HAProxy option httpchk). uws = µWebSockets: faster, but HTTP/1.0 and pipelined requests, a missing Host, NUL in the request line and more than ~100 headers are closed unanswered or left to the idle timeout (docs/http-semantics.md); it needs the native binary (Node 20) and fails at startup elsewhere. node = node:http. The environment variable PROX_HTTP_SERVER=node|uws overrides it. Changes apply after a restart.',
+      description: "prox extension. The inbound HTTP/1.1 engine of the plaintext listener. auto (the default) = llhttp: prox's own HTTP/1.1 server on node:net with Node's llhttp parser, which answers every client including HTTP/1.0 ones (ApacheBench, curl -0, HAProxy option httpchk) and costs about as little CPU per request as µWebSockets. node = node:http (the same parser and checks; more CPU per request). uws = µWebSockets: HTTP/1.0 and pipelined requests, a missing Host, NUL in the request line and more than ~100 headers are closed unanswered or left to the idle timeout (docs/http-semantics.md); it needs the native binary (Node 20) and fails at startup elsewhere. With workers: N on Node < 22.12, auto runs uws (only it can share the port there). The environment variable PROX_HTTP_SERVER=llhttp|node|uws overrides it. Changes apply after a restart.",
       type: 'string',
       enum: ['auto', 'uws', 'node', 'llhttp'],
       default: 'auto',

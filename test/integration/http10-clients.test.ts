@@ -11,7 +11,7 @@ import { rawRequest, statusCodes } from '../support/raw-client';
 /**
  * HTTP/1.0 clients: ApacheBench, `curl -0`, HAProxy's default `option httpchk`
  * (`OPTIONS / HTTP/1.0` without Host), old monitoring scripts. The default engine (`engine:
- * auto` → node:http) answers every one of them at once. The µWebSockets build leaves them
+ * auto` → llhttp, prox's own server) and node:http answer every one of them at once. The µWebSockets build leaves them
  * unanswered until its idle timeout, which is why `auto` does not pick it (docs/http-semantics.md).
  */
 
@@ -43,9 +43,10 @@ afterAll(async () => {
 });
 
 describe.each([
-  ['the default engine (auto)', null],
-  ['engine: node', 'node'],
-])('on %s', (_name, engine) => {
+  ['the default engine (auto)', null, 'llhttp'],
+  ['engine: llhttp', 'llhttp', 'llhttp'],
+  ['engine: node', 'node', 'node:http'],
+])('on %s', (_name, engine, label) => {
   let prox: ProxProcess;
 
   beforeAll(async () => {
@@ -57,9 +58,9 @@ describe.each([
     await prox?.stop();
   });
 
-  it('runs node:http and logs why', () => {
+  it(`runs ${label} and logs why`, () => {
     const line = prox.logs.find((entry) => entry.msg === 'inbound engine');
-    expect(line).toMatchObject({ engine: 'node:http', configured: engine ?? 'auto' });
+    expect(line).toMatchObject({ engine: label, configured: engine ?? 'auto' });
   });
 
   it('serves a raw HTTP/1.0 request and closes the connection', async () => {
@@ -132,7 +133,7 @@ it('prox validate names the engine in use and why', async () => {
   const file = writeTempConfig(configFor(backend.url, null));
   const result = await runProxCli(['validate', '--config', file], { PROX_HTTP_SERVER: '' });
   expect(result.code).toBe(0);
-  expect(result.stdout).toContain('engine: node:http (engine: auto uses node:http, which answers every client');
+  expect(result.stdout).toContain("engine: llhttp (engine: auto uses llhttp (prox's own HTTP/1.1 server on Node's parser), which answers every client");
   const forced = await runProxCli(['validate', '--config', file, '--format', 'json'], { PROX_HTTP_SERVER: 'node' });
   expect(JSON.parse(forced.stdout).summary.engine).toEqual({ inUse: 'node', configured: 'auto', reason: 'PROX_HTTP_SERVER=node overrides engine: auto', problem: null });
 });
