@@ -161,12 +161,14 @@ describe('workers: 2', () => {
     expect(validated.code).toBe(0);
     const summary = (JSON.parse(validated.stdout) as { summary: { engine: { inUse: string; configured: string; reason: string; problem: null } } }).summary.engine;
     const started = await logLine(prox, 'inbound engine', (line) => line.worker === 1);
-    expect(started).toMatchObject({ engine: summary.inUse === 'uws' ? 'µWebSockets' : 'node:http', configured: summary.configured, reason: summary.reason });
+    const label = { uws: 'µWebSockets', llhttp: 'llhttp', node: 'node:http' }[summary.inUse];
+    expect(label).toBeDefined();
+    expect(started).toMatchObject({ engine: label, configured: summary.configured, reason: summary.reason });
     const config = JSON.parse((await send(`${prox.adminUrl}/config`)).body) as { engine: unknown };
     expect(config.engine).toEqual({ in_use: summary.inUse, configured: 'auto', reason: summary.reason });
     expect(summary.problem).toBeNull();
     const text = await runProxCli(['validate', '--config', prox.configFile]);
-    expect(text.stdout).toContain(`engine: ${summary.inUse === 'uws' ? 'µWebSockets' : 'node:http'} (${summary.reason})`);
+    expect(text.stdout).toContain(`engine: ${label} (${summary.reason})`);
   });
 
   it('drains both workers on SIGTERM and exits 0', async () => {
