@@ -29,6 +29,8 @@ export interface ConnectionContext {
   readonly handler: ExchangeHandler;
   readonly limits: ListenSpec['limits'];
   readonly logger: Logger;
+  /** keepAliveFields for the listener's keep-alive timeout, built once. */
+  readonly keepAliveFields: string;
   /** The listener is stopping: every response closes its connection. */
   readonly stopped: boolean;
   forget(connection: Http1Connection): void;
@@ -88,6 +90,10 @@ export class Http1Connection implements ExchangeConnection {
   }
 
   /** The current response is the connection's last: nothing queued behind it will be served. */
+  get keepAliveFields(): string {
+    return this.context.keepAliveFields;
+  }
+
   get closing(): boolean {
     return this.context.stopped || (this.closingFlag && this.queue.length === 0);
   }

@@ -1,13 +1,15 @@
 import type { Socket } from 'node:net';
 import { BaseExchange, byteLengthOf } from '../http-common/base-exchange';
 import type { BodyLimits } from '../http-common/inbound-body';
-import { Framing, responseHead } from './response-head';
+import { CLOSE_FIELDS, Framing, responseHead } from './response-head';
 
 /** What an exchange needs from the connection it runs on. */
 export interface ExchangeConnection {
   readonly socket: Socket;
   /** No further request may be served on this connection (server stopping, a parse error queued behind). */
   readonly closing: boolean;
+  /** The connection fields of a response that keeps the connection (see keepAliveFields). */
+  readonly keepAliveFields: string;
   /** The response is written in full; `close` when the connection must end after it. */
   responseDone(exchange: Http1Exchange, close: boolean): void;
   /** The connection must close after the current response and serve nothing pipelined. */
@@ -43,7 +45,7 @@ export class Http1Exchange extends BaseExchange {
 
   constructor(
     private readonly connection: ExchangeConnection,
-    /** The client speaks HTTP/1.0: no chunked coding, and a kept-alive connection says so. */
+    /** The client speaks HTTP/1.0: no chunked coding. */
     private readonly http10: boolean,
     method: string,
     path: string,
@@ -230,9 +232,7 @@ export class Http1Exchange extends BaseExchange {
     return this.closeConnection || this.connection.closing;
   }
 
-  /** The Connection field: close when closing; keep-alive for an HTTP/1.0 client that keeps it; none otherwise. */
-  private connectionField(close: boolean): 'close' | 'keep-alive' | null {
-    if (close) return 'close';
-    return this.http10 ? 'keep-alive' : null;
+  private connectionField(close: boolean): string {
+    return close ? CLOSE_FIELDS : this.connection.keepAliveFields;
   }
 }

@@ -6,6 +6,7 @@ import { formatListenAddress } from '../../config/listen-address';
 import { ConnectionAdmission, guardConnections } from '../http-common/connection-admission';
 import { supportsReusePort } from '../http-common/reuse-port';
 import { Deadline, Http1Connection, type ConnectionContext } from './http1-connection';
+import { keepAliveFields } from './response-head';
 
 /** The head and idle deadlines are checked this often at most: a late head is answered within its timeout plus this. */
 const MAX_SWEEP_INTERVAL_MS = 1_000;
@@ -63,6 +64,7 @@ export class Http1Server implements HttpServer {
 class Listener implements ConnectionContext {
   readonly server: Server;
   readonly limits: ListenSpec['limits'];
+  readonly keepAliveFields: string;
   stopped = false;
   private readonly connections = new Set<Http1Connection>();
   private readonly sweep: NodeJS.Timeout;
@@ -73,6 +75,7 @@ class Listener implements ConnectionContext {
     readonly logger: Logger,
   ) {
     this.limits = spec.limits;
+    this.keepAliveFields = keepAliveFields(spec.limits.keepaliveTimeoutMs);
     // allowHalfOpen: the connection decides what a client's half-close means (http1-connection.ts).
     this.server = createServer({ allowHalfOpen: true, noDelay: true }, (socket: Socket) => {
       if (this.stopped) {

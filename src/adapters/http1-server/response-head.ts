@@ -32,19 +32,21 @@ function httpDate(): string {
   return cachedDate;
 }
 
+/** The connection fields of a response that closes its connection. */
+export const CLOSE_FIELDS = 'connection: close\r\n';
+
+/** The connection fields of a kept-alive response: the idle timeout is told, as node:http does, so clients retire connections before prox closes them. */
+export function keepAliveFields(keepaliveTimeoutMs: number): string {
+  return `connection: keep-alive\r\nkeep-alive: timeout=${Math.max(1, Math.floor(keepaliveTimeoutMs / 1000))}\r\n`;
+}
+
 /**
  * The response head as one latin1 string: status line, the given fields (one that could split
  * the response, or whose name is not a token, is dropped rather than written), `Date` when the
- * fields have none, the framing field and the connection field. Values arrive latin1-decoded
+ * fields have none, the framing field and the connection fields. Values arrive latin1-decoded
  * and go out as latin1, so bytes over 0x7f pass unchanged.
  */
-export function responseHead(
-  status: number,
-  headers: readonly string[],
-  framing: Framing,
-  contentLength: number | null,
-  connection: 'close' | 'keep-alive' | null,
-): string {
+export function responseHead(status: number, headers: readonly string[], framing: Framing, contentLength: number | null, connectionFields: string): string {
   let head = 'HTTP/1.1 ' + statusLine(status) + '\r\n';
   let hasDate = false;
   for (let i = 0; i < headers.length; i += 2) {
@@ -58,6 +60,5 @@ export function responseHead(
   if (!hasDate) head += 'date: ' + httpDate() + '\r\n';
   if (contentLength !== null) head += 'content-length: ' + contentLength + '\r\n';
   else if (framing === Framing.Chunked) head += 'transfer-encoding: chunked\r\n';
-  if (connection !== null) head += 'connection: ' + connection + '\r\n';
-  return head + '\r\n';
+  return head + connectionFields + '\r\n';
 }
