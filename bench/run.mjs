@@ -5,7 +5,7 @@
 //   BENCH_ROUNDS (interleaved rounds per request scenario; 3 for small and small-log, 1 for the
 //     others; when set, it applies to every request scenario)
 //   BENCH_SCENARIOS (comma list of: small,small-log,large,upload,idle,close,https,h2,ws-echo,tcp)
-//   BENCH_PEERS (comma list of: prox,prox-uws,prox-no-metrics,prox-edge,prox-2w,nginx,haproxy,node-http-proxy,fastify-http-proxy)
+//   BENCH_PEERS (comma list of: prox,prox-node,prox-uws,prox-no-metrics,prox-edge,prox-2w,nginx,haproxy,node-http-proxy,fastify-http-proxy)
 //   BENCH_BACKEND (nginx|builtin)  BENCH_LOAD (wrk|autocannon)  BENCH_OUT (bench/results)
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,12 +34,12 @@ const ALLOCATION_SECONDS = 2;
 const list = (value, fallback) => (value ? value.split(',').map((s) => s.trim()).filter(Boolean) : fallback);
 
 const SCENARIOS = {
-  small: { title: '1. small GET, keep-alive (20 routes, balanced pair, health checks, metrics on)', path: '/', kind: 'get', allocation: ['prox', 'prox-uws'], peers: ['prox', 'prox-uws', 'prox-no-metrics', 'prox-edge', 'prox-2w', 'nginx', 'haproxy', 'node-http-proxy', 'fastify-http-proxy'] },
-  'small-log': { title: '2. small GET with access log on (to a file)', path: '/', kind: 'get', accessLog: true, allocation: ['prox', 'prox-uws'], peers: ['prox', 'prox-uws', 'nginx', 'haproxy'] },
+  small: { title: '1. small GET, keep-alive (20 routes, balanced pair, health checks, metrics on)', path: '/', kind: 'get', allocation: ['prox', 'prox-node', 'prox-uws'], peers: ['prox', 'prox-node', 'prox-uws', 'prox-no-metrics', 'prox-edge', 'prox-2w', 'nginx', 'haproxy', 'node-http-proxy', 'fastify-http-proxy'] },
+  'small-log': { title: '2. small GET with access log on (to a file)', path: '/', kind: 'get', accessLog: true, allocation: ['prox', 'prox-node', 'prox-uws'], peers: ['prox', 'prox-node', 'prox-uws', 'nginx', 'haproxy'] },
   large: { title: '3. 1 MiB responses', path: '/1m', kind: 'get', connections: 8, peers: ['prox', 'nginx', 'haproxy', 'node-http-proxy', 'fastify-http-proxy'] },
   upload: { title: '4. 10 MiB uploads', path: '/upload', kind: 'upload', bodyBytes: 10 * MIB, connections: 4, peers: ['prox', 'nginx', 'haproxy', 'node-http-proxy', 'fastify-http-proxy'] },
   idle: { title: '5. idle keep-alive connections held open', idle: true, peers: ['prox', 'nginx', 'haproxy', 'node-http-proxy', 'fastify-http-proxy'] },
-  close: { title: '6. new connection per request (Connection: close)', path: '/', kind: 'close', peers: ['prox', 'prox-uws', 'nginx', 'haproxy', 'node-http-proxy', 'fastify-http-proxy'] },
+  close: { title: '6. new connection per request (Connection: close)', path: '/', kind: 'close', peers: ['prox', 'prox-node', 'prox-uws', 'nginx', 'haproxy', 'node-http-proxy', 'fastify-http-proxy'] },
   https: { title: '7. small GET over HTTPS/1.1 (TLS terminated, keep-alive, ECDSA P-256)', path: '/', kind: 'get', tls: true, peers: ['prox', 'nginx', 'haproxy'] },
   h2: { title: `8. small GET over HTTP/2 (h2load, ${H2_STREAMS} streams per connection)`, path: '/', kind: 'h2', tls: true, peers: ['prox', 'nginx', 'haproxy'] },
   'ws-echo': { title: '9. WebSocket echo, 32-byte messages, one in flight per connection (ratio: to the backend direct)', webSocket: true, peers: ['prox', 'nginx'] },

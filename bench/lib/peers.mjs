@@ -14,7 +14,7 @@ const PROX = join(ROOT, 'dist', 'cli', 'main.js');
 export const PEERS = {
   prox: { label: 'prox', available: () => true, version: () => `prox ${JSON.parse(readPackage()).version}`, start: startProx },
   'prox-uws': { label: 'prox, engine: uws', available: () => true, version: () => 'prox, µWebSockets', start: (o) => startProx({ ...o, engine: 'uws' }) },
-  'prox-llhttp': { label: 'prox, engine: llhttp', available: () => true, version: () => "prox, prox's own HTTP/1.1 server", start: (o) => startProx({ ...o, engine: 'llhttp' }) },
+  'prox-node': { label: 'prox, engine: node', available: () => true, version: () => 'prox, node:http', start: (o) => startProx({ ...o, engine: 'node' }) },
   'prox-no-metrics': { label: 'prox, metrics off', available: () => true, version: () => 'prox, admin off', start: (o) => startProx({ ...o, metrics: false }) },
   'prox-edge': { label: 'prox, hit route with header rules + rate limit', available: () => true, version: () => 'prox, edge rules on /', start: (o) => startProx({ ...o, edge: true }) },
   'prox-2w': { label: 'prox workers: 2 (unpinned)', available: () => true, version: () => 'prox, workers: 2', start: (o) => startProx({ ...o, workers: 2 }) },

@@ -1,4 +1,4 @@
-// The ws-echo scenario: small-message echo rate through prox (node:http tunnel, and the
+// The ws-echo scenario: small-message echo rate through prox (llhttp tunnel, and the
 // µWebSockets relay) and nginx, against the same `ws` echo backend reached directly.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +11,7 @@ const PROX = join(HERE, '..', '..', 'dist', 'cli', 'main.js');
 /** Peers of the scenario: `direct` is the backend itself (the ratio's denominator). */
 export const WS_PEERS = {
   direct: { label: 'direct (no proxy)', available: () => true },
-  prox: { label: 'prox, node:http tunnel', available: () => true, env: { PROX_HTTP_SERVER: 'node' } },
+  prox: { label: 'prox, llhttp tunnel', available: () => true, env: { PROX_HTTP_SERVER: 'llhttp' } },
   'prox-uws': { label: 'prox, µWS relay', available: () => true, env: { PROX_HTTP_SERVER: 'uws' } },
   nginx: { label: 'nginx', available: () => has('nginx') },
 };

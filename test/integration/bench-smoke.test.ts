@@ -48,7 +48,7 @@ describe('npm run bench (smoke)', () => {
     expect(row.allocation.requests).toBeGreaterThan(0);
     expect(row.allocatedBytesPerRequest).toBeGreaterThan(0);
     expect(row.allocatedBytesPerRequest).toBe(row.allocation.bytes / row.allocation.requests);
-    const allocationTarget = results.targets.find((t) => t.target.startsWith('allocated per request (prox, node:http engine), access log off'));
+    const allocationTarget = results.targets.find((t) => t.target.startsWith('allocated per request (prox, llhttp engine), access log off'));
     expect(allocationTarget?.value).toBe((row.allocatedBytesPerRequest as number) / 1000);
     const markdown = readFileSync(join(out, 'latest.md'), 'utf8');
     expect(markdown).toContain('| prox |');
