@@ -57,6 +57,11 @@ export class InboundBody implements BodySource {
     return this.receivedBytes;
   }
 
+  /** Reading is paused for this body (its consumer is behind, or nobody claimed it yet). */
+  get readingIsPaused(): boolean {
+    return this.readingPaused;
+  }
+
   /** One chunk from the connection (the body keeps it: copy it first if the server reuses it). */
   accept(chunk: Uint8Array): void {
     if (this.failed) return;

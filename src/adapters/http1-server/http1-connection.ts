@@ -60,7 +60,10 @@ export class Http1Connection implements ExchangeConnection {
   private closingFlag = false;
   /** Handed over to a WebSocket tunnel: this class no longer touches the socket. */
   private detached = false;
+  /** The socket is paused (see applyReading). */
   private paused = false;
+  /** A request body asked to stop reading. */
+  private bodyPaused = false;
   /** The first bytes of a request head arrived, the rest not yet: the connection is not idle. */
   private headStarted = false;
   private parserClosed = false;
@@ -237,7 +240,7 @@ export class Http1Connection implements ExchangeConnection {
       this.start(exchange);
     } else {
       this.queue.push(exchange);
-      this.pauseReading();
+      this.applyReading();
     }
     return 0;
   };
@@ -300,6 +303,8 @@ export class Http1Connection implements ExchangeConnection {
     const next = this.queue.shift();
     if (next === undefined) {
       this.current = null;
+      this.bodyPaused = false;
+      this.applyReading();
       if (this.parsing === null) {
         this.deadline = Deadline.Idle;
         this.deadlineAt = Date.now() + this.context.limits.keepaliveTimeoutMs;
@@ -307,7 +312,10 @@ export class Http1Connection implements ExchangeConnection {
       return;
     }
     this.current = next;
-    if (this.queue.length === 0) this.resumeReading();
+    // The finished exchange's body no longer matters; the new one's may have paused reading
+    // while it waited (nobody claimed it yet).
+    this.bodyPaused = next.bodyPaused;
+    this.applyReading();
     this.start(next);
   }
 
@@ -335,7 +343,8 @@ export class Http1Connection implements ExchangeConnection {
       } else {
         this.parsing = null;
         for (const queued of this.queue.splice(0)) queued.connectionClosed();
-        this.resumeReading();
+        this.bodyPaused = false;
+        this.applyReading();
       }
       return;
     }
@@ -386,17 +395,24 @@ export class Http1Connection implements ExchangeConnection {
     this.closingFlag = true;
   }
 
+  /** From a request body whose consumer is behind. */
   pauseReading(): void {
-    if (this.paused) return;
-    this.paused = true;
-    this.socket.pause();
+    this.bodyPaused = true;
+    this.applyReading();
   }
 
   resumeReading(): void {
-    // Pipelined requests wait in the queue: reading stays paused until it empties.
-    if (!this.paused || this.queue.length > 0) return;
-    this.paused = false;
-    this.socket.resume();
+    this.bodyPaused = false;
+    this.applyReading();
+  }
+
+  /** Reading stops while a body's consumer is behind or pipelined requests wait in the queue. */
+  private applyReading(): void {
+    const pause = this.bodyPaused || this.queue.length > 0;
+    if (pause === this.paused || this.detached) return;
+    this.paused = pause;
+    if (pause) this.socket.pause();
+    else this.socket.resume();
   }
 
   private closeParser(): void {

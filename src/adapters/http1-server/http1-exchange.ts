@@ -84,6 +84,11 @@ export class Http1Exchange extends BaseExchange {
     if (!wasDone) this.tellClientGone();
   }
 
+  /** This request's body asked the connection to stop reading. */
+  get bodyPaused(): boolean {
+    return this.inboundBody?.readingIsPaused ?? false;
+  }
+
   /** The socket drained after `write` returned false. */
   writable(): void {
     if (this.streaming && !this.done) this.tellWritable();
