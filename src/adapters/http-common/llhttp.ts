@@ -34,6 +34,10 @@ export interface NativeParser {
   /** End of input: completes a read-until-close body, or an Error when a message is cut. */
   finish(): undefined | ParseError;
   close(): void;
+  /** Leaves node's list of parsers with connections (a pooled parser is reused, not closed). */
+  remove(): void;
+  /** Ends the parser's async resource before it waits in a pool. */
+  free(): void;
   [callback: number]: unknown;
 }
 

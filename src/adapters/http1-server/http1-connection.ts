@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import type { ExchangeHandler, ListenSpec } from '../../ports/http-server';
 import type { Logger } from '../../ports/logger';
 import { NativeParser, PARSER_METHODS, type ParseError } from '../http-common/llhttp';
+import { returnRequestParser, takeRequestParser } from './parser-pool';
 import { hostnameOf, inspectRequest, isVerdict, withSingleContentLength } from '../http-common/request-hygiene';
 import { statusLine } from '../http-common/status-lines';
 import { isWebSocketUpgrade } from '../http-common/websocket-request';
@@ -43,7 +44,7 @@ export interface ConnectionContext {
  * messages of one read) and served in order; reading pauses while the queue is not empty.
  */
 export class Http1Connection implements ExchangeConnection {
-  private readonly parser = new NativeParser();
+  private readonly parser: NativeParser;
   readonly remoteAddress: string;
   /** The exchange being answered. */
   private current: Http1Exchange | null = null;
@@ -77,14 +78,13 @@ export class Http1Connection implements ExchangeConnection {
     const limits = context.limits;
     this.remoteAddress = plainAddress(socket.remoteAddress ?? '');
     this.deadlineAt = Date.now() + limits.headerTimeoutMs;
-    const parser = this.parser;
-    parser.initialize(NativeParser.REQUEST, {}, limits.maxHeaderBytes + REQUEST_LINE_ALLOWANCE_BYTES, NativeParser.kLenientNone);
+    const parser = takeRequestParser(limits.maxHeaderBytes + REQUEST_LINE_ALLOWANCE_BYTES);
+    this.parser = parser;
     parser[NativeParser.kOnMessageBegin] = this.onMessageBegin;
     parser[NativeParser.kOnHeaders] = this.onHeaders;
     parser[NativeParser.kOnHeadersComplete] = this.onHeadersComplete;
     parser[NativeParser.kOnBody] = this.onBody;
     parser[NativeParser.kOnMessageComplete] = this.onMessageComplete;
-    socket.setNoDelay(true);
     socket.on('data', this.onData);
     socket.on('end', this.onEnd);
     socket.on('close', this.onClose);
@@ -418,7 +418,7 @@ export class Http1Connection implements ExchangeConnection {
   private closeParser(): void {
     if (this.parserClosed) return;
     this.parserClosed = true;
-    this.parser.close();
+    returnRequestParser(this.parser);
   }
 }
 
