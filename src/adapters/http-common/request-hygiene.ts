@@ -32,6 +32,21 @@ function verdict(status: HygieneVerdict['status'], code: HygieneVerdict['code'],
   return { status, code, reason };
 }
 
+/**
+ * A request's raw `[Name, value, ...]` header list with names lower-cased (the shape the hygiene
+ * checks and the core read), and its size as the checks count it (name, value, ": " and CRLF).
+ */
+export function lowerCasedHeaders(raw: readonly string[]): { headers: string[]; bytes: number } {
+  const headers: string[] = new Array<string>(raw.length);
+  let bytes = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    headers[i] = raw[i].toLowerCase();
+    headers[i + 1] = raw[i + 1];
+    bytes += raw[i].length + raw[i + 1].length + 4;
+  }
+  return { headers, bytes };
+}
+
 /** Returns the framing when the request is acceptable, or the verdict to answer it with. */
 export function inspectRequest(
   headers: readonly string[],

@@ -3,7 +3,7 @@ import type { ExchangeHandler, ListenSpec } from '../../ports/http-server';
 import type { Logger } from '../../ports/logger';
 import { NativeParser, PARSER_METHODS, type ParseError } from '../http-common/llhttp';
 import { returnRequestParser, takeRequestParser } from './parser-pool';
-import { hostnameOf, inspectRequest, isVerdict, withSingleContentLength } from '../http-common/request-hygiene';
+import { hostnameOf, inspectRequest, isVerdict, lowerCasedHeaders, withSingleContentLength } from '../http-common/request-hygiene';
 import { statusLine } from '../http-common/status-lines';
 import { isWebSocketUpgrade } from '../http-common/websocket-request';
 import { TunnelUpgrade } from '../http-common/websocket-tunnel';
@@ -193,14 +193,8 @@ export class Http1Connection implements ExchangeConnection {
     if (this.closingFlag) return 1;
     this.deadline = Deadline.None;
     const limits = this.context.limits;
-    const collected: string[] = new Array<string>(raw.length);
-    let headerBytes = 0;
-    for (let i = 0; i < raw.length; i += 2) {
-      collected[i] = raw[i].toLowerCase();
-      collected[i + 1] = raw[i + 1];
-      headerBytes += raw[i].length + raw[i + 1].length + 4;
-    }
-    const framing = inspectRequest(collected, headerBytes, limits);
+    const { headers: collected, bytes } = lowerCasedHeaders(raw);
+    const framing = inspectRequest(collected, bytes, limits);
     if (isVerdict(framing)) {
       this.refuse(framing.status, framing.code);
       return 1;

@@ -1,10 +1,7 @@
-import { once } from 'node:events';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { BoundListener, ExchangeHandler, HttpServer, ListenSpec } from '../../ports/http-server';
 import type { Logger } from '../../ports/logger';
-import { formatListenAddress } from '../../config/listen-address';
-import { ConnectionAdmission, guardConnections } from '../http-common/connection-admission';
-import { supportsReusePort } from '../http-common/reuse-port';
+import { bindListener } from '../http-common/bind-listener';
 import { Deadline, Http1Connection, type ConnectionContext } from './http1-connection';
 import { keepAliveFields } from './response-head';
 
@@ -28,22 +25,12 @@ export class Http1Server implements HttpServer {
   ) {}
 
   async listen(spec: ListenSpec, handler: ExchangeHandler): Promise<BoundListener> {
-    const address = formatListenAddress(spec);
-    if (this.portSharedWithSiblings && !supportsReusePort()) {
-      throw new Error(
-        `cannot listen on ${address}: workers need to share the port, which node:net can do only on Node 22.12 or later ` +
-          `(SO_REUSEPORT); this is Node ${process.versions.node}. Use workers: 1, or the µWebSockets server (Node 20).`,
-      );
-    }
     const listener = new Listener(spec, handler, this.logger);
-    guardConnections(listener.server, new ConnectionAdmission(spec.limits.maxConnections, spec.limits.maxConnectionsPerIp));
-    listener.server.listen({ host: spec.host, port: spec.port, ...(this.portSharedWithSiblings ? { reusePort: true } : {}) });
     try {
-      await Promise.race([once(listener.server, 'listening'), once(listener.server, 'error').then(([error]) => Promise.reject(error))]);
+      await bindListener(listener.server, spec, this.portSharedWithSiblings, 'llhttp');
     } catch (error) {
       listener.stop();
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new Error(`cannot listen on ${address}: ${code === 'EADDRINUSE' ? 'address already in use' : `cannot bind (${String(code ?? error)})`}`);
+      throw error;
     }
     this.listeners.push(listener);
     const stopAccepting = async (): Promise<void> => {

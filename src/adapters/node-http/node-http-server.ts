@@ -1,19 +1,16 @@
-import { once } from 'node:events';
 import { createServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { BoundListener, ExchangeHandler, HttpServer, ListenSpec } from '../../ports/http-server';
 import type { Logger } from '../../ports/logger';
-import { formatListenAddress } from '../../config/listen-address';
-import { hostnameOf, inspectRequest, isVerdict, withSingleContentLength, type HygieneVerdict } from '../http-common/request-hygiene';
+import { hostnameOf, inspectRequest, isVerdict, lowerCasedHeaders, withSingleContentLength, type HygieneVerdict } from '../http-common/request-hygiene';
 import { statusLine } from '../http-common/status-lines';
 import { isWebSocketUpgrade } from '../http-common/websocket-request';
 import { TunnelUpgrade } from '../http-common/websocket-tunnel';
-import { ConnectionAdmission, guardConnections } from '../http-common/connection-admission';
+import { bindListener } from '../http-common/bind-listener';
 import { ConnectionPolicy } from './connection-policy';
 import { clientErrorListener } from './client-errors';
 import { NodeExchange } from './node-exchange';
-import { supportsReusePort } from './reuse-port';
 
 /**
  * node looks for heads that are late (`headersTimeout`) only this often (its default is 30 s):
@@ -39,23 +36,8 @@ export class NodeHttpServer implements HttpServer {
   ) {}
 
   async listen(spec: ListenSpec, handler: ExchangeHandler): Promise<BoundListener> {
-    const address = formatListenAddress(spec);
-    if (this.portSharedWithSiblings && !supportsReusePort()) {
-      throw new Error(
-        `cannot listen on ${address}: workers need to share the port, which the node:http server can do ` +
-          `only on Node 22.12 or later (SO_REUSEPORT); this is Node ${process.versions.node}. Use workers: 1, ` +
-          'or the µWebSockets server (Node 20).',
-      );
-    }
     const { server, policy } = createInboundHttpServer(spec, handler, this.logger, 'http');
-    guardConnections(server, new ConnectionAdmission(spec.limits.maxConnections, spec.limits.maxConnectionsPerIp));
-    server.listen({ host: spec.host, port: spec.port, ...(this.portSharedWithSiblings ? { reusePort: true } : {}) });
-    try {
-      await Promise.race([once(server, 'listening'), once(server, 'error').then(([error]) => Promise.reject(error))]);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new Error(`cannot listen on ${address}: ${code === 'EADDRINUSE' ? 'address already in use' : `cannot bind (${String(code ?? error)})`}`);
-    }
+    await bindListener(server, spec, this.portSharedWithSiblings, 'node:http');
     const entry = { server, policy };
     this.listeners.push(entry);
     const stopAccepting = async (): Promise<void> => {
@@ -156,15 +138,8 @@ function requestListener(
   return (req, res, expectsContinue, upgradeHead) => {
     const socket = req.socket;
     if (policy.isClosing(socket)) return ignorePipelined(res, socket);
-    const raw = req.rawHeaders;
-    const collected: string[] = new Array<string>(raw.length);
-    let headerBytes = 0;
-    for (let i = 0; i < raw.length; i += 2) {
-      collected[i] = raw[i].toLowerCase();
-      collected[i + 1] = raw[i + 1];
-      headerBytes += raw[i].length + raw[i + 1].length + 4;
-    }
-    const framing = inspectRequest(collected, headerBytes, limits);
+    const { headers: collected, bytes } = lowerCasedHeaders(req.rawHeaders);
+    const framing = inspectRequest(collected, bytes, limits);
     if (isVerdict(framing)) return rejectAndClose(res, socket, policy, framing);
     const headers = framing.repeatedContentLength ? withSingleContentLength(collected) : collected;
     const closeConnection = framing.connectionClose || !res.shouldKeepAlive;
