@@ -113,7 +113,17 @@ export class Http1Connection implements ExchangeConnection {
       this.deadline = Deadline.Head;
       this.deadlineAt = Date.now() + this.context.limits.headerTimeoutMs;
     }
-    const result = this.parser.execute(chunk);
+    let result: number | ParseError;
+    try {
+      result = this.parser.execute(chunk);
+    } catch (error) {
+      // A throw from a parser callback (a bug on our side): this connection's state cannot be
+      // trusted any more, the process and every other connection go on.
+      this.context.logger.error('request parsing failed; connection closed', { error: String(error) });
+      this.abandonExchanges();
+      this.socket.destroy();
+      return;
+    }
     if (typeof result !== 'number') return this.parseFailed(result);
     const upgrading = this.upgrading;
     if (upgrading !== null) {
