@@ -4,6 +4,7 @@ import type { Logger } from '../../ports/logger';
 import { NativeParser, PARSER_METHODS, type ParseError } from '../http-common/llhttp';
 import { returnRequestParser, takeRequestParser } from './parser-pool';
 import { hostnameOf, inspectRequest, isVerdict, lowerCasedHeaders, withSingleContentLength } from '../http-common/request-hygiene';
+import { remoteAddressOf } from '../http-common/socket-address';
 import { statusLine } from '../http-common/status-lines';
 import { isWebSocketUpgrade } from '../http-common/websocket-request';
 import { TunnelUpgrade } from '../http-common/websocket-tunnel';
@@ -76,7 +77,7 @@ export class Http1Connection implements ExchangeConnection {
     private readonly context: ConnectionContext,
   ) {
     const limits = context.limits;
-    this.remoteAddress = plainAddress(socket.remoteAddress ?? '');
+    this.remoteAddress = remoteAddressOf(socket);
     this.deadlineAt = Date.now() + limits.headerTimeoutMs;
     const parser = takeRequestParser(limits.maxHeaderBytes + REQUEST_LINE_ALLOWANCE_BYTES);
     this.parser = parser;
@@ -431,11 +432,6 @@ function expectsContinue(headers: readonly string[]): boolean {
     if (headers[i] === 'expect' && headers[i + 1].trim().toLowerCase() === '100-continue') return true;
   }
   return false;
-}
-
-/** IPv4 clients of a dual-stack socket in their usual text form. */
-function plainAddress(address: string): string {
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
 function swallow(): void {

@@ -8,6 +8,7 @@ import { statusLine } from '../http-common/status-lines';
 import { isWebSocketUpgrade } from '../http-common/websocket-request';
 import { TunnelUpgrade } from '../http-common/websocket-tunnel';
 import { bindListener } from '../http-common/bind-listener';
+import { remoteAddressOf } from '../http-common/socket-address';
 import { ConnectionPolicy } from './connection-policy';
 import { clientErrorListener } from './client-errors';
 import { NodeExchange } from './node-exchange';
@@ -197,10 +198,4 @@ function rejectAndClose(res: ServerResponse, socket: Socket, policy: ConnectionP
     String(Buffer.byteLength(body)),
   ]);
   res.end(body);
-}
-
-/** The peer address in its usual text form: IPv4 clients of a dual-stack socket as IPv4. */
-export function remoteAddressOf(socket: Socket): string {
-  const address = socket.remoteAddress ?? '';
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
